@@ -1,0 +1,1 @@
+"""Periodic work over what the streamer stored: hashtag tops, heatmaps (and later clustering)."""

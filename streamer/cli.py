@@ -1,0 +1,352 @@
+"""`tweetheat` command line: the daemon (`run`) and the read commands that work beside it.
+
+Heavy modules are imported inside the commands, so `tweetheat --help` and the read commands
+start quickly and pool workers do not import what they never use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from streamer.config import ConfigError, Settings, load_settings, override, parse_rate
+
+EXAMPLES = {
+    "run": "tweetheat run --replay-file 'dumps/*.ndjson.gz' --rate max --exit-at-eof",
+    "status": "tweetheat status --json",
+    "top": "tweetheat top --lang en -n 5",
+    "points": "tweetheat points --lang ja -n 10 --json",
+    "maps": "tweetheat maps --out out/",
+    "parse": "tweetheat parse < sample.ndjson",
+    "demo-data": "tweetheat demo-data --count 10000 --seed 7 --out demo.ndjson",
+}
+
+
+def _default_config() -> str | None:
+    path = os.environ.get("TWEETHEAT_CONFIG")
+    if path:
+        return path
+    return "config.toml" if Path("config.toml").is_file() else None
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default=None, help="TOML settings (default: ./config.toml)")
+    p.add_argument("--redis-url", default=None, help="redis://, rediss:// or unix:// URL")
+    p.add_argument("--data-dir", default=None, help="where the embedded Redis keeps its files")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tweetheat",
+        description="Tail a sample stream, sort posts by language, keep hashtags and points "
+        "in Redis, and draw live heatmaps.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"example: {EXAMPLES[name]}",
+        )
+        return p
+
+    run = command("run", "run the daemon: read the stream, store it, draw the maps")
+    _add_common(run)
+    run.add_argument("--source", choices=["demo", "replay"], default=None)
+    run.add_argument(
+        "--replay-file",
+        action="append",
+        default=None,
+        metavar="F",
+        help="NDJSON file, .gz file, glob or '-' for stdin (repeatable)",
+    )
+    run.add_argument("--rate", default=None, help="posts per second, or 'max'")
+    run.add_argument("--exit-at-eof", action="store_true", default=None)
+    run.add_argument("--count", type=int, default=None, help="demo: stop after N lines")
+    run.add_argument("--out", default=None, help="output directory for maps (default: out/)")
+    run.add_argument("--log-format", choices=["console", "json"], default=None)
+
+    status = command("status", "per-language counts, Redis memory and pipeline counters")
+    _add_common(status)
+    status.add_argument("--json", action="store_true")
+
+    top = command("top", "most common hashtags per language over the last N tags")
+    _add_common(top)
+    top.add_argument("--lang", default=None, help="one language (default: all)")
+    top.add_argument("-n", type=int, default=3)
+    top.add_argument("--window", type=int, default=5000)
+    top.add_argument("--json", action="store_true")
+
+    points = command("points", "a language's most recent geotagged points, oldest first")
+    _add_common(points)
+    points.add_argument("--lang", required=True)
+    points.add_argument("-n", type=int, default=400)
+    points.add_argument("--json", action="store_true")
+
+    maps = command("maps", "write the heatmap pages now from what Redis holds")
+    _add_common(maps)
+    maps.add_argument("--out", default=None)
+
+    parse = command("parse", "normalize payloads: one JSON line in, one JSON line out")
+    parse.add_argument("--config", default=None)
+
+    demo = command("demo-data", "write a synthetic v1.1 sample-stream file for replay")
+    demo.add_argument("--count", type=int, required=True)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--geo-share", type=float, default=0.3)
+    demo.add_argument("--out", required=True, help="file to write ('-' for stdout)")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config or _default_config())
+    changes: dict[str, Any] = {
+        "url": getattr(args, "redis_url", None),
+        "data_dir": getattr(args, "data_dir", None),
+        "out_dir": getattr(args, "out", None),
+    }
+    if args.command == "run":
+        changes.update(
+            kind=args.source,
+            replay_files=tuple(args.replay_file) if args.replay_file else None,
+            exit_at_eof=args.exit_at_eof,
+            demo_count=args.count,
+            log_format=args.log_format,
+            rate=parse_rate(args.rate, "--rate") if args.rate is not None else None,
+        )
+        if args.replay_file and args.source is None:
+            changes["kind"] = "replay"
+    return override(settings, **changes)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo-data":
+            return cmd_demo_data(args)
+        settings = settings_from(args)
+        if args.command == "parse":
+            return cmd_parse(settings)
+        if args.command == "run":
+            return cmd_run(settings)
+        return asyncio.run(READ_COMMANDS[args.command](settings, args))
+    except ConfigError as exc:
+        print(f"tweetheat: config error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(f"tweetheat: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `tweetheat parse | head`
+        return 0
+
+
+# --- run --------------------------------------------------------------------------------
+
+
+def cmd_run(settings: Settings) -> int:
+    from streamer.connections import daemon_lock
+    from streamer.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a dependency, but optional in spirit
+        pass
+    with daemon_lock(settings.data_path):
+        return asyncio.run(_run(settings))
+
+
+async def _run(settings: Settings) -> int:
+    from streamer.connections import open_store
+    from streamer.logs import get_logger
+    from streamer.pipeline import Pipeline
+    from streamer.sources import make_source
+
+    log = get_logger("streamer.daemon")
+    source = make_source(settings)
+    log.info(
+        "starting",
+        pid=os.getpid(),
+        source=source.name,
+        rate="max" if settings.source.rate == 0 else settings.source.rate,
+        redis="embedded" if not settings.redis.url else "external",
+        detector=settings.lang.detector,
+        workers=settings.pipeline.workers,
+        out=str(settings.out_path),
+    )
+    async with open_store(settings, daemon=True) as store:
+        await store.redis.ping()
+        pipeline = Pipeline(settings, source, store)
+        main_task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int) -> None:
+            if pipeline.stopping and main_task is not None:
+                log.warning("forced_exit", signal=signal.Signals(signum).name)
+                main_task.cancel()
+            else:
+                pipeline.request_stop()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            metrics = await pipeline.run()
+        except asyncio.CancelledError:
+            return 1
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+    log.info(
+        "stopped",
+        read=metrics.lines_read,
+        accepted=metrics.accepted,
+        skipped=dict(metrics.skipped),
+    )
+    return 0
+
+
+# --- read commands ----------------------------------------------------------------------
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(orjson.dumps(obj).decode() + "\n")
+
+
+async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    from streamer.connections import open_store
+
+    async with open_store(settings, daemon=False) as store:
+        counts = await store.language_counts()
+        report = {
+            "languages": {
+                lang: {"tweets": c.tweets, "geo": c.geo, "hashtags": c.hashtags}
+                for lang, c in sorted(counts.items(), key=lambda kv: (-kv[1].tweets, kv[0]))
+            },
+            "redis": await store.memory(),
+            "pipeline": await store.pipeline_counters(),
+            "daemon": await store.heartbeat(),
+        }
+    if args.json:
+        _print_json(report)
+        return 0
+    daemon = report["daemon"]
+    if daemon:
+        age = time.time() - float(daemon.get("updated_at", 0))
+        print(
+            f"daemon: {daemon.get('state', '?')} (pid {daemon.get('pid')}, source "
+            f"{daemon.get('source')}, {daemon.get('in_per_s')} posts/s in, "
+            f"heartbeat {age:.0f}s ago)"
+        )
+    else:
+        print("daemon: never ran on this Redis")
+    print(f"redis: {report['redis']['used_memory_human']} used")
+    print(f"{'lang':<6}{'tweets':>10}{'geo':>10}{'hashtags':>10}")
+    for lang, row in report["languages"].items():
+        print(f"{lang:<6}{row['tweets']:>10}{row['geo']:>10}{row['hashtags']:>10}")
+    pipe = report["pipeline"]
+    if pipe:
+        print("pipeline: " + ", ".join(f"{k}={v}" for k, v in sorted(pipe.items())))
+    return 0
+
+
+async def cmd_top(settings: Settings, args: argparse.Namespace) -> int:
+    from streamer.connections import open_store
+
+    async with open_store(settings, daemon=False) as store:
+        langs = [args.lang] if args.lang else None
+        tops = await store.top_hashtags(langs, n=args.n, window=args.window)
+    if args.json:
+        _print_json({lang: [[t, c] for t, c in rows] for lang, rows in tops.items()})
+        return 0
+    for lang, rows in tops.items():
+        print(f"{lang}: " + ", ".join(f"#{tag} ({count})" for tag, count in rows))
+    return 0
+
+
+async def cmd_points(settings: Settings, args: argparse.Namespace) -> int:
+    from streamer.connections import open_store
+
+    async with open_store(settings, daemon=False) as store:
+        pts = await store.points(args.lang, args.n)
+    if args.json:
+        _print_json([[lat, lon] for lat, lon in pts])
+        return 0
+    for lat, lon in pts:
+        print(f"{lat},{lon}")
+    return 0
+
+
+async def cmd_maps(settings: Settings, args: argparse.Namespace) -> int:
+    from analysis.heatmaps import write_maps
+    from analysis.snapshot import collect_summaries
+    from streamer.connections import open_store
+
+    async with open_store(settings, daemon=False) as store:
+        summaries = await collect_summaries(store, settings.maps)
+    paths = write_maps(settings.out_path, summaries, refresh_seconds=settings.maps.refresh)
+    print(f"wrote {len(paths)} files under {settings.out_path / 'maps'}")
+    return 0
+
+
+READ_COMMANDS = {
+    "status": cmd_status,
+    "top": cmd_top,
+    "points": cmd_points,
+    "maps": cmd_maps,
+}
+
+
+# --- offline commands -------------------------------------------------------------------
+
+
+def cmd_parse(settings: Settings) -> int:
+    from streamer.langid import make_detector
+    from streamer.parser import parse_payload, post_to_json_dict
+    from streamer.records import Skip
+
+    detect = make_detector(settings.lang.detector, settings.lang.languages or None).detect
+    out = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        item = parse_payload(line.rstrip(b"\r\n"))
+        if isinstance(item, Skip):
+            out.write(orjson.dumps({"skipped": item.reason}) + b"\n")
+        else:
+            out.write(orjson.dumps(post_to_json_dict(item, detect(item.text))) + b"\n")
+    out.flush()
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from streamer.sources.generator import generate
+
+    if args.count < 0:
+        raise ConfigError("--count: must be >= 0")
+    if not 0.0 <= args.geo_share <= 1.0:
+        raise ConfigError("--geo-share: must be within 0..1")
+    handle = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")  # noqa: SIM115
+    try:
+        for line, _truth in generate(args.count, args.seed, args.geo_share):
+            handle.write(line + b"\n")
+    finally:
+        if handle is not sys.stdout.buffer:
+            handle.close()
+    if args.out != "-":
+        print(f"wrote {args.count} lines to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Every Redis key tweetheat uses, in one place. Nothing else builds key names.
+
+{prefix}hashtag_{lang}   list   lower-cased hashtags, oldest first, capped (LTRIM)
+{prefix}geo_{lang}       list   points as JSON "[lat, lon]", oldest first, capped
+{prefix}stats:{lang}     hash   running totals: tweets, geo, hashtags
+{prefix}languages        set    every language code seen
+{prefix}pipeline         hash   pipeline counters: accepted, skipped:<reason>, ...
+{prefix}daemon           hash   the running daemon's heartbeat (pid, rates, queue depths)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "tweetheat:"
+
+    def hashtags(self, lang: str) -> str:
+        return f"{self.prefix}hashtag_{lang}"
+
+    def geo(self, lang: str) -> str:
+        return f"{self.prefix}geo_{lang}"
+
+    def stats(self, lang: str) -> str:
+        return f"{self.prefix}stats:{lang}"
+
+    @property
+    def languages(self) -> str:
+        return f"{self.prefix}languages"
+
+    @property
+    def pipeline(self) -> str:
+        return f"{self.prefix}pipeline"
+
+    @property
+    def daemon(self) -> str:
+        return f"{self.prefix}daemon"

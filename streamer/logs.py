@@ -1,0 +1,70 @@
+"""Logging: structlog configured once at start-up, one line per event on stdout.
+
+`console` gives `timestamp level event key=value ...` lines that read well in `journalctl -f`
+and a terminal alike (no colours unless stdout is a TTY); `json` gives one object per line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import structlog
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+_LEVELS["error"] = logging.ERROR
+
+
+def configure_logging(fmt: str = "console", level: str = "info") -> None:
+    renderer: Any
+    if fmt == "json":
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(), pad_event_to=0, sort_keys=False
+        )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)
+
+
+class RateLimitedLog:
+    """Log at most one line per key every `interval` seconds, saying how many were suppressed.
+
+    Hostile input can produce thousands of bad lines a second; the log must stay readable.
+    """
+
+    def __init__(self, logger: Any, interval: float = 10.0, clock: Any = time.monotonic) -> None:
+        self._logger = logger
+        self._interval = interval
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def warning(self, key: str, event: str, **kw: Any) -> bool:
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self._interval:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            return False
+        self._last[key] = now
+        suppressed = self._suppressed.pop(key, 0)
+        if suppressed:
+            kw["suppressed"] = suppressed
+        self._logger.warning(event, **kw)
+        return True

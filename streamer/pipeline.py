@@ -1,0 +1,354 @@
+"""The daemon's data path: source -> bounded queue -> batcher -> process pool -> writer -> Redis.
+
+The event loop only moves bytes and waits: parsing and detection run in the pool, map
+rendering in a separate process. Every hand-over is bounded: the line queue by lines, the pool
+by in-flight batches, so a slow pool or a slow Redis slows the reader instead of growing memory.
+Batches are written in the order they were read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from streamer.config import Settings
+from streamer.logs import RateLimitedLog, get_logger
+from streamer.sources import Source
+from streamer.store import Store
+from streamer.worker import BatchResult, init_worker, process_batch
+
+log = get_logger("streamer.pipeline")
+
+CHUNK_CAP = 1000  # sources hand over at most this many lines at once
+
+
+def process_pool(
+    workers: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
+    """A pool of fresh processes (forkserver: never fork a process that runs an event loop)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["streamer.worker"])
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=initializer, initargs=initargs
+    )
+
+
+@dataclass
+class Metrics:
+    """Counters since start; the status line reports their change per interval."""
+
+    lines_read: int = 0
+    lines_done: int = 0
+    accepted: int = 0
+    batches: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    pool_restarts: int = 0
+    redis_retries: int = 0
+    lag_last: float = 0.0
+    lag_max: float = 0.0
+    maps_written: int = 0
+
+
+@dataclass
+class _InFlight:
+    lines: list[bytes]
+    future: asyncio.Future[BatchResult]
+    read_at: float
+    pool: ProcessPoolExecutor
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, source: Source, store: Store) -> None:
+        self.settings = settings
+        self.source = source
+        self.store = store
+        self.metrics = Metrics()
+        p = settings.pipeline
+        self._lines: asyncio.Queue[tuple[list[bytes], float] | None] = asyncio.Queue(
+            maxsize=max(1, p.queue_size // CHUNK_CAP)
+        )
+        self._inflight: asyncio.Queue[_InFlight | None] = asyncio.Queue(
+            maxsize=p.max_inflight_batches
+        )
+        self._stop = asyncio.Event()
+        self._pool: ProcessPoolExecutor | None = None
+        self._analysis_pool: Executor | None = None
+        self._bad_input_log = RateLimitedLog(log, interval=10.0)
+        self._redis_down_since: float | None = None
+        self.eof = False
+        self.started_at = time.time()
+
+    # --- control ------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        if not self._stop.is_set():
+            log.info("stopping", reason="signal", queued_chunks=self._lines.qsize())
+            self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def queue_depths(self) -> dict[str, int]:
+        return {"line_queue": self._lines.qsize(), "inflight_batches": self._inflight.qsize()}
+
+    # --- run ----------------------------------------------------------------------------
+
+    async def run(self) -> Metrics:
+        """Run until the source ends (with exit_at_eof) or a stop is requested, then drain."""
+        self._pool = self._new_pool()
+        self._analysis_pool = process_pool(1)
+        background = [
+            asyncio.create_task(self._every(self.settings.maps.interval, self.export_maps)),
+            asyncio.create_task(self._every(self.settings.status_interval, self.report)),
+        ]
+        try:
+            flow = [
+                asyncio.create_task(self._reader()),
+                asyncio.create_task(self._batcher()),
+                asyncio.create_task(self._writer()),
+            ]
+            await asyncio.gather(*flow)
+            if self.eof and not self.settings.source.exit_at_eof:
+                log.info("source_exhausted", note="waiting for a stop signal")
+                await self._stop.wait()
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+        await self.export_maps()
+        await self.report(final=True)
+        self._shutdown_pools()
+        return self.metrics
+
+    def _shutdown_pools(self) -> None:
+        for pool in (self._pool, self._analysis_pool):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        lang = self.settings.lang
+        return process_pool(
+            self.settings.pipeline.workers, init_worker, (lang.detector, lang.languages)
+        )
+
+    async def _every(self, interval: float, job: Callable[[], Any]) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic_job_failed", job=getattr(job, "__name__", str(job)))
+
+    # --- stages -------------------------------------------------------------------------
+
+    async def _reader(self) -> None:
+        chunks = self.source.chunks().__aiter__()
+        stop = asyncio.ensure_future(self._stop.wait())
+        try:
+            while True:
+                nxt: asyncio.Future[list[bytes]] = asyncio.ensure_future(anext(chunks))
+                done, _ = await asyncio.wait({nxt, stop}, return_when=asyncio.FIRST_COMPLETED)
+                if nxt not in done:
+                    nxt.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                        await nxt
+                    break
+                try:
+                    chunk = nxt.result()
+                except StopAsyncIteration:
+                    self.eof = True
+                    log.info("source_eof", source=self.source.name)
+                    break
+                self.metrics.lines_read += len(chunk)
+                await self._lines.put((chunk, time.monotonic()))
+        finally:
+            stop.cancel()
+            with contextlib.suppress(Exception):
+                await chunks.aclose()  # type: ignore[attr-defined]
+            await self._lines.put(None)
+
+    async def _batcher(self) -> None:
+        size = self.settings.pipeline.batch_size
+        timeout = self.settings.pipeline.batch_timeout
+        batch: list[bytes] = []
+        read_at = 0.0
+        while True:
+            try:
+                item = await (
+                    asyncio.wait_for(self._lines.get(), timeout) if batch else self._lines.get()
+                )
+            except TimeoutError:
+                await self._submit(batch, read_at)
+                batch = []
+                continue
+            if item is None:
+                if batch:
+                    await self._submit(batch, read_at)
+                await self._inflight.put(None)
+                return
+            chunk, at = item
+            if not batch:
+                read_at = at
+            batch.extend(chunk)
+            while len(batch) >= size:
+                await self._submit(batch[:size], read_at)
+                batch = batch[size:]
+                read_at = at
+
+    async def _submit(self, lines: list[bytes], read_at: float) -> None:
+        pool, future = self._run_in_pool(lines)
+        await self._inflight.put(_InFlight(lines, future, read_at, pool))
+
+    def _run_in_pool(
+        self, lines: list[bytes]
+    ) -> tuple[ProcessPoolExecutor, asyncio.Future[BatchResult]]:
+        pool = self._pool
+        assert pool is not None
+        return pool, asyncio.get_running_loop().run_in_executor(pool, process_batch, lines)
+
+    async def _writer(self) -> None:
+        while True:
+            item = await self._inflight.get()
+            if item is None:
+                return
+            result = await self._result(item)
+            counters: dict[str, int] = {"lines": len(item.lines), "accepted": len(result.records)}
+            for reason, n in result.skipped.items():
+                counters[f"skipped:{reason}"] = n
+            await self._write(result, counters)
+            self._account(item, result)
+
+    async def _result(self, item: _InFlight) -> BatchResult:
+        """A batch's result. If the pool broke (a worker died), the first batch to notice
+        restarts it; every batch that was in the dead pool is submitted again."""
+        for _attempt in range(3):
+            try:
+                return await item.future
+            except BrokenProcessPool:
+                if item.pool is self._pool:
+                    self.metrics.pool_restarts += 1
+                    log.error("pool_broken", lines=len(item.lines), action="restarting pool")
+                    self._restart_pool()
+                item.pool, item.future = self._run_in_pool(item.lines)
+        # The batch itself keeps killing workers: count it as bad input, don't loop forever.
+        log.error("batch_dropped_after_worker_crashes", lines=len(item.lines))
+        return BatchResult([], {"worker_crash": len(item.lines)}, [])
+
+    def _restart_pool(self) -> None:
+        old = self._pool
+        self._pool = self._new_pool()
+        if old is not None:
+            old.shutdown(wait=False, cancel_futures=True)
+
+    async def _write(self, result: BatchResult, counters: dict[str, int]) -> None:
+        """Write one batch, retrying while Redis is unreachable (backpressure, not loss)."""
+        delay = 0.1
+        while True:
+            try:
+                await self.store.write_batch(result.records, counters)
+            except (RedisError, OSError) as exc:
+                self.metrics.redis_retries += 1
+                if self._redis_down_since is None:
+                    self._redis_down_since = time.monotonic()
+                    log.error("redis_unavailable", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if self._redis_down_since is not None:
+                log.info("redis_back", outage_s=round(time.monotonic() - self._redis_down_since, 1))
+                self._redis_down_since = None
+            return
+
+    def _account(self, item: _InFlight, result: BatchResult) -> None:
+        m = self.metrics
+        m.batches += 1
+        m.lines_done += len(item.lines)
+        m.accepted += len(result.records)
+        m.skipped.update(result.skipped)
+        lag = time.monotonic() - item.read_at
+        m.lag_last = lag
+        m.lag_max = max(m.lag_max, lag)
+        for reason, detail in result.samples:
+            self._bad_input_log.warning(reason, "bad_input", reason=reason, detail=detail)
+
+    # --- periodic jobs ------------------------------------------------------------------
+
+    async def export_maps(self) -> None:
+        from analysis.heatmaps import write_maps
+        from analysis.snapshot import collect_summaries
+
+        started = time.monotonic()
+        summaries = await collect_summaries(self.store, self.settings.maps)
+        assert self._analysis_pool is not None
+        loop = asyncio.get_running_loop()
+        job = partial(
+            write_maps,
+            self.settings.out_path,
+            summaries,
+            refresh_seconds=self.settings.maps.refresh,
+        )
+        paths = await loop.run_in_executor(self._analysis_pool, job)
+        self.metrics.maps_written += 1
+        log.info(
+            "maps_written",
+            languages=len(summaries),
+            files=len(paths),
+            out=str(self.settings.out_path / "maps"),
+            seconds=round(time.monotonic() - started, 2),
+        )
+
+    _last_report: tuple[float, int, int] | None = None
+
+    async def report(self, final: bool = False) -> None:
+        now = time.monotonic()
+        m = self.metrics
+        last = self._last_report or (now - self.settings.status_interval, 0, 0)
+        span = max(now - last[0], 1e-9)
+        rate_in = (m.lines_read - last[1]) / span
+        rate_out = (m.lines_done - last[2]) / span
+        self._last_report = (now, m.lines_read, m.lines_done)
+        depths = self.queue_depths()
+        memory: dict[str, Any] = {}
+        with contextlib.suppress(RedisError, OSError):
+            memory = await self.store.memory()
+        fields = {
+            "in_per_s": round(rate_in, 1),
+            "out_per_s": round(rate_out, 1),
+            "read": m.lines_read,
+            "accepted": m.accepted,
+            "skipped": sum(m.skipped.values()),
+            **depths,
+            "pool": "ok" if self._pool is not None else "down",
+            "pool_restarts": m.pool_restarts,
+            "redis": "down" if self._redis_down_since is not None else "ok",
+            "redis_memory": memory.get("used_memory_human", "?"),
+            "lag_s": round(m.lag_last, 3),
+            "lag_max_s": round(m.lag_max, 3),
+        }
+        m.lag_max = 0.0
+        log.info("final_status" if final else "status", **fields)
+        heartbeat = {
+            "pid": os.getpid(),
+            "source": self.source.name,
+            "started_at": round(self.started_at, 3),
+            "updated_at": round(time.time(), 3),
+            "state": "stopped" if final else "running",
+            **fields,
+        }
+        with contextlib.suppress(RedisError, OSError):
+            await self.store.set_heartbeat(heartbeat)

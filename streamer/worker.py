@@ -1,0 +1,57 @@
+"""What runs inside the pool's processes: parse a batch of raw lines and detect languages.
+
+Workers import only the parser and the detectors (no Redis, no aiohttp), build their detector
+once, and answer with compact records plus skip counts, never one task per post.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections import Counter
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from streamer.langid import Detector, make_detector
+from streamer.parser import parse_payload
+from streamer.records import BAD_INPUT_REASONS, Detected, Skip
+
+# How many bad lines per batch travel back for the log; the rest are only counted.
+MAX_SAMPLES = 3
+
+_detector: Detector | None = None
+
+
+class BatchResult(NamedTuple):
+    records: list[Detected]
+    skipped: dict[str, int]
+    samples: list[tuple[str, str]]  # (reason, detail) of a few bad lines, for the log
+
+
+def init_worker(detector: str, languages: Sequence[str] | None) -> None:
+    """Pool initializer. Ctrl-C goes to the whole process group: the parent decides when to
+    stop, so workers ignore SIGINT instead of dying in the middle of a batch."""
+    global _detector
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _detector = make_detector(detector, languages or None)
+
+
+def detector() -> Detector:
+    if _detector is None:
+        raise RuntimeError("init_worker() was not called in this process")
+    return _detector
+
+
+def process_batch(lines: Sequence[bytes]) -> BatchResult:
+    detect = detector().detect
+    records: list[Detected] = []
+    skipped: Counter[str] = Counter()
+    samples: list[tuple[str, str]] = []
+    for line in lines:
+        item = parse_payload(line)
+        if isinstance(item, Skip):
+            skipped[item.reason] += 1
+            if item.reason in BAD_INPUT_REASONS and len(samples) < MAX_SAMPLES:
+                samples.append((item.reason, item.detail[:200]))
+            continue
+        records.append(Detected(detect(item.text), item.hashtags, item.geo))
+    return BatchResult(records, dict(skipped), samples)

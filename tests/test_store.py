@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import asyncio
+
+import redis
+
+from streamer.connections import redis_client
+from streamer.keys import Keys
+from streamer.records import Detected
+from streamer.store import Store, rank_hashtags
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_write_batch_pushes_in_order_counts_and_caps(redis_url: str) -> None:
+    async def go() -> None:
+        client = redis_client(redis_url)
+        store = Store(client, Keys("t:"), list_cap=5)
+        batch = [
+            Detected("en", ("a", "b"), (1.0, 2.0)),
+            Detected("ja", ("東京",), None),
+            Detected("en", (), (3.5, -4.25)),
+            Detected("und", ("x",), None),
+        ]
+        await store.write_batch(batch, {"lines": 6, "accepted": 4, "skipped:delete": 2})
+        await store.write_batch([Detected("en", ("c", "d", "e", "f"), None)], {"lines": 1})
+        assert await store.languages() == ["en", "ja", "und"]
+        counts = await store.language_counts()
+        assert (counts["en"].tweets, counts["en"].hashtags, counts["en"].geo) == (3, 6, 2)
+        assert counts["und"].tweets == 1  # undetermined posts are kept, never dropped
+        # Capped at 5: the oldest tag fell off, the totals still count it.
+        assert await store.recent_hashtags("en", 100) == ["b", "c", "d", "e", "f"]
+        assert await store.points("en") == [(1.0, 2.0), (3.5, -4.25)]
+        assert await store.points("en", 1) == [(3.5, -4.25)]
+        assert await store.pipeline_counters() == {
+            "lines": 7,
+            "accepted": 4,
+            "skipped:delete": 2,
+        }
+        await client.aclose()
+
+    run(go())
+    raw = redis.Redis.from_url(redis_url, decode_responses=True)
+    assert raw.lrange("t:hashtag_ja", 0, -1) == ["東京"]
+    assert raw.type("t:geo_en") == "list"
+
+
+def test_top_hashtags_uses_the_window_and_breaks_ties_by_name(redis_url: str) -> None:
+    async def go() -> dict[str, list[tuple[str, int]]]:
+        client = redis_client(redis_url)
+        store = Store(client, Keys("t:"))
+        tags = ("z",) * 5 + ("b", "a", "a", "b", "c")
+        await store.write_batch([Detected("en", (t,), None) for t in tags])
+        out = await store.top_hashtags(["en"], n=3, window=5)
+        await client.aclose()
+        return out
+
+    assert run(go()) == {"en": [("a", 2), ("b", 2), ("c", 1)]}
+
+
+def test_rank_hashtags() -> None:
+    assert rank_hashtags(["x", "y", "y", "x", "w"], 2) == [("x", 2), ("y", 2)]
+    assert rank_hashtags([], 3) == []
