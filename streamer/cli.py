@@ -136,6 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo-data":
             return cmd_demo_data(args)
         settings = settings_from(args)
+        if args.command != "run":
+            from streamer.logs import configure_logging
+
+            # Only warnings, and on stderr: stdout carries the command's data (--json).
+            configure_logging("console", "warning", stream=sys.stderr)
         if args.command == "parse":
             return cmd_parse(settings)
         if args.command == "run":

@@ -17,13 +17,15 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 _LEVELS["error"] = logging.ERROR
 
 
-def configure_logging(fmt: str = "console", level: str = "info") -> None:
+def configure_logging(fmt: str = "console", level: str = "info", stream: Any = None) -> None:
+    """Daemon logs go to stdout (journald); read commands pass stderr to keep stdout data."""
+    stream = stream or sys.stdout
     renderer: Any
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer(
-            colors=sys.stdout.isatty(), pad_event_to=0, sort_keys=False
+            colors=stream.isatty(), pad_event_to=0, sort_keys=False
         )
     structlog.configure(
         processors=[
@@ -34,7 +36,7 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
 

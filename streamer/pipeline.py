@@ -27,7 +27,7 @@ from streamer.config import Settings
 from streamer.logs import RateLimitedLog, get_logger
 from streamer.sources import Source
 from streamer.store import Store
-from streamer.worker import BatchResult, init_worker, process_batch
+from streamer.worker import BatchResult, init_worker, prepare_pool_process, process_batch
 
 log = get_logger("streamer.pipeline")
 
@@ -39,7 +39,7 @@ def process_pool(
 ) -> ProcessPoolExecutor:
     """A pool of fresh processes (forkserver: never fork a process that runs an event loop)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["streamer.worker"])
+    ctx.set_forkserver_preload(["streamer.forkserver_preload", "streamer.worker"])
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=initializer, initargs=initargs
     )
@@ -109,7 +109,7 @@ class Pipeline:
     async def run(self) -> Metrics:
         """Run until the source ends (with exit_at_eof) or a stop is requested, then drain."""
         self._pool = self._new_pool()
-        self._analysis_pool = process_pool(1)
+        self._analysis_pool = process_pool(1, prepare_pool_process, (os.getpid(),))
         background = [
             asyncio.create_task(self._every(self.settings.maps.interval, self.export_maps)),
             asyncio.create_task(self._every(self.settings.status_interval, self.report)),
@@ -140,9 +140,8 @@ class Pipeline:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         lang = self.settings.lang
-        return process_pool(
-            self.settings.pipeline.workers, init_worker, (lang.detector, lang.languages)
-        )
+        args = (lang.detector, lang.languages, os.getpid())
+        return process_pool(self.settings.pipeline.workers, init_worker, args)
 
     async def _every(self, interval: float, job: Callable[[], Any]) -> None:
         while True:
@@ -160,9 +159,12 @@ class Pipeline:
         chunks = self.source.chunks().__aiter__()
         stop = asyncio.ensure_future(self._stop.wait())
         try:
-            while True:
+            # Check the flag first: a fast source can finish its next chunk in the same loop
+            # turn that the stop future reports done, and asyncio.wait would hand us both.
+            while not self._stop.is_set():
                 nxt: asyncio.Future[list[bytes]] = asyncio.ensure_future(anext(chunks))
-                done, _ = await asyncio.wait({nxt, stop}, return_when=asyncio.FIRST_COMPLETED)
+                waiting: set[asyncio.Future[Any]] = {nxt, stop}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if nxt not in done:
                     nxt.cancel()
                     with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
@@ -189,9 +191,13 @@ class Pipeline:
         read_at = 0.0
         while True:
             try:
-                item = await (
-                    asyncio.wait_for(self._lines.get(), timeout) if batch else self._lines.get()
-                )
+                if batch:
+                    # The deadline counts from the batch's first line, not from the last chunk:
+                    # a slow steady stream (50/s in chunks of 2) must not hold a batch forever.
+                    left = read_at + timeout - time.monotonic()
+                    item = await asyncio.wait_for(self._lines.get(), max(left, 0.0))
+                else:
+                    item = await self._lines.get()
             except TimeoutError:
                 await self._submit(batch, read_at)
                 batch = []
@@ -302,7 +308,14 @@ class Pipeline:
             summaries,
             refresh_seconds=self.settings.maps.refresh,
         )
-        paths = await loop.run_in_executor(self._analysis_pool, job)
+        try:
+            paths = await loop.run_in_executor(self._analysis_pool, job)
+        except BrokenProcessPool:
+            # The map process died (OOM killer, a stray signal): start a new one, try once more.
+            log.error("analysis_pool_broken", action="restarting")
+            self._analysis_pool.shutdown(wait=False, cancel_futures=True)
+            self._analysis_pool = process_pool(1, prepare_pool_process, (os.getpid(),))
+            paths = await loop.run_in_executor(self._analysis_pool, job)
         self.metrics.maps_written += 1
         log.info(
             "maps_written",

@@ -100,7 +100,7 @@ class Store:
     # --- reads --------------------------------------------------------------------------
 
     async def languages(self) -> list[str]:
-        return sorted(await self.redis.smembers(self.keys.languages))
+        return sorted(str(lang) for lang in await self.redis.smembers(self.keys.languages))
 
     async def language_counts(self) -> dict[str, LanguageCounts]:
         langs = await self.languages()
@@ -118,7 +118,7 @@ class Store:
         return out
 
     async def recent_hashtags(self, lang: str, window: int) -> list[str]:
-        return list(await self.redis.lrange(self.keys.hashtags(lang), -window, -1))
+        return [str(tag) for tag in await self.redis.lrange(self.keys.hashtags(lang), -window, -1)]
 
     async def top_hashtags(
         self, langs: Sequence[str] | None = None, n: int = 3, window: int = 5000
@@ -137,10 +137,11 @@ class Store:
         return [p for p in map(decode_point, raw) if p is not None]
 
     async def pipeline_counters(self) -> dict[str, int]:
-        return {k: int(v) for k, v in (await self.redis.hgetall(self.keys.pipeline)).items()}
+        counters = await self.redis.hgetall(self.keys.pipeline)
+        return {str(k): int(v) for k, v in counters.items()}
 
     async def heartbeat(self) -> dict[str, str]:
-        return dict(await self.redis.hgetall(self.keys.daemon))
+        return {str(k): str(v) for k, v in (await self.redis.hgetall(self.keys.daemon)).items()}
 
     async def memory(self) -> dict[str, Any]:
         info = await self.redis.info("memory")

@@ -6,7 +6,10 @@ once, and answer with compact records plus skip counts, never one task per post.
 
 from __future__ import annotations
 
+import os
+import select
 import signal
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -27,11 +30,31 @@ class BatchResult(NamedTuple):
     samples: list[tuple[str, str]]  # (reason, detail) of a few bad lines, for the log
 
 
-def init_worker(detector: str, languages: Sequence[str] | None) -> None:
-    """Pool initializer. Ctrl-C goes to the whole process group: the parent decides when to
-    stop, so workers ignore SIGINT instead of dying in the middle of a batch."""
-    global _detector
+def prepare_pool_process(daemon_pid: int) -> None:
+    """Ctrl-C, `timeout` and systemd signal the whole process group, but only the daemon
+    decides when to stop: pool processes keep going until it has drained and shut them down.
+
+    Deaf to SIGTERM, a pool process must still never outlive the daemon (a SIGKILLed daemon
+    cannot shut its pools down, and the fork server lives as long as its children), so a
+    watcher thread ends the process as soon as the daemon is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        daemon = os.pidfd_open(daemon_pid)  # a handle on this very process: no pid reuse
+    except ProcessLookupError:
+        os._exit(1)
+    threading.Thread(target=_exit_when_readable, args=(daemon,), daemon=True).start()
+
+
+def _exit_when_readable(pidfd: int) -> None:
+    select.select([pidfd], [], [])  # a pidfd becomes readable when its process exits
+    os._exit(1)
+
+
+def init_worker(detector: str, languages: Sequence[str] | None, daemon_pid: int) -> None:
+    """Pool initializer: build the detector once per process."""
+    global _detector
+    prepare_pool_process(daemon_pid)
     _detector = make_detector(detector, languages or None)
 
 

@@ -54,9 +54,10 @@ def test_a_stalled_redis_stops_the_reader_and_nothing_read_is_lost(
         return read_2 - read_1, held, pipeline
 
     grown, held, pipeline = asyncio.run(go())
-    # Bounded: 2 queued chunks of <= 200 lines, a partial batch, 2 in flight, 1 being written.
+    # Bounded: 2 queued chunks of <= 200 lines, the chunk the reader waits to queue, the chunk
+    # the batcher is cutting, 2 batches of 100 in flight and 1 being written.
     assert grown == 0, "the reader kept reading while Redis could not take writes"
-    assert 0 < held <= 2 * 200 + 200 + 4 * 100
+    assert 0 < held <= 2 * 200 + 200 + 200 + 2 * 100 + 100
     m = pipeline.metrics
     assert m.lines_done == m.lines_read
     counters = {k.decode(): int(v) for k, v in admin.hgetall("tweetheat:pipeline").items()}

@@ -8,7 +8,7 @@ import gzip
 import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from streamer.parser import MAX_LINE_BYTES
 from streamer.sources.pacing import Pacer
@@ -33,10 +33,10 @@ def expand_paths(patterns: Sequence[str]) -> list[str]:
 def _open(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdin.buffer
-    handle: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by the reader
+    handle = open(path, "rb")  # noqa: SIM115 - closed by the reader
     if handle.peek(2)[:2] == b"\x1f\x8b":  # gzip by content, whatever the name
-        return gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[return-value]
-    return handle
+        return cast(BinaryIO, gzip.GzipFile(fileobj=handle, mode="rb"))
+    return cast(BinaryIO, handle)
 
 
 class LineSplitter:
