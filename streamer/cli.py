@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from streamer.config import ConfigError, Settings, load_settings, override, parse_rate
+from streamer.config import SOURCES, ConfigError, Settings, load_settings, override, parse_rate
 
 EXAMPLES = {
     "run": "tweetheat run --replay-file 'dumps/*.ndjson.gz' --rate max --exit-at-eof",
@@ -63,7 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = command("run", "run the daemon: read the stream, store it, draw the maps")
     _add_common(run)
-    run.add_argument("--source", choices=["demo", "replay"], default=None)
+    run.add_argument("--source", choices=list(SOURCES), default=None)
+    run.add_argument(
+        "--stream-url",
+        default=None,
+        metavar="URL",
+        help="endpoint of the live source (enterprise, self-hosted, or a local test server)",
+    )
+    run.add_argument(
+        "--record",
+        default=None,
+        metavar="DIR",
+        help="tee the raw stream to rotating .ndjson.gz files in DIR (replayable)",
+    )
     run.add_argument(
         "--replay-file",
         action="append",
@@ -124,6 +136,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             demo_count=args.count,
             log_format=args.log_format,
             rate=parse_rate(args.rate, "--rate") if args.rate is not None else None,
+            record_dir=args.record,
+            stream_url=args.stream_url,
         )
         if args.replay_file and args.source is None:
             changes["kind"] = "replay"
@@ -194,7 +208,19 @@ async def _run(settings: Settings) -> int:
     )
     async with open_store(settings, daemon=True) as store:
         await store.redis.ping()
-        pipeline = Pipeline(settings, source, store)
+        await resume_source(source, store, settings)
+        recorder = None
+        if settings.source.record_dir:
+            from streamer.recording import Recorder
+
+            recorder = Recorder(
+                settings.source.record_dir,
+                source.name,
+                max_bytes=int(settings.source.record_max_mb * 1024 * 1024),
+                max_seconds=settings.source.record_max_seconds,
+            )
+            log.info("recording", directory=settings.source.record_dir)
+        pipeline = Pipeline(settings, source, store, recorder)
         main_task = asyncio.current_task()
         loop = asyncio.get_running_loop()
 
@@ -223,6 +249,23 @@ async def _run(settings: Settings) -> int:
     return 0
 
 
+async def resume_source(source: Any, store: Any, settings: Settings) -> None:
+    """A resumable source (Jetstream) restarts a few seconds behind its saved cursor; the
+    store drops what it already holds, so nothing is lost and nothing counts twice."""
+    if not hasattr(source, "start_cursor"):
+        return
+    from streamer.logs import get_logger
+
+    saved = await store.cursor(source.name)
+    if saved is None:
+        return
+    rewind = int(settings.live.jetstream_rewind_seconds * 1_000_000)
+    source.start_cursor = max(0, saved - rewind)
+    get_logger("streamer.daemon").info(
+        "resuming", source=source.name, saved_cursor=saved, start_cursor=source.start_cursor
+    )
+
+
 # --- read commands ----------------------------------------------------------------------
 
 
@@ -244,6 +287,8 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
             "pipeline": await store.pipeline_counters(),
             "daemon": await store.heartbeat(),
         }
+        if "stream" in report["daemon"]:
+            report["stream"] = orjson.loads(report["daemon"].pop("stream"))
     if args.json:
         _print_json(report)
         return 0
@@ -258,6 +303,8 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print("daemon: never ran on this Redis")
     print(f"redis: {report['redis']['used_memory_human']} used")
+    if "stream" in report:
+        print("stream: " + ", ".join(f"{k}={v}" for k, v in report["stream"].items()))
     print(f"{'lang':<6}{'tweets':>10}{'geo':>10}{'hashtags':>10}")
     for lang, row in report["languages"].items():
         print(f"{lang:<6}{row['tweets']:>10}{row['geo']:>10}{row['hashtags']:>10}")

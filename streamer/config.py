@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-SOURCES = ("demo", "replay")
+SOURCES = ("demo", "replay", "twitter-v2", "twitter-v1", "jetstream")
+LIVE_SOURCES = ("twitter-v2", "twitter-v1", "jetstream")
 LOG_FORMATS = ("console", "json")
 RATE_MAX = 0.0  # a rate of 0 means "as fast as the pipeline takes it"
 
@@ -29,6 +30,46 @@ class SourceSettings:
     demo_seed: int = 1
     demo_geo_share: float = 0.3
     demo_count: int = 0  # 0: endless
+    record_dir: str = ""  # tee raw payloads to rotating .ndjson.gz files here
+    record_max_mb: float = 100.0
+    record_max_seconds: float = 3600.0
+
+
+# Environment variables that carry secrets, and the setting each one fills.
+SECRET_ENV = {
+    "TWITTER_BEARER_TOKEN": "v2_bearer_token",
+    "TWITTER_CONSUMER_KEY": "v1_consumer_key",
+    "TWITTER_CONSUMER_SECRET": "v1_consumer_secret",
+    "TWITTER_ACCESS_TOKEN": "v1_access_token",
+    "TWITTER_ACCESS_TOKEN_SECRET": "v1_access_token_secret",
+}
+JETSTREAM_INSTANCES = (
+    "wss://jetstream1.us-east.bsky.network/subscribe",
+    "wss://jetstream2.us-east.bsky.network/subscribe",
+    "wss://jetstream1.us-west.bsky.network/subscribe",
+    "wss://jetstream2.us-west.bsky.network/subscribe",
+)
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """The live sources' endpoints and credentials. Secrets never show in a repr."""
+
+    v2_url: str = "https://api.twitter.com/2/tweets/sample/stream"
+    v2_bearer_token: str = field(default="", repr=False)
+    v2_stall_timeout: float = 30.0
+    v1_url: str = "https://stream.twitter.com/1.1/statuses/sample.json"
+    v1_consumer_key: str = field(default="", repr=False)
+    v1_consumer_secret: str = field(default="", repr=False)
+    v1_access_token: str = field(default="", repr=False)
+    v1_access_token_secret: str = field(default="", repr=False)
+    v1_stall_timeout: float = 90.0
+    jetstream_urls: tuple[str, ...] = JETSTREAM_INSTANCES
+    jetstream_stall_timeout: float = 30.0
+    jetstream_rewind_seconds: float = 5.0  # resume this far behind the saved cursor
+
+    def secrets_set(self) -> list[str]:
+        return [name for name in SECRET_ENV.values() if getattr(self, name)]
 
 
 @dataclass(frozen=True)
@@ -65,6 +106,7 @@ class MapsSettings:
 @dataclass(frozen=True)
 class Settings:
     source: SourceSettings = field(default_factory=SourceSettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     lang: LangSettings = field(default_factory=LangSettings)
@@ -87,13 +129,28 @@ class Settings:
 # TOML table -> (Settings attribute, its dataclass). Top-level keys live in [daemon].
 _SECTIONS: dict[str, str] = {
     "source": "source",
+    "sources": "live",
     "redis": "redis",
     "pipeline": "pipeline",
     "lang": "lang",
     "maps": "maps",
 }
 _DAEMON_KEYS = ("data_dir", "out_dir", "log_format", "log_level", "status_interval")
-_TOML_RENAMES = {("source", "demo"): "demo_"}  # [source.demo] seed -> source.demo_seed
+# Nested tables flatten into prefixed fields: [source.demo] seed -> source.demo_seed.
+_TOML_RENAMES = {
+    ("source", "demo"): "demo_",
+    ("sources", "twitter_v2"): "v2_",
+    ("sources", "twitter_v1"): "v1_",
+    ("sources", "jetstream"): "jetstream_",
+}
+# The TOML names of secret fields, for messages about world-readable files.
+_SECRET_TOML = {
+    "v2_bearer_token": "sources.twitter_v2.bearer_token",
+    "v1_consumer_key": "sources.twitter_v1.consumer_key",
+    "v1_consumer_secret": "sources.twitter_v1.consumer_secret",
+    "v1_access_token": "sources.twitter_v1.access_token",
+    "v1_access_token_secret": "sources.twitter_v1.access_token_secret",
+}
 
 
 def parse_rate(value: object, key: str = "source.rate") -> float:
@@ -175,14 +232,34 @@ def load_settings(path: Path | str | None = None, env: dict[str, str] | None = N
             raise ConfigError(f"config: file not found: {path}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
-        settings = apply_toml(settings, data)
+        settings = apply_toml(settings, data, check=False)
+        refuse_readable_secrets(path, settings.live)
     env = dict(os.environ) if env is None else env
     if env.get("TWEETHEAT_REDIS_URL"):
         settings = replace(settings, redis=replace(settings.redis, url=env["TWEETHEAT_REDIS_URL"]))
-    return settings
+    from_env: dict[str, Any] = {
+        field_name: env[var] for var, field_name in SECRET_ENV.items() if env.get(var)
+    }
+    if from_env:
+        settings = replace(settings, live=replace(settings.live, **from_env))
+    return validate(settings)
 
 
-def apply_toml(settings: Settings, data: dict[str, Any]) -> Settings:
+def refuse_readable_secrets(path: Path, live: LiveSettings) -> None:
+    """A file holding tokens must be private to its owner, as ssh insists for its keys."""
+    held = live.secrets_set()
+    if held and path.stat().st_mode & 0o077:
+        raise ConfigError(
+            f"{_SECRET_TOML[held[0]]}: {path} holds secrets but other users can read it; "
+            f"run 'chmod 600 {path}' or move the secret to {_env_name(held[0])}"
+        )
+
+
+def _env_name(field_name: str) -> str:
+    return next(var for var, name in SECRET_ENV.items() if name == field_name)
+
+
+def apply_toml(settings: Settings, data: dict[str, Any], check: bool = True) -> Settings:
     changes: dict[str, Any] = {}
     for section, table in data.items():
         if not isinstance(table, dict):
@@ -197,29 +274,48 @@ def apply_toml(settings: Settings, data: dict[str, Any]) -> Settings:
             changes[attr] = _apply_table(getattr(settings, attr), table, section)
         else:
             raise ConfigError(f"{section}: unknown table")
-    return validate(replace(settings, **changes))
+    settings = replace(settings, **changes)
+    return validate(settings) if check else settings
 
 
 def override(settings: Settings, **changes: Any) -> Settings:
     """Apply command-line overrides (None means 'not given') and validate again."""
     src, red, top = {}, {}, {}
+    live_url: str | None = None
     for key, value in changes.items():
         if value is None:
             continue
-        if key in ("kind", "rate", "replay_files", "exit_at_eof", "demo_count", "demo_seed"):
+        if key in ("kind", "rate", "replay_files", "exit_at_eof", "demo_count", "demo_seed",
+                   "record_dir"):  # fmt: skip
             src[key] = value
+        elif key == "stream_url":
+            live_url = value
         elif key in ("url",):
             red[key] = value
         else:
             top[key] = value
-    return validate(
-        replace(
-            settings,
-            source=replace(settings.source, **src),
-            redis=replace(settings.redis, **red),
-            **top,
-        )
+    settings = replace(
+        settings,
+        source=replace(settings.source, **src),
+        redis=replace(settings.redis, **red),
+        **top,
     )
+    if live_url is not None:
+        settings = replace(
+            settings, live=with_stream_url(settings.live, settings.source.kind, live_url)
+        )
+    return validate(settings)
+
+
+def with_stream_url(live: LiveSettings, kind: str, url: str) -> LiveSettings:
+    """--stream-url points the chosen live source at another endpoint (tests, self-hosting)."""
+    if kind == "twitter-v2":
+        return replace(live, v2_url=url)
+    if kind == "twitter-v1":
+        return replace(live, v1_url=url)
+    if kind == "jetstream":
+        return replace(live, jetstream_urls=(url,))
+    raise ConfigError(f"--stream-url: only for {', '.join(LIVE_SOURCES)}, not {kind!r}")
 
 
 def validate(s: Settings) -> Settings:
@@ -256,6 +352,7 @@ def validate(s: Settings) -> Settings:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+    _validate_live(s)
     if s.source.kind == "replay" and not s.source.replay_files:
         raise ConfigError("source.replay_files: replay needs at least one file, glob or '-'")
     from streamer.langid import DETECTORS
@@ -266,3 +363,38 @@ def validate(s: Settings) -> Settings:
         if not (code.isascii() and code.isalpha() and code.islower() and len(code) == 2):
             raise ConfigError(f"lang.languages: {code!r} is not an ISO 639-1 code")
     return s
+
+
+def _validate_live(s: Settings) -> None:
+    live, src = s.live, s.source
+    urls = [("sources.twitter_v2.url", live.v2_url), ("sources.twitter_v1.url", live.v1_url)]
+    for key, url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{key}: expected an http:// or https:// URL")
+    if not live.jetstream_urls or not all(
+        u.startswith(("ws://", "wss://")) for u in live.jetstream_urls
+    ):
+        raise ConfigError("sources.jetstream.urls: expected one or more ws:// or wss:// URLs")
+    for key, value in (
+        ("sources.twitter_v2.stall_timeout", live.v2_stall_timeout),
+        ("sources.twitter_v1.stall_timeout", live.v1_stall_timeout),
+        ("sources.jetstream.stall_timeout", live.jetstream_stall_timeout),
+    ):
+        if not 0 < value <= 3600:
+            raise ConfigError(f"{key}: must be within (0, 3600] seconds")
+    if not 0 <= live.jetstream_rewind_seconds <= 3600:
+        raise ConfigError("sources.jetstream.rewind_seconds: must be within 0..3600")
+    if src.record_max_mb <= 0 or src.record_max_seconds <= 0:
+        raise ConfigError("source.record_max_mb / record_max_seconds: must be > 0")
+    if src.kind == "twitter-v2" and not live.v2_bearer_token:
+        raise ConfigError(
+            "sources.twitter_v2.bearer_token: twitter-v2 needs a bearer token "
+            "(set TWITTER_BEARER_TOKEN)"
+        )
+    if src.kind == "twitter-v1":
+        for name in ("v1_consumer_key", "v1_consumer_secret", "v1_access_token",
+                     "v1_access_token_secret"):  # fmt: skip
+            if not getattr(live, name):
+                raise ConfigError(
+                    f"{_SECRET_TOML[name]}: twitter-v1 needs it (set {_env_name(name)})"
+                )

@@ -6,6 +6,8 @@
 {prefix}languages        set    every language code seen
 {prefix}pipeline         hash   pipeline counters: accepted, skipped:<reason>, ...
 {prefix}daemon           hash   the running daemon's heartbeat (pid, rates, queue depths)
+{prefix}cursor:{source}  string a resumable source's position, saved with each batch
+{prefix}seen:{post id}   string a resumable source's recent post, so a replayed one counts once
 """
 
 from __future__ import annotations
@@ -37,3 +39,9 @@ class Keys:
     @property
     def daemon(self) -> str:
         return f"{self.prefix}daemon"
+
+    def cursor(self, source: str) -> str:
+        return f"{self.prefix}cursor:{source}"
+
+    def seen(self, post_id: str) -> str:
+        return f"{self.prefix}seen:{post_id}"

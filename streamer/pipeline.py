@@ -19,12 +19,14 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from redis.exceptions import RedisError
 
 from streamer.config import Settings
 from streamer.logs import RateLimitedLog, get_logger
+from streamer.recording import Recorder
 from streamer.sources import Source
 from streamer.store import Store
 from streamer.worker import BatchResult, init_worker, prepare_pool_process, process_batch
@@ -59,6 +61,7 @@ class Metrics:
     lag_last: float = 0.0
     lag_max: float = 0.0
     maps_written: int = 0
+    record_errors: int = 0
 
 
 @dataclass
@@ -67,16 +70,28 @@ class _InFlight:
     future: asyncio.Future[BatchResult]
     read_at: float
     pool: ProcessPoolExecutor
+    cursor: int | None = None  # a resumable source's position after this batch's last line
+
+
+class _Chunk(NamedTuple):
+    lines: list[bytes]
+    read_at: float
+    cursor: int | None
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, source: Source, store: Store) -> None:
+    def __init__(
+        self, settings: Settings, source: Source, store: Store, recorder: Recorder | None = None
+    ) -> None:
         self.settings = settings
         self.source = source
         self.store = store
+        self.recorder = recorder
+        # A source that can resume (Jetstream) repeats a little on restart: store once per id.
+        self._chunk_cursor = getattr(source, "chunk_cursor", None)
         self.metrics = Metrics()
         p = settings.pipeline
-        self._lines: asyncio.Queue[tuple[list[bytes], float] | None] = asyncio.Queue(
+        self._lines: asyncio.Queue[_Chunk | None] = asyncio.Queue(
             maxsize=max(1, p.queue_size // CHUNK_CAP)
         )
         self._inflight: asyncio.Queue[_InFlight | None] = asyncio.Queue(
@@ -177,18 +192,45 @@ class Pipeline:
                     log.info("source_eof", source=self.source.name)
                     break
                 self.metrics.lines_read += len(chunk)
-                await self._lines.put((chunk, time.monotonic()))
+                if self.recorder is not None:
+                    await self._record(chunk)
+                cursor = self._chunk_cursor(chunk) if self._chunk_cursor else None
+                await self._lines.put(_Chunk(chunk, time.monotonic(), cursor))
         finally:
             stop.cancel()
             with contextlib.suppress(Exception):
                 await chunks.aclose()  # type: ignore[attr-defined]
+            if self.recorder is not None:
+                with contextlib.suppress(OSError):
+                    await asyncio.to_thread(self.recorder.close)
             await self._lines.put(None)
+
+    async def _record(self, chunk: list[bytes]) -> None:
+        """Tee to disk in a thread (gzip is CPU work). A full disk costs the recording, never
+        the stream: the failure is logged and the next chunk tries again."""
+        assert self.recorder is not None
+        try:
+            await asyncio.to_thread(self.recorder.write, chunk)
+        except OSError as exc:
+            self.metrics.record_errors += 1
+            self._bad_input_log.warning("record", "recording_failed", error=str(exc))
 
     async def _batcher(self) -> None:
         size = self.settings.pipeline.batch_size
         timeout = self.settings.pipeline.batch_timeout
         batch: list[bytes] = []
         read_at = 0.0
+        # (lines in the batch when the chunk ended, its cursor): a batch saves the cursor of the
+        # last chunk it holds whole, never one past a line it does not hold.
+        ends: list[tuple[int, int]] = []
+
+        async def submit(n: int) -> None:
+            nonlocal batch, ends
+            cursor = max((c for end, c in ends if end <= n), default=None)
+            await self._submit(batch[:n], read_at, cursor)
+            batch = batch[n:]
+            ends = [(end - n, c) for end, c in ends if end > n]
+
         while True:
             try:
                 if batch:
@@ -199,26 +241,25 @@ class Pipeline:
                 else:
                     item = await self._lines.get()
             except TimeoutError:
-                await self._submit(batch, read_at)
-                batch = []
+                await submit(len(batch))
                 continue
             if item is None:
                 if batch:
-                    await self._submit(batch, read_at)
+                    await submit(len(batch))
                 await self._inflight.put(None)
                 return
-            chunk, at = item
             if not batch:
-                read_at = at
-            batch.extend(chunk)
+                read_at = item.read_at
+            batch.extend(item.lines)
+            if item.cursor is not None:
+                ends.append((len(batch), item.cursor))
             while len(batch) >= size:
-                await self._submit(batch[:size], read_at)
-                batch = batch[size:]
-                read_at = at
+                await submit(size)
+                read_at = item.read_at
 
-    async def _submit(self, lines: list[bytes], read_at: float) -> None:
+    async def _submit(self, lines: list[bytes], read_at: float, cursor: int | None) -> None:
         pool, future = self._run_in_pool(lines)
-        await self._inflight.put(_InFlight(lines, future, read_at, pool))
+        await self._inflight.put(_InFlight(lines, future, read_at, pool, cursor))
 
     def _run_in_pool(
         self, lines: list[bytes]
@@ -236,7 +277,7 @@ class Pipeline:
             counters: dict[str, int] = {"lines": len(item.lines), "accepted": len(result.records)}
             for reason, n in result.skipped.items():
                 counters[f"skipped:{reason}"] = n
-            await self._write(result, counters)
+            await self._write(result, counters, item.cursor)
             self._account(item, result)
 
     async def _result(self, item: _InFlight) -> BatchResult:
@@ -261,12 +302,20 @@ class Pipeline:
         if old is not None:
             old.shutdown(wait=False, cancel_futures=True)
 
-    async def _write(self, result: BatchResult, counters: dict[str, int]) -> None:
+    async def _write(
+        self, result: BatchResult, counters: dict[str, int], cursor: int | None = None
+    ) -> None:
         """Write one batch, retrying while Redis is unreachable (backpressure, not loss)."""
         delay = 0.1
         while True:
             try:
-                await self.store.write_batch(result.records, counters)
+                if self._chunk_cursor is not None:
+                    saved = (self.source.name, cursor) if cursor is not None else None
+                    dups = await self.store.write_batch_once(result.records, counters, saved)
+                    self.metrics.accepted -= dups
+                    self.metrics.skipped["duplicate"] += dups
+                else:
+                    await self.store.write_batch(result.records, counters)
             except (RedisError, OSError) as exc:
                 self.metrics.redis_retries += 1
                 if self._redis_down_since is None:
@@ -327,6 +376,11 @@ class Pipeline:
 
     _last_report: tuple[float, int, int] | None = None
 
+    def _stream_stats(self) -> dict[str, Any]:
+        stats = getattr(self.source, "stats", None)
+        as_dict = getattr(stats, "as_dict", None)
+        return dict(as_dict()) if callable(as_dict) else {}
+
     async def report(self, final: bool = False) -> None:
         now = time.monotonic()
         m = self.metrics
@@ -353,6 +407,21 @@ class Pipeline:
             "lag_s": round(m.lag_last, 3),
             "lag_max_s": round(m.lag_max, 3),
         }
+        if self.recorder is not None:
+            fields["recorded"] = self.recorder.lines
+        stream = self._stream_stats()
+        if stream:
+            disconnects = stream.get("disconnects", {})
+            fields.update(
+                stream_state=stream.get("state"),
+                stream_connects=stream.get("connects"),
+                stream_disconnects=sum(disconnects.values())
+                if isinstance(disconnects, dict)
+                else disconnects,
+                stream_stalls=stream.get("stalls"),
+                stream_bytes=stream.get("bytes"),
+                stream_messages=stream.get("messages"),
+            )
         m.lag_max = 0.0
         log.info("final_status" if final else "status", **fields)
         heartbeat = {
@@ -363,5 +432,7 @@ class Pipeline:
             "state": "stopped" if final else "running",
             **fields,
         }
+        if stream:
+            heartbeat["stream"] = orjson.dumps(stream).decode()
         with contextlib.suppress(RedisError, OSError):
             await self.store.set_heartbeat(heartbeat)

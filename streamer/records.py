@@ -37,6 +37,7 @@ class Detected(NamedTuple):
     lang: str
     hashtags: tuple[str, ...]
     geo: tuple[float, float] | None
+    id: str | None = None  # for de-duplication when a resumed stream repeats itself
 
 
 # Skip reasons. Notices are expected stream traffic; the rest are bad input.
@@ -51,6 +52,7 @@ BAD_JSON = "bad_json"
 BAD_UTF8 = "bad_utf8"
 WRONG_TYPE = "wrong_type"
 TOO_LONG = "too_long"
+DUPLICATE = "duplicate"  # a resumed stream delivered a post that was already stored
 
 # Reasons that mean the input itself was broken (logged, rate-limited), as opposed to notices.
 BAD_INPUT_REASONS = frozenset({BAD_JSON, BAD_UTF8, WRONG_TYPE, TOO_LONG})

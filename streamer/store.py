@@ -20,6 +20,74 @@ from streamer.records import Detected
 
 Point = tuple[float, float]
 
+# How long a resumable source's post ids are remembered: far longer than any rewind.
+SEEN_TTL_SECONDS = 3600
+# Lua's unpack() has a stack limit: push long lists in slices.
+_PUSH_SLICE = 1000
+
+# The de-duplicating batch write, one atomic script: a post whose id was seen within the TTL
+# is counted as a duplicate and not stored again; the rest lands exactly as in write_batch.
+# ARGV: hashtag prefix, geo prefix, stats prefix, seen prefix, languages key, pipeline key,
+#       cap, ttl, cursor key ("" for none), cursor value, counter count, counter pairs...,
+#       then per post: id, lang, tag count, tags..., point ("" for none).
+_WRITE_ONCE_LUA = """
+local a = ARGV
+local tag_p, geo_p, stats_p, seen_p = a[1], a[2], a[3], a[4]
+local langs_key, pipe_key, cap, ttl = a[5], a[6], tonumber(a[7]), a[8]
+local cursor_key, cursor_val = a[9], a[10]
+local i = 12
+local counters = {}
+for _ = 1, tonumber(a[11]) do counters[a[i]] = tonumber(a[i + 1]); i = i + 2 end
+local order, tweets, tags, points = {}, {}, {}, {}
+local dups = 0
+while i <= #a do
+  local id, lang, ntags = a[i], a[i + 1], tonumber(a[i + 2])
+  i = i + 3
+  local fresh = true
+  if id ~= "" then fresh = redis.call("SET", seen_p .. id, "1", "NX", "EX", ttl) end
+  if fresh then
+    if not tweets[lang] then
+      tweets[lang] = 0; tags[lang] = {}; points[lang] = {}
+      table.insert(order, lang)
+    end
+    tweets[lang] = tweets[lang] + 1
+    for t = 0, ntags - 1 do table.insert(tags[lang], a[i + t]) end
+    if a[i + ntags] ~= "" then table.insert(points[lang], a[i + ntags]) end
+  else
+    dups = dups + 1
+  end
+  i = i + ntags + 1
+end
+local function push(key, values)
+  for s = 1, #values, 1000 do
+    redis.call("RPUSH", key, unpack(values, s, math.min(s + 999, #values)))
+  end
+  redis.call("LTRIM", key, -cap, -1)
+end
+for _, lang in ipairs(order) do
+  local stats = stats_p .. lang
+  redis.call("HINCRBY", stats, "tweets", tweets[lang])
+  if #tags[lang] > 0 then
+    push(tag_p .. lang, tags[lang])
+    redis.call("HINCRBY", stats, "hashtags", #tags[lang])
+  end
+  if #points[lang] > 0 then
+    push(geo_p .. lang, points[lang])
+    redis.call("HINCRBY", stats, "geo", #points[lang])
+  end
+  redis.call("SADD", langs_key, lang)
+end
+if dups > 0 then
+  counters["accepted"] = (counters["accepted"] or 0) - dups
+  counters["skipped:duplicate"] = (counters["skipped:duplicate"] or 0) + dups
+end
+for name, value in pairs(counters) do
+  if value ~= 0 then redis.call("HINCRBY", pipe_key, name, value) end
+end
+if cursor_key ~= "" then redis.call("SET", cursor_key, cursor_val) end
+return dups
+"""
+
 
 @dataclass(frozen=True)
 class LanguageCounts:
@@ -51,11 +119,45 @@ class Store:
         self.redis = redis
         self.keys = keys
         self.list_cap = list_cap
+        self._write_once = redis.register_script(_WRITE_ONCE_LUA)
 
     # --- writes -------------------------------------------------------------------------
 
+    async def write_batch_once(
+        self,
+        records: Sequence[Detected],
+        counters: Mapping[str, int] | None = None,
+        cursor: tuple[str, int] | None = None,
+    ) -> int:
+        """Like write_batch, but a post id seen in the last hour is skipped as a duplicate,
+        and the source's cursor is saved in the same atomic step. Returns the duplicates.
+
+        A resumable source restarts a few seconds before its saved cursor, so some posts
+        arrive twice; this makes storing them idempotent per post id."""
+        k = self.keys
+        argv: list[Any] = [
+            k.hashtags(""), k.geo(""), k.stats(""), k.seen(""), k.languages, k.pipeline,
+            self.list_cap, SEEN_TTL_SECONDS,
+            k.cursor(cursor[0]) if cursor else "", cursor[1] if cursor else 0,
+        ]  # fmt: skip
+        pairs = [(name, value) for name, value in (counters or {}).items() if value]
+        argv.append(len(pairs))
+        for name, value in pairs:
+            argv += [name, value]
+        for rec in records:
+            argv += [rec.id or "", rec.lang, len(rec.hashtags), *rec.hashtags]
+            argv.append(encode_point(rec.geo) if rec.geo is not None else "")
+        return int(await self._write_once(args=argv))
+
+    async def cursor(self, source: str) -> int | None:
+        raw = await self.redis.get(self.keys.cursor(source))
+        return int(raw) if raw is not None else None
+
     async def write_batch(
-        self, records: Sequence[Detected], counters: Mapping[str, int] | None = None
+        self,
+        records: Sequence[Detected],
+        counters: Mapping[str, int] | None = None,
+        cursor: tuple[str, int] | None = None,
     ) -> None:
         """Apply one batch atomically: list pushes, trims, totals and pipeline counters."""
         tags_by_lang: dict[str, list[str]] = defaultdict(list)
@@ -91,6 +193,8 @@ class Store:
             for name, value in (counters or {}).items():
                 if value:
                     pipe.hincrby(k.pipeline, name, value)
+            if cursor is not None:
+                pipe.set(k.cursor(cursor[0]), cursor[1])
             if len(pipe) > 0:
                 await pipe.execute()
 

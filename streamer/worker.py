@@ -76,5 +76,5 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
             if item.reason in BAD_INPUT_REASONS and len(samples) < MAX_SAMPLES:
                 samples.append((item.reason, item.detail[:200]))
             continue
-        records.append(Detected(detect(item.text), item.hashtags, item.geo))
+        records.append(Detected(detect(item.text), item.hashtags, item.geo, item.id))
     return BatchResult(records, dict(skipped), samples)

@@ -77,3 +77,36 @@ def test_parse_rate() -> None:
     for bad in ("soon", True, -1, None):
         with pytest.raises(ConfigError):
             parse_rate(bad)
+
+
+def test_secrets_come_from_the_environment_and_never_show_in_repr(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[source]\nkind = "twitter-v2"\n')
+    with pytest.raises(ConfigError, match=r"^sources.twitter_v2.bearer_token: .*TWITTER_BEARER"):
+        load_settings(cfg, env={})
+    settings = load_settings(cfg, env={"TWITTER_BEARER_TOKEN": "s3cr3t-token"})
+    assert settings.live.v2_bearer_token == "s3cr3t-token"
+    assert "s3cr3t-token" not in repr(settings)
+
+
+def test_a_readable_config_holding_a_secret_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[sources.twitter_v1]\nconsumer_secret = "hunter2"\n')
+    cfg.chmod(0o644)
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, env={})
+    assert str(err.value).startswith("sources.twitter_v1.consumer_secret:")
+    assert "chmod 600" in str(err.value) and "hunter2" not in str(err.value)
+    cfg.chmod(0o600)
+    assert load_settings(cfg, env={}).live.v1_consumer_secret == "hunter2"
+
+
+def test_stream_url_points_the_chosen_live_source_elsewhere() -> None:
+    env = {"TWITTER_BEARER_TOKEN": "t"}
+    base = load_settings(None, env=env)
+    v2 = override(base, kind="twitter-v2", stream_url="http://127.0.0.1:9/2/tweets/sample/stream")
+    assert v2.live.v2_url == "http://127.0.0.1:9/2/tweets/sample/stream"
+    jet = override(base, kind="jetstream", stream_url="ws://127.0.0.1:9/subscribe")
+    assert jet.live.jetstream_urls == ("ws://127.0.0.1:9/subscribe",)
+    with pytest.raises(ConfigError, match="^--stream-url"):
+        override(base, stream_url="http://127.0.0.1:9/")  # demo has no endpoint

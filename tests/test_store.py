@@ -63,3 +63,48 @@ def test_top_hashtags_uses_the_window_and_breaks_ties_by_name(redis_url: str) ->
 def test_rank_hashtags() -> None:
     assert rank_hashtags(["x", "y", "y", "x", "w"], 2) == [("x", 2), ("y", 2)]
     assert rank_hashtags([], 3) == []
+
+
+def test_write_batch_once_matches_write_batch_and_skips_replayed_posts(redis_url: str) -> None:
+    batch = [
+        Detected("en", ("a", "b"), (1.0, 2.0), "at://x/1"),
+        Detected("ja", ("東京",), None, "at://x/2"),
+        Detected("en", (), (3.5, -4.25), "at://x/3"),
+        Detected("und", ("x",), None, None),  # no id: cannot be de-duplicated, always stored
+    ]
+
+    async def go() -> tuple[dict[str, object], dict[str, object], int, int | None]:
+        client = redis_client(redis_url)
+        plain, once = Store(client, Keys("p:"), list_cap=3), Store(client, Keys("o:"), list_cap=3)
+        counters = {"lines": 4, "accepted": 4}
+        await plain.write_batch(batch, counters)
+        assert await once.write_batch_once(batch, counters, ("jetstream", 100)) == 0
+        # A resumed stream repeats the last two posts and brings one new one.
+        replay = [*batch[2:], Detected("en", ("c", "d"), None, "at://x/4")]
+        dups = await once.write_batch_once(replay, {"lines": 3, "accepted": 3}, ("jetstream", 200))
+        await plain.write_batch([replay[-1], batch[3]], {"lines": 3, "accepted": 2})
+        snapshots = []
+        for store in (plain, once):
+            counts = await store.language_counts()
+            snapshots.append(
+                {
+                    "counts": counts,
+                    "tags": {lang: await store.recent_hashtags(lang, 10) for lang in counts},
+                    "points": {lang: await store.points(lang) for lang in counts},
+                    "pipeline": {
+                        k: v
+                        for k, v in (await store.pipeline_counters()).items()
+                        if k != "skipped:duplicate"
+                    },
+                }
+            )
+        dup_count = (await once.pipeline_counters()).get("skipped:duplicate", 0)
+        cursor = await once.cursor("jetstream")
+        await client.aclose()
+        assert dups == 1 == dup_count
+        return snapshots[0], snapshots[1], dup_count, cursor
+
+    plain, once, _, cursor = run(go())
+    assert once == plain
+    assert once["tags"]["en"] == ["b", "c", "d"]  # capped at 3 like every list
+    assert cursor == 200
