@@ -108,5 +108,5 @@ def test_stream_url_points_the_chosen_live_source_elsewhere() -> None:
     assert v2.live.v2_url == "http://127.0.0.1:9/2/tweets/sample/stream"
     jet = override(base, kind="jetstream", stream_url="ws://127.0.0.1:9/subscribe")
     assert jet.live.jetstream_urls == ("ws://127.0.0.1:9/subscribe",)
-    with pytest.raises(ConfigError, match="^--stream-url"):
+    with pytest.raises(ConfigError, match=r"^--stream-url"):
         override(base, stream_url="http://127.0.0.1:9/")  # demo has no endpoint

@@ -28,4 +28,32 @@ def make_source(settings: Settings) -> Source:
         from streamer.sources.replay import ReplaySource
 
         return ReplaySource(src.replay_files, rate=src.rate)
-    raise ValueError(f"unknown source {src.kind!r}")
+    return make_live_source(settings)
+
+
+def make_live_source(settings: Settings) -> Source:
+    live = settings.live
+    kind = settings.source.kind
+    if kind == "twitter-v2":
+        from streamer.sources.twitter_v2 import TwitterV2Source
+
+        return TwitterV2Source(
+            live.v2_bearer_token, url=live.v2_url, stall_timeout=live.v2_stall_timeout
+        )
+    if kind == "twitter-v1":
+        from streamer.sources.oauth1 import OAuth1Credentials
+        from streamer.sources.twitter_v1 import TwitterV1Source
+
+        credentials = OAuth1Credentials(
+            live.v1_consumer_key,
+            live.v1_consumer_secret,
+            live.v1_access_token,
+            live.v1_access_token_secret,
+        )
+        return TwitterV1Source(credentials, url=live.v1_url, stall_timeout=live.v1_stall_timeout)
+    if kind == "jetstream":
+        from streamer.sources.jetstream import JetstreamSource
+
+        # The daemon sets start_cursor from Redis before reading (see cli.resume_source).
+        return JetstreamSource(live.jetstream_urls, stall_timeout=live.jetstream_stall_timeout)
+    raise ValueError(f"unknown source {kind!r}")
