@@ -28,6 +28,8 @@ EXAMPLES = {
     "maps": "tweetheat maps --out out/",
     "parse": "tweetheat parse < sample.ndjson",
     "demo-data": "tweetheat demo-data --count 10000 --seed 7 --out demo.ndjson",
+    "clusters": "tweetheat clusters --json",
+    "user": "tweetheat user 2244994945",
 }
 
 
@@ -109,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     maps = command("maps", "write the heatmap pages now from what Redis holds")
     _add_common(maps)
     maps.add_argument("--out", default=None)
+
+    clusters = command("clusters", "refit the bio clusters now and print the report")
+    _add_common(clusters)
+    clusters.add_argument("--out", default=None, help="output directory (default: out/)")
+    clusters.add_argument("--json", action="store_true")
+
+    user = command("user", "a user's bio and cluster")
+    _add_common(user)
+    user.add_argument("user_id", metavar="ID")
+    user.add_argument("--json", action="store_true")
 
     parse = command("parse", "normalize payloads: one JSON line in, one JSON line out")
     parse.add_argument("--config", default=None)
@@ -353,7 +365,62 @@ async def cmd_maps(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_clusters(settings: Settings, args: argparse.Namespace) -> int:
+    from analysis.live_clusters import refit
+    from streamer.connections import open_store
+
+    async with open_store(settings, daemon=False) as store:
+        c = settings.clusters
+        await store.trim_users(c.max_users, c.max_age_hours * 3600, time.time())
+        users = await store.user_bios()
+        # The fit is CPU work for seconds: off the loop, so the store connection stays healthy.
+        outcome = await asyncio.to_thread(refit, users, c, settings.out_path)
+        if outcome.skipped is None:
+            await store.set_user_clusters(outcome.assignments)
+    if outcome.skipped is not None:
+        print(f"tweetheat: no refit: {outcome.skipped} ({outcome.users} users)", file=sys.stderr)
+        return 1
+    report = outcome.report
+    if args.json:
+        _print_json(report)
+        return 0
+    kmeans, hdb = report["kmeans"], report["hdbscan"]
+    print(f"{report['users']} users; KMeans k={kmeans['k']} silhouette={kmeans['silhouette']}")
+    for cluster in kmeans["clusters"]:
+        print(f"  {cluster['id']:>3} {cluster['size']:>7}  {', '.join(cluster['top_terms'][:6])}")
+    print(f"HDBSCAN: {len(hdb['clusters'])} clusters, {hdb['noise']} noise")
+    print(f"report: {settings.out_path / 'clusters' / 'index.html'}")
+    return 0
+
+
+async def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    from streamer.connections import open_store
+
+    async with open_store(settings, daemon=False) as store:
+        record = await store.user(args.user_id)
+    if record is None:
+        print(f"tweetheat: user {args.user_id} is not in the recent-user window", file=sys.stderr)
+        return 1
+    data = {
+        "user_id": record.user_id,
+        "screen_name": record.screen_name,
+        "bio": record.bio,
+        "lang": record.lang,
+        "last_seen": record.last_seen,
+        "kmeans": record.cluster[0] if record.cluster else None,
+        "hdbscan": record.cluster[1] if record.cluster else None,
+    }
+    if args.json:
+        _print_json(data)
+        return 0
+    for key, value in data.items():
+        print(f"{key}: {value}")
+    return 0
+
+
 READ_COMMANDS = {
+    "clusters": cmd_clusters,
+    "user": cmd_user,
     "status": cmd_status,
     "top": cmd_top,
     "points": cmd_points,
@@ -367,7 +434,7 @@ READ_COMMANDS = {
 def cmd_parse(settings: Settings) -> int:
     from streamer.langid import make_detector
     from streamer.parser import parse_payload, post_to_json_dict
-    from streamer.records import Skip
+    from streamer.records import PROFILE, Profile, Skip
 
     detect = make_detector(settings.lang.detector, settings.lang.languages or None).detect
     out = sys.stdout.buffer
@@ -375,6 +442,8 @@ def cmd_parse(settings: Settings) -> int:
         item = parse_payload(line.rstrip(b"\r\n"))
         if isinstance(item, Skip):
             out.write(orjson.dumps({"skipped": item.reason}) + b"\n")
+        elif isinstance(item, Profile):
+            out.write(orjson.dumps({"skipped": PROFILE}) + b"\n")
         else:
             out.write(orjson.dumps(post_to_json_dict(item, detect(item.text))) + b"\n")
     out.flush()

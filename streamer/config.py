@@ -104,6 +104,19 @@ class MapsSettings:
 
 
 @dataclass(frozen=True)
+class ClustersSettings:
+    enabled: bool = True
+    interval: float = 600.0  # seconds between refits
+    max_users: int = 100_000  # the recent-user window: newest users kept ...
+    max_age_hours: float = 24.0  # ... and none older than this
+    k_min: int = 2
+    k_max: int = 12
+    min_cluster_size: int = 100
+    min_users: int = 50  # fewer users than this: the refit is skipped with a log line
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Settings:
     source: SourceSettings = field(default_factory=SourceSettings)
     live: LiveSettings = field(default_factory=LiveSettings)
@@ -111,6 +124,7 @@ class Settings:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     lang: LangSettings = field(default_factory=LangSettings)
     maps: MapsSettings = field(default_factory=MapsSettings)
+    clusters: ClustersSettings = field(default_factory=ClustersSettings)
     data_dir: str = "data"
     out_dir: str = "out"
     log_format: str = "console"
@@ -134,6 +148,7 @@ _SECTIONS: dict[str, str] = {
     "pipeline": "pipeline",
     "lang": "lang",
     "maps": "maps",
+    "clusters": "clusters",
 }
 _DAEMON_KEYS = ("data_dir", "out_dir", "log_format", "log_level", "status_interval")
 # Nested tables flatten into prefixed fields: [source.demo] seed -> source.demo_seed.
@@ -340,6 +355,15 @@ def validate(s: Settings) -> Settings:
         (1 <= s.maps.top_hashtags <= 1000, "maps.top_hashtags: must be within 1..1000"),
         (1 <= s.maps.top_window <= 1_000_000, "maps.top_window: must be within 1..1000000"),
         (s.maps.refresh >= 1, "maps.refresh: must be >= 1"),
+        (s.clusters.interval >= 10, "clusters.interval: must be >= 10 seconds"),
+        (1 <= s.clusters.max_users <= 10_000_000, "clusters.max_users: 1..10000000"),
+        (s.clusters.max_age_hours > 0, "clusters.max_age_hours: must be > 0"),
+        (
+            2 <= s.clusters.k_min <= s.clusters.k_max <= 100,
+            "clusters.k_min/k_max: 2 <= k_min <= k_max <= 100",
+        ),
+        (s.clusters.min_cluster_size >= 2, "clusters.min_cluster_size: must be >= 2"),
+        (s.clusters.min_users >= 2, "clusters.min_users: must be >= 2"),
         (s.log_format in LOG_FORMATS, f"daemon.log_format: expected one of {LOG_FORMATS}"),
         (
             s.log_level in ("debug", "info", "warning", "error"),

@@ -8,6 +8,9 @@
 {prefix}daemon           hash   the running daemon's heartbeat (pid, rates, queue depths)
 {prefix}cursor:{source}  string a resumable source's position, saved with each batch
 {prefix}seen:{post id}   string a resumable source's recent post, so a replayed one counts once
+{prefix}users            hash   user id -> JSON [screen name, bio, lang, last seen]
+{prefix}users:seen       zset   user id scored by last-seen time: the bounded recent-user window
+{prefix}user_cluster     hash   user id -> "kmeans,hdbscan" cluster ids from the latest model
 """
 
 from __future__ import annotations
@@ -45,3 +48,15 @@ class Keys:
 
     def seen(self, post_id: str) -> str:
         return f"{self.prefix}seen:{post_id}"
+
+    @property
+    def users(self) -> str:
+        return f"{self.prefix}users"
+
+    @property
+    def users_seen(self) -> str:
+        return f"{self.prefix}users:seen"
+
+    @property
+    def user_cluster(self) -> str:
+        return f"{self.prefix}user_cluster"

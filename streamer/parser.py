@@ -35,6 +35,7 @@ from streamer.records import (
     WARNING,
     WRONG_TYPE,
     Post,
+    Profile,
     Skip,
 )
 
@@ -74,6 +75,7 @@ _V1_STATUS_KEYS = frozenset(
     }
 )
 _BSKY_POST = "app.bsky.feed.post"
+_BSKY_PROFILE = "app.bsky.actor.profile"
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -94,7 +96,7 @@ class _Refused(Exception):
 # --- entry points -------------------------------------------------------------------------
 
 
-def parse_payload(raw: bytes | str) -> Post | Skip:
+def parse_payload(raw: bytes | str) -> Post | Profile | Skip:
     """Parse one line of any supported format. Never raises."""
     try:
         return _parse(raw)
@@ -122,7 +124,7 @@ def post_to_json_dict(post: Post, lang: str) -> dict[str, Any]:
 # --- bytes to JSON object -----------------------------------------------------------------
 
 
-def _parse(raw: object) -> Post | Skip:
+def _parse(raw: object) -> Post | Profile | Skip:
     data = _as_bytes(raw)
     if len(data) > MAX_LINE_BYTES:
         return _skip(TOO_LONG, f"{len(data)} bytes")
@@ -161,7 +163,7 @@ def _json_failure(data: bytes, exc: orjson.JSONDecodeError) -> Skip:
     return _skip(BAD_JSON, str(exc))
 
 
-def _dispatch(payload: Obj) -> Post | Skip:
+def _dispatch(payload: Obj) -> Post | Profile | Skip:
     if "data" in payload:
         return _from_v2(payload)
     if "errors" in payload:
@@ -364,12 +366,17 @@ def _find_by_id(items: object, wanted: str | None) -> Obj | None:
 # --- Bluesky Jetstream --------------------------------------------------------------------
 
 
-def _from_jetstream(event: Obj) -> Post:
+def _from_jetstream(event: Obj) -> Post | Profile:
     if event.get("kind") != "commit":
         raise _Refused(_skip(NOT_POST, f"jetstream kind {_brief(event.get('kind'))}"))
     commit = _dict(event.get("commit"))
     if commit is None:
         raise _Refused(_skip(WRONG_TYPE, "jetstream commit is not an object"))
+    if commit.get("collection") == _BSKY_PROFILE and commit.get("operation") in (
+        "create",
+        "update",
+    ):
+        return _bsky_profile(event, commit)
     if commit.get("operation") != "create" or commit.get("collection") != _BSKY_POST:
         what = f"{_brief(commit.get('operation'))} {_brief(commit.get('collection'))}"
         raise _Refused(_skip(NOT_POST, f"jetstream {what}"))
@@ -390,6 +397,16 @@ def _from_jetstream(event: Obj) -> Post:
         bio=None,
         platform_lang=_first_str(record.get("langs")),
     )
+
+
+def _bsky_profile(event: Obj, commit: Obj) -> Profile:
+    record = _dict(commit.get("record"))
+    did = _str(event.get("did"))
+    bio = _str(record.get("description")) if record is not None else None
+    if not did or bio is None:
+        raise _Refused(_skip(NOT_POST, "jetstream profile without did or description"))
+    name = _str(record.get("displayName")) if record is not None else None
+    return Profile(user_id=did, screen_name=name, bio=bio)
 
 
 def _bsky_tags(record: Obj, text: str) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ from streamer.logs import RateLimitedLog, get_logger
 from streamer.recording import Recorder
 from streamer.sources import Source
 from streamer.store import Store
-from streamer.worker import BatchResult, init_worker, prepare_pool_process, process_batch
+from streamer.worker import BatchResult, init_worker, prepare_analysis_process, process_batch
 
 log = get_logger("streamer.pipeline")
 
@@ -124,11 +124,18 @@ class Pipeline:
     async def run(self) -> Metrics:
         """Run until the source ends (with exit_at_eof) or a stop is requested, then drain."""
         self._pool = self._new_pool()
-        self._analysis_pool = process_pool(1, prepare_pool_process, (os.getpid(),))
+        self._analysis_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
         background = [
             asyncio.create_task(self._every(self.settings.maps.interval, self.export_maps)),
             asyncio.create_task(self._every(self.settings.status_interval, self.report)),
         ]
+        if self.settings.clusters.enabled:
+            interval = self.settings.clusters.interval
+            # The first fit comes early so a new install shows clusters within minutes.
+            first = min(60.0, interval)
+            background.append(
+                asyncio.create_task(self._every(interval, self.refit_clusters, first=first))
+            )
         try:
             flow = [
                 asyncio.create_task(self._reader()),
@@ -158,15 +165,18 @@ class Pipeline:
         args = (lang.detector, lang.languages, os.getpid())
         return process_pool(self.settings.pipeline.workers, init_worker, args)
 
-    async def _every(self, interval: float, job: Callable[[], Any]) -> None:
+    async def _every(
+        self, interval: float, job: Callable[[], Any], first: float | None = None
+    ) -> None:
+        await asyncio.sleep(interval if first is None else first)
         while True:
-            await asyncio.sleep(interval)
             try:
                 await job()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("periodic_job_failed", job=getattr(job, "__name__", str(job)))
+            await asyncio.sleep(interval)
 
     # --- stages -------------------------------------------------------------------------
 
@@ -279,6 +289,8 @@ class Pipeline:
                 counters[f"skipped:{reason}"] = n
             await self._write(result, counters, item.cursor)
             self._account(item, result)
+            if result.users and self.settings.clusters.enabled:
+                await self._remember_users(result)
 
     async def _result(self, item: _InFlight) -> BatchResult:
         """A batch's result. If the pool broke (a worker died), the first batch to notice
@@ -329,6 +341,14 @@ class Pipeline:
                 self._redis_down_since = None
             return
 
+    async def _remember_users(self, result: BatchResult) -> None:
+        """Bios feed the clustering; they are best effort (the next post of the user brings
+        its bio again), so a failure here is logged and never retried over the batch."""
+        try:
+            await self.store.update_users(result.users, time.time())
+        except (RedisError, OSError) as exc:
+            self._bad_input_log.warning("users", "user_update_failed", error=str(exc))
+
     def _account(self, item: _InFlight, result: BatchResult) -> None:
         m = self.metrics
         m.batches += 1
@@ -342,6 +362,51 @@ class Pipeline:
             self._bad_input_log.warning(reason, "bad_input", reason=reason, detail=detail)
 
     # --- periodic jobs ------------------------------------------------------------------
+
+    async def refit_clusters(self) -> None:
+        """Refit the bio clusters on the recent-user window in the analysis process."""
+        from analysis.live_clusters import refit
+
+        settings = self.settings.clusters
+        started = time.time()
+        now = time.time()
+        await self.store.trim_users(settings.max_users, settings.max_age_hours * 3600, now)
+        users = await self.store.user_bios()
+        assert self._analysis_pool is not None
+        job = partial(refit, users, settings, self.settings.out_path, self.settings.maps.refresh)
+        outcome = await asyncio.get_running_loop().run_in_executor(self._analysis_pool, job)
+        if outcome.skipped:
+            log.info("cluster_refit_skipped", reason=outcome.skipped, users=outcome.users)
+            return
+        await self.store.set_user_clusters(outcome.assignments)
+        self._assigned_until = now
+        kmeans = outcome.report.get("kmeans", {})
+        log.info(
+            "clusters_refit",
+            users=outcome.users,
+            k=kmeans.get("k"),
+            silhouette=kmeans.get("silhouette"),
+            hdbscan_clusters=len(outcome.report.get("hdbscan", {}).get("clusters", [])),
+            noise=outcome.report.get("hdbscan", {}).get("noise"),
+            fit_s=round(outcome.seconds, 1),
+            seconds=round(time.time() - started, 1),
+        )
+
+    async def assign_new_users(self) -> None:
+        """Between refits, users seen since the last one get a cluster from the current model."""
+        from analysis.live_clusters import assign_new
+
+        if self._assigned_until is None:
+            return
+        since = time.time()
+        users = await self.store.user_bios(since=self._assigned_until)
+        assert self._analysis_pool is not None
+        loop = asyncio.get_running_loop()
+        assignments = await loop.run_in_executor(self._analysis_pool, assign_new, users)
+        await self.store.set_user_clusters(assignments)
+        self._assigned_until = since
+
+    _assigned_until: float | None = None
 
     async def export_maps(self) -> None:
         from analysis.heatmaps import write_maps
@@ -363,9 +428,13 @@ class Pipeline:
             # The map process died (OOM killer, a stray signal): start a new one, try once more.
             log.error("analysis_pool_broken", action="restarting")
             self._analysis_pool.shutdown(wait=False, cancel_futures=True)
-            self._analysis_pool = process_pool(1, prepare_pool_process, (os.getpid(),))
+            self._analysis_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
             paths = await loop.run_in_executor(self._analysis_pool, job)
         self.metrics.maps_written += 1
+        if self.settings.clusters.enabled:
+            c = self.settings.clusters
+            await self.store.trim_users(c.max_users, c.max_age_hours * 3600, time.time())
+            await self.assign_new_users()
         log.info(
             "maps_written",
             languages=len(summaries),

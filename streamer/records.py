@@ -24,6 +24,14 @@ class Post(NamedTuple):
     platform_lang: str | None  # the platform's own label, if it sent one
 
 
+class Profile(NamedTuple):
+    """A profile update that is not a post (Bluesky sends bios as their own records)."""
+
+    user_id: str
+    screen_name: str | None
+    bio: str
+
+
 class Skip(NamedTuple):
     """A line that is not a post: why, and (for errors) a short detail for the log."""
 
@@ -52,6 +60,7 @@ BAD_JSON = "bad_json"
 BAD_UTF8 = "bad_utf8"
 WRONG_TYPE = "wrong_type"
 TOO_LONG = "too_long"
+PROFILE = "profile"  # a profile record: no post, but it refreshes the user's bio
 DUPLICATE = "duplicate"  # a resumed stream delivered a post that was already stored
 
 # Reasons that mean the input itself was broken (logged, rate-limited), as opposed to notices.

@@ -114,12 +114,41 @@ def rank_hashtags(tags: Iterable[str], n: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
+# Evict users beyond the window's size or age, from the window and both user hashes.
+# KEYS: users:seen, users, user_cluster. ARGV: max users, oldest score kept.
+_TRIM_USERS_LUA = """
+local evict = {}
+local over = redis.call("ZCARD", KEYS[1]) - tonumber(ARGV[1])
+if over > 0 then evict = redis.call("ZRANGE", KEYS[1], 0, over - 1) end
+local old = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[2], "LIMIT", 0, 50000)
+for _, id in ipairs(old) do table.insert(evict, id) end
+for s = 1, #evict, 1000 do
+  local part = {unpack(evict, s, math.min(s + 999, #evict))}
+  redis.call("ZREM", KEYS[1], unpack(part))
+  redis.call("HDEL", KEYS[2], unpack(part))
+  redis.call("HDEL", KEYS[3], unpack(part))
+end
+return #evict
+"""
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    user_id: str
+    screen_name: str | None
+    bio: str
+    lang: str | None
+    last_seen: float
+    cluster: tuple[int, int] | None  # (kmeans, hdbscan), None before the first fit
+
+
 class Store:
     def __init__(self, redis: Redis, keys: Keys, list_cap: int = 100_000) -> None:
         self.redis = redis
         self.keys = keys
         self.list_cap = list_cap
         self._write_once = redis.register_script(_WRITE_ONCE_LUA)
+        self._trim_users = redis.register_script(_TRIM_USERS_LUA)
 
     # --- writes -------------------------------------------------------------------------
 
@@ -148,6 +177,71 @@ class Store:
             argv += [rec.id or "", rec.lang, len(rec.hashtags), *rec.hashtags]
             argv.append(encode_point(rec.geo) if rec.geo is not None else "")
         return int(await self._write_once(args=argv))
+
+    # --- the recent-user window (bios for clustering) --------------------------------------
+
+    async def update_users(self, users: Sequence[Any], now: float) -> None:
+        """Remember each user's newest bio and when they were seen (UserSeen tuples)."""
+        if not users:
+            return
+        k = self.keys
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(
+                k.users,
+                mapping={
+                    u.user_id: orjson.dumps([u.screen_name, u.bio, u.lang, round(now, 3)])
+                    for u in users
+                },
+            )
+            pipe.zadd(k.users_seen, {u.user_id: now for u in users})
+            await pipe.execute()
+
+    async def trim_users(self, max_users: int, max_age_s: float, now: float) -> int:
+        """Keep the window bounded by count and age; returns how many users left it."""
+        keys = [self.keys.users_seen, self.keys.users, self.keys.user_cluster]
+        return int(await self._trim_users(keys=keys, args=[max_users, now - max_age_s]))
+
+    async def user_bios(self, since: float | None = None) -> list[tuple[str, str]]:
+        """(user id, bio) of the window's users, or of those seen at or after `since`."""
+        k = self.keys
+        if since is None:
+            rows = [
+                (str(uid), raw) async for uid, raw in self.redis.hscan_iter(k.users, count=5000)
+            ]
+        else:
+            ids = [str(u) for u in await self.redis.zrangebyscore(k.users_seen, since, "+inf")]
+            rows = []
+            for start in range(0, len(ids), 5000):
+                part = ids[start : start + 5000]
+                rows += list(zip(part, await self.redis.hmget(k.users, part), strict=True))
+        out = []
+        for uid, raw in rows:
+            if raw is not None:
+                out.append((uid, str(orjson.loads(raw)[1])))
+        return out
+
+    async def set_user_clusters(self, assignments: Mapping[str, tuple[int, int]]) -> None:
+        items = list(assignments.items())
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for start in range(0, len(items), 5000):
+                part = items[start : start + 5000]
+                pipe.hset(self.keys.user_cluster, mapping={u: f"{a},{b}" for u, (a, b) in part})
+            await pipe.execute()
+
+    async def user(self, user_id: str) -> UserRecord | None:
+        raw = await self.redis.hget(self.keys.users, user_id)
+        cluster = await self.redis.hget(self.keys.user_cluster, user_id)
+        if raw is None:
+            return None
+        name, bio, lang, seen = orjson.loads(raw)
+        parsed = None
+        if cluster is not None:
+            kmeans, hdb = str(cluster).split(",")
+            parsed = (int(kmeans), int(hdb))
+        return UserRecord(user_id, name, bio, lang, float(seen), parsed)
+
+    async def user_count(self) -> int:
+        return int(await self.redis.zcard(self.keys.users_seen))
 
     async def cursor(self, source: str) -> int | None:
         raw = await self.redis.get(self.keys.cursor(source))

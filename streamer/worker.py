@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from streamer.langid import Detector, make_detector
 from streamer.parser import parse_payload
-from streamer.records import BAD_INPUT_REASONS, Detected, Skip
+from streamer.records import BAD_INPUT_REASONS, PROFILE, Detected, Profile, Skip
 
 # How many bad lines per batch travel back for the log; the rest are only counted.
 MAX_SAMPLES = 3
@@ -24,10 +24,20 @@ MAX_SAMPLES = 3
 _detector: Detector | None = None
 
 
+class UserSeen(NamedTuple):
+    """The newest bio of a post's author (or of a profile record) in this batch."""
+
+    user_id: str
+    screen_name: str | None
+    bio: str
+    lang: str | None
+
+
 class BatchResult(NamedTuple):
     records: list[Detected]
     skipped: dict[str, int]
     samples: list[tuple[str, str]]  # (reason, detail) of a few bad lines, for the log
+    users: list[UserSeen] = []  # noqa: RUF012 - a NamedTuple default, never mutated
 
 
 def prepare_pool_process(daemon_pid: int) -> None:
@@ -44,6 +54,13 @@ def prepare_pool_process(daemon_pid: int) -> None:
     except ProcessLookupError:
         os._exit(1)
     threading.Thread(target=_exit_when_readable, args=(daemon,), daemon=True).start()
+
+
+def prepare_analysis_process(daemon_pid: int) -> None:
+    """The map and clustering process runs at a lower priority: a refit may take its core for
+    seconds, and ingest must keep the CPU it needs."""
+    prepare_pool_process(daemon_pid)
+    os.nice(10)
 
 
 def _exit_when_readable(pidfd: int) -> None:
@@ -69,6 +86,7 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
     records: list[Detected] = []
     skipped: Counter[str] = Counter()
     samples: list[tuple[str, str]] = []
+    users: dict[str, UserSeen] = {}  # one entry per user: the last bio in the batch wins
     for line in lines:
         item = parse_payload(line)
         if isinstance(item, Skip):
@@ -76,5 +94,12 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
             if item.reason in BAD_INPUT_REASONS and len(samples) < MAX_SAMPLES:
                 samples.append((item.reason, item.detail[:200]))
             continue
-        records.append(Detected(detect(item.text), item.hashtags, item.geo, item.id))
-    return BatchResult(records, dict(skipped), samples)
+        if isinstance(item, Profile):
+            skipped[PROFILE] += 1
+            users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, None)
+            continue
+        lang = detect(item.text)
+        records.append(Detected(lang, item.hashtags, item.geo, item.id))
+        if item.user_id is not None and item.bio is not None:
+            users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
+    return BatchResult(records, dict(skipped), samples, list(users.values()))

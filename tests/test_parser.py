@@ -23,6 +23,7 @@ from streamer.records import (
     WARNING,
     WRONG_TYPE,
     Post,
+    Profile,
     Skip,
 )
 
@@ -928,3 +929,24 @@ def test_deeply_nested_json_is_refused_not_crashed() -> None:
     item = parse_payload(b"[" * 5000 + b"]" * 5000)
     assert isinstance(item, Skip)
     assert item.reason in (BAD_JSON, WRONG_TYPE)
+
+
+def test_jetstream_profile_updates_carry_the_bio_and_are_not_posts() -> None:
+    event = {
+        "did": "did:plc:abc",
+        "time_us": 1,
+        "kind": "commit",
+        "commit": {
+            "operation": "update",
+            "collection": "app.bsky.actor.profile",
+            "rkey": "self",
+            "record": {"$type": "app.bsky.actor.profile", "displayName": "Ann",
+                       "description": "Baker <b>&</b> runner"},
+        },
+    }  # fmt: skip
+    assert parse_payload(orjson.dumps(event)) == Profile(
+        "did:plc:abc", "Ann", "Baker <b>&</b> runner"
+    )
+    event["commit"]["record"] = {"$type": "app.bsky.actor.profile"}  # type: ignore[index]
+    item = parse_payload(orjson.dumps(event))
+    assert isinstance(item, Skip) and item.reason == NOT_POST
