@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+WEB_ASSETS := .cache/web-assets
 
-.PHONY: setup run test lint typecheck check system-deps test-deps clean
+.PHONY: setup run test lint typecheck check system-deps web-assets test-deps clean
 
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps web-assets
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +18,18 @@ $(STAMP): pyproject.toml requirements.lock
 system-deps:
 	@scripts/ensure-system-deps.sh redis-server:redis-server
 
-# The browser test needs Chromium and a local copy of Leaflet (there is no CDN offline).
+# Leaflet and Natural Earth's country outlines, for maps that work offline
+# ([maps] assets = "local") and for the browser tests: pinned npm packages, checked against
+# scripts/web-assets.lock and unpacked under .cache/ (never committed). npm is needed only to
+# fetch them, so it is installed only when something is missing.
+web-assets:
+	@$(PYTHON) scripts/install_web_assets.py --check --dest $(WEB_ASSETS) || { \
+	  scripts/ensure-system-deps.sh npm:npm && \
+	  $(PYTHON) scripts/install_web_assets.py --dest $(WEB_ASSETS); }
+
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 test-deps:
-	@scripts/ensure-system-deps.sh chromium:chromium libjs-leaflet:/usr/share/javascript/leaflet/leaflet.js
+	@scripts/ensure-system-deps.sh chromium:/usr/bin/chromium
 
 run: setup
 	$(BIN)/tweetheat run

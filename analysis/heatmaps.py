@@ -1,33 +1,64 @@
-"""Draw the per-language heatmaps and the index page that links them.
+"""Draw the per-language heatmaps and the live page that shows them all.
 
 `write_maps` turns one snapshot of the store (a `LanguageSummary` per language) into static files
 under `out_dir/maps/`: `<lang>.html`, a Folium map with a heat layer of the language's recent
-points, for every language that has points, and `index.html`, a self-contained overview of all
-languages. The daemon calls it every 30 s from a worker process, so pages refresh themselves and
-every file is replaced atomically: a browser or web server never sees a half-written page.
+points, for every language that has points, and `index.html`, the live page (`live_page.py`): a
+language selector, the selected language's heatmap over the last hour, its top hashtags and the
+table of all languages. The daemon calls it every 30 s from a worker process, so pages refresh
+themselves and every file is replaced atomically: a browser or web server never sees a
+half-written page. With `assets="local"` the pages load Leaflet from `maps/assets/` (`assets.py`).
 """
 
 from __future__ import annotations
 
-import math
-import os
-import re
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import folium
+from branca.element import MacroElement
 from folium.map import FitBounds
 from folium.plugins import HeatMap
+from jinja2 import Template
+
+from analysis.assets import (
+    CDN_ASSETS,
+    OUTLINE_STYLE,
+    OUTLINES_GLOBAL,
+    SEA_COLOUR,
+    AssetMode,
+    PageAssets,
+    prepare_assets,
+)
+from analysis.live_page import render_live_page
+from analysis.pages import meta_refresh, write_atomically
+from analysis.summaries import (
+    LanguageSummary,
+    Point,
+    as_utc,
+    is_safe_lang_code,
+    usable_points,
+)
+
+# Older imports of these names go through this module; keep them working.
+__all__ = [
+    "INDEX_NAME",
+    "MAPS_DIR",
+    "LanguageSummary",
+    "Point",
+    "as_utc",
+    "heatmap_map",
+    "is_safe_lang_code",
+    "meta_refresh",
+    "usable_points",
+    "write_atomically",
+    "write_maps",
+]
 
 MAPS_DIR = "maps"
 INDEX_NAME = "index.html"
-
-# Language codes become file names: only plain BCP-47-ish codes ("en", "pt-br", "und") pass.
-_LANG_CODE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
 
 # Sized for a few hundred points seen from world to city scale: clusters stay apart instead of
 # merging into one blob. Fitting stops at city level so a lone point still shows its surroundings.
@@ -36,18 +67,13 @@ HEAT_BLUR = 15
 HEAT_MIN_OPACITY = 0.4
 FIT_MAX_ZOOM = 12
 FIT_PADDING = (20, 20)
-
-Point = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class LanguageSummary:
-    lang: str
-    tweets: int
-    geo: int
-    hashtags: int
-    top_hashtags: tuple[tuple[str, int], ...]  # (tag, count), most common first
-    points: tuple[tuple[float, float], ...]  # (lat, lon), oldest first, the N most recent
+# The same, as Leaflet options for the live page's script.
+HEAT_OPTIONS: dict[str, Any] = {
+    "radius": HEAT_RADIUS,
+    "blur": HEAT_BLUR,
+    "minOpacity": HEAT_MIN_OPACITY,
+}
+FIT_OPTIONS: dict[str, Any] = {"maxZoom": FIT_MAX_ZOOM, "padding": list(FIT_PADDING)}
 
 
 def write_maps(
@@ -56,15 +82,20 @@ def write_maps(
     *,
     refresh_seconds: int = 30,
     generated_at: datetime | None = None,
+    assets: AssetMode | str = "cdn",
 ) -> list[Path]:
-    """Write a heatmap per language with points, then the index; return the paths written.
+    """Write a heatmap per language with points, then the live index; return the pages written.
 
     Languages whose code is not a safe file name are skipped entirely (no map, no index row).
     Map files of languages that lost their points are left in place; the index stops linking them.
+    `assets` is "cdn" (pages load Leaflet from the internet) or "local" (from copies written to
+    `maps/assets/`, which are not in the returned list); "local" falls back to "cdn" with a
+    warning when `make setup` has not installed them.
     """
     maps_dir = Path(out_dir) / MAPS_DIR
     maps_dir.mkdir(parents=True, exist_ok=True)
     generated_at = as_utc(generated_at or datetime.now(UTC))
+    links = prepare_assets(maps_dir, assets)
     listed = [s for s in summaries if is_safe_lang_code(s.lang)]
 
     written: list[Path] = []
@@ -73,50 +104,35 @@ def write_maps(
         points = usable_points(summary.points)
         if not points:
             continue
-        page = render_heatmap(summary.lang, points, refresh_seconds=refresh_seconds)
+        page = render_heatmap(summary.lang, points, refresh_seconds=refresh_seconds, assets=links)
         written.append(write_atomically(maps_dir / f"{summary.lang}.html", page))
         mapped.add(summary.lang)
 
-    index = render_index(listed, mapped, refresh_seconds=refresh_seconds, generated_at=generated_at)
+    index = render_live_page(
+        listed,
+        mapped,
+        refresh_seconds=refresh_seconds,
+        generated_at=generated_at,
+        assets=links,
+        heat_options=HEAT_OPTIONS,
+        fit_options=FIT_OPTIONS,
+    )
     written.append(write_atomically(maps_dir / INDEX_NAME, index))
     return written
-
-
-def is_safe_lang_code(lang: str) -> bool:
-    """True for codes like "en", "pt-br" or "und" that are safe to use as a file name."""
-    # fullmatch, not match with "$": "$" would also accept a trailing newline.
-    return _LANG_CODE.fullmatch(lang) is not None
-
-
-def usable_points(points: Sequence[Point]) -> list[list[float]]:
-    """The points Leaflet can draw, as [lat, lon] lists; one bad point must not sink the map."""
-    return [
-        [lat, lon]
-        for lat, lon in points
-        if math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
-    ]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Naive datetimes are taken to be UTC already; aware ones are converted."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 # --- one language's heatmap -------------------------------------------------------------------
 
 
-def render_heatmap(lang: str, points: Sequence[Sequence[float]], *, refresh_seconds: int) -> str:
+def render_heatmap(
+    lang: str,
+    points: Sequence[Sequence[float]],
+    *,
+    refresh_seconds: int,
+    assets: PageAssets = CDN_ASSETS,
+) -> str:
     """A complete Folium page: a heat layer of `points`, fitted to their bounds."""
-    south_west, north_east = bounds(points)
-    centre = [(south_west[0] + north_east[0]) / 2, (south_west[1] + north_east[1]) / 2]
-    fmap = folium.Map(location=centre, zoom_start=2)
-    HeatMap(
-        points, radius=HEAT_RADIUS, blur=HEAT_BLUR, min_opacity=HEAT_MIN_OPACITY, name=lang
-    ).add_to(fmap)
-    fmap.add_child(fit_without_animation([south_west, north_east]))
-
+    fmap = heatmap_map(lang, points, assets=assets)
     root = fmap.get_root()
     # branca puts the title in the page unescaped.
     root.title = escape(f"tweetheat — heatmap: {lang}")  # type: ignore[attr-defined]
@@ -125,6 +141,67 @@ def render_heatmap(lang: str, points: Sequence[Sequence[float]], *, refresh_seco
             folium.Element(meta_refresh(refresh_seconds)), name="meta_refresh"
         )
     return str(root.render())
+
+
+def heatmap_map(
+    lang: str, points: Sequence[Sequence[float]], *, assets: PageAssets = CDN_ASSETS
+) -> folium.Map:
+    """The Folium map of a language's heat layer (also what the notebook API shows inline).
+
+    With no points it is an empty world map. With local assets it links only what a heatmap
+    needs (Folium's default page also loads jQuery, Bootstrap and marker icons from CDNs)."""
+    corners = bounds(points) if points else None
+    centre = (
+        [(corners[0][0] + corners[1][0]) / 2, (corners[0][1] + corners[1][1]) / 2]
+        if corners
+        else [20, 0]
+    )
+    fmap = folium.Map(location=centre, zoom_start=2)
+    heat = HeatMap(
+        points, radius=HEAT_RADIUS, blur=HEAT_BLUR, min_opacity=HEAT_MIN_OPACITY, name=lang
+    )
+    if assets.is_local:
+        # Instance attributes: Folium's own add_js_link would change the class-wide lists.
+        fmap.default_js = [("leaflet", assets.leaflet_js)]
+        fmap.default_css = [("leaflet_css", assets.leaflet_css)]
+        heat.default_js = [("leaflet-heat.js", assets.heat_js)]
+    if assets.outlines_js:
+        fmap.add_child(OfflineOutlines(assets.outlines_js))
+    heat.add_to(fmap)
+    if corners:
+        fmap.add_child(fit_without_animation(list(corners)))
+    return fmap
+
+
+class OfflineOutlines(MacroElement):
+    """Country outlines under the tiles: they show wherever tiles do not load (offline)."""
+
+    # The outlines script goes in the header: it must have run before the map script does.
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <script src="{{ this.script_url|e }}"></script>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var outlines = window[{{ this.global_name|tojson }}];
+            if (!outlines) { return; }
+            map.getContainer().style.background = {{ this.sea|tojson }};
+            map.createPane("outlines").style.zIndex = 150;
+            L.geoJSON(outlines, {pane: "outlines", interactive: false,
+                                 style: {{ this.style|tojson }}}).addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, script_url: str) -> None:
+        super().__init__()
+        self._name = "OfflineOutlines"
+        self.script_url = script_url
+        self.global_name = OUTLINES_GLOBAL
+        self.style = OUTLINE_STYLE
+        self.sea = SEA_COLOUR
 
 
 def fit_without_animation(corners: list[list[float]]) -> FitBounds:
@@ -140,112 +217,3 @@ def bounds(points: Sequence[Sequence[float]]) -> tuple[list[float], list[float]]
     lats = [p[0] for p in points]
     lons = [p[1] for p in points]
     return [min(lats), min(lons)], [max(lats), max(lons)]
-
-
-def meta_refresh(seconds: int) -> str:
-    return f'<meta http-equiv="refresh" content="{int(seconds)}">'
-
-
-# --- the index page ---------------------------------------------------------------------------
-
-_INDEX_STYLE = """
-body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
-       max-width: 64rem; padding: 0 1rem; color: #1d2330; background: #fafbfc; }
-h1 { font-size: 1.4rem; margin: 0 0 .25rem; }
-p.generated { color: #5b6475; margin: 0 0 1.5rem; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { padding: .45rem .7rem; border-bottom: 1px solid #e3e6eb; text-align: left;
-         vertical-align: top; }
-th { background: #f0f2f5; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.lang { font-family: ui-monospace, monospace; white-space: nowrap; }
-span.nomap { color: #8a92a3; font-size: .85em; }
-ul.tags { list-style: none; margin: 0; padding: 0; }
-ul.tags li { display: inline-block; margin: 0 .6rem .15rem 0; }
-ul.tags .count { color: #5b6475; font-size: .85em; }
-p.empty { color: #5b6475; }
-"""
-
-
-def render_index(
-    summaries: Sequence[LanguageSummary],
-    mapped: set[str],
-    *,
-    refresh_seconds: int,
-    generated_at: datetime,
-) -> str:
-    """The overview page: one row per language, busiest first, linking the maps that exist."""
-    ordered = sorted(summaries, key=lambda s: (-s.tweets, s.lang))
-    rows = "\n".join(index_row(s, has_map=s.lang in mapped) for s in ordered)
-    refresh = f"\n{meta_refresh(refresh_seconds)}" if refresh_seconds > 0 else ""
-    stamp = generated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-    iso = generated_at.isoformat(timespec="seconds")
-    body = (
-        f"""<table>
-<thead><tr><th>Language</th><th class="num">Tweets</th><th class="num">Geotagged</th>
-<th class="num">Hashtags</th><th>Top hashtags</th></tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>"""
-        if ordered
-        else '<p class="empty">No languages seen yet.</p>'
-    )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
-<title>tweetheat — languages</title>
-<style>{_INDEX_STYLE}</style>
-</head>
-<body>
-<h1>tweetheat — languages</h1>
-<p class="generated">Generated <time datetime="{iso}">{stamp}</time></p>
-{body}
-</body>
-</html>
-"""
-
-
-def index_row(summary: LanguageSummary, *, has_map: bool) -> str:
-    code = escape(summary.lang)
-    lang = (
-        f'<a href="{code}.html">{code}</a>'
-        if has_map
-        else f'{code} <span class="nomap">no map</span>'
-    )
-    return (
-        f'<tr><td class="lang">{lang}</td>'
-        f'<td class="num">{summary.tweets}</td>'
-        f'<td class="num">{summary.geo}</td>'
-        f'<td class="num">{summary.hashtags}</td>'
-        f"<td>{top_hashtags_list(summary.top_hashtags)}</td></tr>"
-    )
-
-
-def top_hashtags_list(tops: Sequence[tuple[str, int]]) -> str:
-    if not tops:
-        return ""
-    items = "".join(
-        f'<li>#{escape(tag)} <span class="count">{count}</span></li>' for tag, count in tops
-    )
-    return f'<ul class="tags">{items}</ul>'
-
-
-# --- files ------------------------------------------------------------------------------------
-
-
-def write_atomically(path: Path, text: str) -> Path:
-    """Write to a temp file next to `path`, then rename over it: readers see old or new, whole."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            # mkstemp makes the file 0600; the pages are meant to be served, so make them readable.
-            os.fchmod(f.fileno(), 0o644)
-            f.write(text)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path

@@ -22,6 +22,8 @@ async def collect_summaries(store: Store, maps: MapsSettings) -> list[LanguageSu
                 hashtags=c.hashtags,
                 top_hashtags=tuple(tops.get(lang, [])),
                 points=tuple(await store.points(lang, maps.points)),
+                # The store keeps no time per point yet; when it does, pass them as
+                # point_times and the live page's slider shows real times, not arrival order.
             )
         )
     return summaries

@@ -360,7 +360,12 @@ async def cmd_maps(settings: Settings, args: argparse.Namespace) -> int:
 
     async with open_store(settings, daemon=False) as store:
         summaries = await collect_summaries(store, settings.maps)
-    paths = write_maps(settings.out_path, summaries, refresh_seconds=settings.maps.refresh)
+    paths = write_maps(
+        settings.out_path,
+        summaries,
+        refresh_seconds=settings.maps.refresh,
+        assets=settings.maps.assets,
+    )
     print(f"wrote {len(paths)} files under {settings.out_path / 'maps'}")
     return 0
 
@@ -432,11 +437,14 @@ READ_COMMANDS = {
 
 
 def cmd_parse(settings: Settings) -> int:
-    from streamer.langid import make_detector
+    from streamer.langid import DEFAULT_LANGUAGES, make_detector
+    from streamer.langid.platform import choose_language
     from streamer.parser import parse_payload, post_to_json_dict
     from streamer.records import PROFILE, Profile, Skip
 
     detect = make_detector(settings.lang.detector, settings.lang.languages or None).detect
+    languages = frozenset(settings.lang.languages or DEFAULT_LANGUAGES)
+    trust = settings.lang.trust_platform
     out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         item = parse_payload(line.rstrip(b"\r\n"))
@@ -445,7 +453,10 @@ def cmd_parse(settings: Settings) -> int:
         elif isinstance(item, Profile):
             out.write(orjson.dumps({"skipped": PROFILE}) + b"\n")
         else:
-            out.write(orjson.dumps(post_to_json_dict(item, detect(item.text))) + b"\n")
+            lang, decided_by = choose_language(
+                detect(item.text), item.platform_lang, languages, trust
+            )
+            out.write(orjson.dumps(post_to_json_dict(item, lang, decided_by)) + b"\n")
     out.flush()
     return 0
 

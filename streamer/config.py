@@ -90,8 +90,9 @@ class PipelineSettings:
 
 @dataclass(frozen=True)
 class LangSettings:
-    detector: str = "stopwords"
+    detector: str = "default"
     languages: tuple[str, ...] = ()  # empty: the detector's default list
+    trust_platform: bool = False  # use the platform's own language label when it is plausible
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class MapsSettings:
     top_hashtags: int = 10
     top_window: int = 5000
     refresh: int = 30
+    assets: str = "local"  # "local": Leaflet and outlines copied next to the pages; "cdn"
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,7 @@ def validate(s: Settings) -> Settings:
         (1 <= s.maps.top_hashtags <= 1000, "maps.top_hashtags: must be within 1..1000"),
         (1 <= s.maps.top_window <= 1_000_000, "maps.top_window: must be within 1..1000000"),
         (s.maps.refresh >= 1, "maps.refresh: must be >= 1"),
+        (s.maps.assets in ("local", "cdn"), "maps.assets: expected 'local' or 'cdn'"),
         (s.clusters.interval >= 10, "clusters.interval: must be >= 10 seconds"),
         (1 <= s.clusters.max_users <= 10_000_000, "clusters.max_users: 1..10000000"),
         (s.clusters.max_age_hours > 0, "clusters.max_age_hours: must be > 0"),

@@ -106,7 +106,7 @@ def parse_payload(raw: bytes | str) -> Post | Profile | Skip:
         return _skip(WRONG_TYPE, f"parser bug: {type(exc).__name__}: {exc}")
 
 
-def post_to_json_dict(post: Post, lang: str) -> dict[str, Any]:
+def post_to_json_dict(post: Post, lang: str, lang_source: str | None = None) -> dict[str, Any]:
     """The post as a JSON-ready dict, keys in a fixed order, with the detected language."""
     return {
         "id": post.id,
@@ -118,6 +118,7 @@ def post_to_json_dict(post: Post, lang: str) -> dict[str, Any]:
         "screen_name": post.screen_name,
         "bio": post.bio,
         "lang": lang,
+        "lang_source": lang_source,
     }
 
 

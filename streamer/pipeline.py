@@ -162,7 +162,7 @@ class Pipeline:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         lang = self.settings.lang
-        args = (lang.detector, lang.languages, os.getpid())
+        args = (lang.detector, lang.languages, os.getpid(), lang.trust_platform)
         return process_pool(self.settings.pipeline.workers, init_worker, args)
 
     async def _every(
@@ -287,6 +287,8 @@ class Pipeline:
             counters: dict[str, int] = {"lines": len(item.lines), "accepted": len(result.records)}
             for reason, n in result.skipped.items():
                 counters[f"skipped:{reason}"] = n
+            for decided_by, n in result.lang_sources.items():
+                counters[f"lang_source:{decided_by}"] = n
             await self._write(result, counters, item.cursor)
             self._account(item, result)
             if result.users and self.settings.clusters.enabled:
@@ -421,6 +423,7 @@ class Pipeline:
             self.settings.out_path,
             summaries,
             refresh_seconds=self.settings.maps.refresh,
+            assets=self.settings.maps.assets,
         )
         try:
             paths = await loop.run_in_executor(self._analysis_pool, job)

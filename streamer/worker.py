@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from streamer.langid import Detector, make_detector
+from streamer.langid import DEFAULT_LANGUAGES, Detector, make_detector
+from streamer.langid.platform import choose_language
 from streamer.parser import parse_payload
 from streamer.records import BAD_INPUT_REASONS, PROFILE, Detected, Profile, Skip
 
@@ -22,6 +23,8 @@ from streamer.records import BAD_INPUT_REASONS, PROFILE, Detected, Profile, Skip
 MAX_SAMPLES = 3
 
 _detector: Detector | None = None
+_languages: frozenset[str] = frozenset()
+_trust_platform = False
 
 
 class UserSeen(NamedTuple):
@@ -38,6 +41,7 @@ class BatchResult(NamedTuple):
     skipped: dict[str, int]
     samples: list[tuple[str, str]]  # (reason, detail) of a few bad lines, for the log
     users: list[UserSeen] = []  # noqa: RUF012 - a NamedTuple default, never mutated
+    lang_sources: dict[str, int] = {}  # noqa: RUF012 - "platform" / "detector" -> posts
 
 
 def prepare_pool_process(daemon_pid: int) -> None:
@@ -68,11 +72,15 @@ def _exit_when_readable(pidfd: int) -> None:
     os._exit(1)
 
 
-def init_worker(detector: str, languages: Sequence[str] | None, daemon_pid: int) -> None:
+def init_worker(
+    detector: str, languages: Sequence[str] | None, daemon_pid: int, trust_platform: bool = False
+) -> None:
     """Pool initializer: build the detector once per process."""
-    global _detector
+    global _detector, _languages, _trust_platform
     prepare_pool_process(daemon_pid)
     _detector = make_detector(detector, languages or None)
+    _languages = frozenset(languages or DEFAULT_LANGUAGES)
+    _trust_platform = trust_platform
 
 
 def detector() -> Detector:
@@ -87,6 +95,7 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
     skipped: Counter[str] = Counter()
     samples: list[tuple[str, str]] = []
     users: dict[str, UserSeen] = {}  # one entry per user: the last bio in the batch wins
+    lang_sources: Counter[str] = Counter()
     for line in lines:
         item = parse_payload(line)
         if isinstance(item, Skip):
@@ -98,8 +107,11 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
             skipped[PROFILE] += 1
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, None)
             continue
-        lang = detect(item.text)
+        lang, decided_by = choose_language(
+            detect(item.text), item.platform_lang, _languages, _trust_platform
+        )
+        lang_sources[decided_by] += 1
         records.append(Detected(lang, item.hashtags, item.geo, item.id))
         if item.user_id is not None and item.bio is not None:
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
-    return BatchResult(records, dict(skipped), samples, list(users.values()))
+    return BatchResult(records, dict(skipped), samples, list(users.values()), dict(lang_sources))

@@ -1,46 +1,36 @@
-"""A real headless Chromium opens a generated heatmap and the heat layer paints pixels.
+"""A real headless Chromium opens a generated language page and the heat layer paints pixels.
 
-Folium pages load Leaflet and leaflet-heat from CDNs, which are out of reach offline. The test
-serves a copy of the page on 127.0.0.1 whose CDN links point at local copies (Debian's
-libjs-leaflet, folium's bundled leaflet-heat) and drops the assets drawing does not need
-(jQuery, Bootstrap, awesome-markers, Font Awesome: Folium only uses them for markers and popups).
-A probe script appended to the page counts the heat canvas's painted pixels and writes the result
-into the DOM, which Chromium dumps.
+Playwright drives Debian's Chromium (/usr/bin/chromium; Playwright never downloads a browser
+here). Pages are written with `assets="local"`, so they load Leaflet, the heat plugin and the
+country outlines from `maps/assets/`, copied from what `make setup` installed, and are served
+on 127.0.0.1. Every other request is aborted and recorded: map tiles are the only thing a page
+may ask the internet for. The helpers here are shared with test_live_page.py.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import os
 import random
-import re
-import shutil
-import signal
-import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import folium
 import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
+from analysis.assets import OUTLINES_SOURCE, web_assets_dir
 from analysis.heatmaps import LanguageSummary, write_maps
 
-LEAFLET_DIR = Path("/usr/share/javascript/leaflet")
-FOLIUM_TEMPLATES = Path(folium.__file__).parent / "templates"
-
-# CDN file name -> local copy served instead; every other CDN asset is dropped.
-LOCAL_ASSETS = {
-    "leaflet.js": LEAFLET_DIR / "leaflet.js",
-    "leaflet.css": LEAFLET_DIR / "leaflet.css",
-    "leaflet_heat.min.js": FOLIUM_TEMPLATES / "leaflet_heat.min.js",
-}
+CHROMIUM = Path("/usr/bin/chromium")
+TILE_HOST = "tile.openstreetmap.org"
+TIMEOUT_MS = 20_000  # any single browser step; a normal one takes well under a second
+VIEWPORT = {"width": 1200, "height": 800}
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "out" / "test-artifacts"
 
 # (lat, lon) of the cities the test points cluster around: far apart and lat != lon, so a
 # swapped coordinate would land elsewhere and leave the city's pixel blank.
@@ -49,99 +39,85 @@ CITIES = {
     "Mexico City": (19.4326, -99.1332),
     "Buenos Aires": (-34.6037, -58.3816),
 }
-
-CHROMIUM_TIMEOUT = 60  # seconds; a normal run takes two or three
 MIN_PAINTED_PIXELS = 500
 
-_CDN_SCRIPT = re.compile(r'<script src="(https?://[^"]+)"></script>')
-_CDN_STYLESHEET = re.compile(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/?>')
-
-# Runs first: remembers script errors and assets that failed to load, for the failure message.
-_ERROR_COLLECTOR = """<script>
-window.__probeErrors = [];
-window.addEventListener("error", function (e) {
-  var t = e.target || {};
-  window.__probeErrors.push(e.message || ("failed to load " + (t.src || t.href)));
-}, true);
-</script>"""
-
-# Runs last: measures the heat canvas and checks the heat sits on each city's pixel.
-_PROBE = """<script>
-(function () {
-  var cities = %(cities)s;
-  function report() {
-    var out = document.getElementById("heat-probe");
-    if (!out) {
-      out = document.body.appendChild(document.createElement("pre"));
-      out.id = "heat-probe";
-    }
-    var result = {leaflet: typeof L, errors: window.__probeErrors, canvases: 0, painted: 0,
-                  width: 0, height: 0, cities: {}};
-    var canvas = document.querySelector("canvas.leaflet-heatmap-layer");
-    if (canvas) {
-      var ctx = canvas.getContext("2d");
-      var data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-      for (var i = 3; i < data.length; i += 4) { if (data[i] !== 0) result.painted++; }
-      result.canvases = document.querySelectorAll("canvas.leaflet-heatmap-layer").length;
-      result.width = canvas.width;
-      result.height = canvas.height;
-      // The heat canvas is kept at the map container's origin: container point == pixel.
-      var map = window[document.querySelector(".folium-map").id];
-      Object.keys(cities).forEach(function (name) {
-        var p = map.latLngToContainerPoint(cities[name]);
-        result.cities[name] = ctx.getImageData(Math.round(p.x), Math.round(p.y), 1, 1).data[3];
-      });
-    }
-    out.textContent = JSON.stringify(result);
+# Keeps the heat canvas's alpha channel in the page (shipping a megapixel to Python is slow)
+# and reports how many pixels are painted; CHANGED_JS compares two kept snapshots.
+HEAT_SNAPSHOT_JS = """() => {
+  const canvas = document.querySelector("canvas.leaflet-heatmap-layer");
+  if (!canvas || !canvas.width || !canvas.height) { return null; }
+  const rgba = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const alpha = new Uint8Array(rgba.length / 4);
+  let painted = 0;
+  for (let i = 0; i < alpha.length; i++) {
+    alpha[i] = rgba[4 * i + 3];
+    if (alpha[i]) { painted++; }
   }
-  window.addEventListener("load", function () {
-    setTimeout(report, 300);
-    setTimeout(report, 1500);  // the later report wins if the heat was still being drawn
-  });
-})();
-</script>"""
+  const kept = (window.__heatSnapshots = window.__heatSnapshots || []);
+  kept.push(alpha);
+  return {id: kept.length - 1, painted: painted, pixels: alpha.length};
+}"""
+CHANGED_JS = """([a, b]) => {
+  const x = window.__heatSnapshots[a], y = window.__heatSnapshots[b];
+  let changed = 0;
+  for (let i = 0; i < x.length; i++) { if (x[i] !== y[i]) { changed++; } }
+  return changed;
+}"""
+
+# Heat alpha at each named (lat, lon); the heat canvas sits at the map container's origin.
+ALPHA_AT_JS = """([mapVariable, places]) => {
+  const map = mapVariable ? window[mapVariable] : window.tweetheatLive.map;
+  const ctx = document.querySelector("canvas.leaflet-heatmap-layer").getContext("2d");
+  const out = {};
+  for (const [name, latLon] of Object.entries(places)) {
+    const p = map.latLngToContainerPoint(latLon);
+    out[name] = ctx.getImageData(Math.round(p.x), Math.round(p.y), 1, 1).data[3];
+  }
+  return out;
+}"""
+
+# Two animation frames: leaflet-heat redraws on the next one after a change.
+SETTLE_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
-# --- helpers (also used to take docs/map.png) -------------------------------------------------
+# --- helpers (shared with test_live_page.py) --------------------------------------------------
 
 
-def chromium_binary() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail("Chromium is not installed: run 'make test' (it installs it)")
-
-
-def check_local_assets() -> None:
-    missing = [str(path) for path in LOCAL_ASSETS.values() if not path.is_file()]
+def require_browser_setup() -> None:
+    """Fail, never skip, when set-up has not run: the browser tests are part of `make test`."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run 'make test' (it installs it)")
+    needed = [
+        web_assets_dir() / "leaflet" / "dist" / "leaflet.js",
+        web_assets_dir() / OUTLINES_SOURCE,
+    ]
+    missing = [str(path) for path in needed if not path.is_file()]
     if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run 'make test' (it installs libjs-leaflet)")
+        pytest.fail(f"missing {', '.join(missing)}: run 'make test' (it installs the web assets)")
 
 
-def offline_page(page: str, *, probe: str = "") -> str:
-    """The Folium page with CDN assets swapped for local ones (or dropped) and `probe` appended."""
-
-    def local_or_nothing(match: re.Match[str], tag: str) -> str:
-        name = match.group(1).rsplit("/", 1)[-1]
-        return tag.format(f"/assets/{name}") if name in LOCAL_ASSETS else ""
-
-    page = _CDN_SCRIPT.sub(partial(local_or_nothing, tag='<script src="{}"></script>'), page)
-    page = _CDN_STYLESHEET.sub(
-        partial(local_or_nothing, tag='<link rel="stylesheet" href="{}"/>'), page
-    )
-    page = page.replace("<head>", "<head>\n" + _ERROR_COLLECTOR, 1)
-    return page.replace("</html>", probe + "\n</html>")
-
-
-def prepare_site(root: Path, map_page: Path, *, probe: str = "") -> str:
-    """Lay out the offline copy of `map_page` and its assets under `root`; return its URL path."""
-    (root / "assets").mkdir(parents=True, exist_ok=True)
-    for name, source in LOCAL_ASSETS.items():
-        shutil.copyfile(source, root / "assets" / name)
-    page = offline_page(map_page.read_text(encoding="utf-8"), probe=probe)
-    (root / map_page.name).write_text(page, encoding="utf-8")
-    return f"/{map_page.name}"
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    require_browser_setup()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            timeout=TIMEOUT_MS,
+            args=[
+                "--no-sandbox",  # tests run as root in containers
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--disable-background-networking",
+                "--disable-component-update",
+                # Belt and braces with the request routing: nothing but loopback resolves.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -164,43 +140,72 @@ def serve_directory(root: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def run_chromium(args: Sequence[str], url: str, *, timeout: float = CHROMIUM_TIMEOUT) -> str:
-    """Run headless Chromium on `url` with a throwaway profile; return its stdout."""
-    with tempfile.TemporaryDirectory(prefix="th-chromium-", ignore_cleanup_errors=True) as profile:
-        command = [
-            chromium_binary(),
-            "--headless",
-            "--no-sandbox",  # tests run as root in containers
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            # Nothing but the loopback server resolves: tiles fail at once instead of hanging.
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            f"--user-data-dir={profile}",
-            *args,
-            url,
-        ]
-        # Own session, so a hung browser is killed with all its helper processes.
-        proc = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            pytest.fail(f"chromium did not finish within {timeout} s")
-    if proc.returncode != 0:
-        pytest.fail(f"chromium exited with {proc.returncode}:\n{stderr[-2000:]}")
-    return stdout
+@dataclass
+class PageRecord:
+    """What a page did besides drawing: its errors, and what it asked outside the loopback."""
+
+    errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+    def on_route(self, route: Route) -> None:
+        url = route.request.url
+        if url.startswith("http://127.0.0.1:"):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        # An aborted tile shows up as "Failed to load resource": expected, not a page error.
+        if message.type == "error" and message.location.get("url") not in self.outside:
+            self.errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def assert_clean(self) -> None:
+        assert self.errors == [], self.errors
+        assert all(TILE_HOST in url for url in self.outside), self.outside
+
+
+def open_page(browser: Browser, url: str) -> tuple[Page, PageRecord]:
+    """A fresh page on `url` whose requests may only reach 127.0.0.1 and whose errors count."""
+    record = PageRecord()
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.route("**/*", record.on_route)
+    page.on("console", record.on_console)
+    page.on("pageerror", lambda error: record.errors.append(f"uncaught: {error}"))
+    page.goto(url, wait_until="load")
+    return page, record
+
+
+@dataclass(frozen=True)
+class HeatSnapshot:
+    id: int  # where the page keeps this snapshot's pixels
+    painted: int
+    pixels: int
+
+
+def heat_snapshot(page: Page) -> HeatSnapshot:
+    """The heat canvas as drawn now, once leaflet-heat has caught up with the last change."""
+    page.evaluate(SETTLE_JS)
+    found = page.evaluate(HEAT_SNAPSHOT_JS)
+    assert found is not None, "no heat canvas on the page"
+    return HeatSnapshot(**found)
+
+
+def changed(page: Page, before: HeatSnapshot, after: HeatSnapshot) -> int:
+    """How many heat-canvas pixels differ between two snapshots of the same page."""
+    count: int = page.evaluate(CHANGED_JS, [before.id, after.id])
+    return count
+
+
+def save_artifact(page: Page, name: str) -> Path:
+    """Keep a screenshot for a person to look at after the run."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    print(f"screenshot: {path}")
+    return path
 
 
 def clustered_points(
@@ -215,40 +220,31 @@ def clustered_points(
     )
 
 
-def read_probe(dom: str) -> dict[str, Any]:
-    found = re.search(r'<pre id="heat-probe">(.*?)</pre>', dom, re.S)
-    assert found, "the probe never reported: the page did not finish loading"
-    result: dict[str, Any] = json.loads(html.unescape(found.group(1)))
-    return result
-
-
 # --- the test ---------------------------------------------------------------------------------
 
 
-def test_chromium_draws_the_heat_layer(tmp_path: Path) -> None:
-    check_local_assets()
+def test_chromium_draws_the_language_page_offline(tmp_path: Path) -> None:
     points = clustered_points(list(CITIES.values()), per_centre=100, spread=0.6)
     summary = LanguageSummary(
         lang="es", tweets=500, geo=len(points), hashtags=0, top_hashtags=(), points=points
     )
     # No refresh: a reload in the middle of the run would only make the result racy.
-    (map_page, _index) = write_maps(tmp_path / "out", [summary], refresh_seconds=0)
-    site = tmp_path / "site"
-    page_path = prepare_site(site, map_page, probe=_PROBE % {"cities": json.dumps(CITIES)})
+    write_maps(tmp_path, [summary], refresh_seconds=0, assets="local")
 
-    with serve_directory(site) as base_url:
-        dom = run_chromium(
-            ["--window-size=1200,800", "--virtual-time-budget=5000", "--dump-dom"],
-            base_url + page_path,
-        )
+    with serve_directory(tmp_path / "maps") as base_url, chromium() as browser:
+        page, record = open_page(browser, f"{base_url}/es.html")
+        heat = heat_snapshot(page)
+        map_variable = page.evaluate('() => document.querySelector(".folium-map").id')
+        at_cities = page.evaluate(ALPHA_AT_JS, [map_variable, CITIES])
+        leaflet_version = page.evaluate("() => L.version")
+        outline_paths = page.locator(".leaflet-outlines-pane path").count()
+        canvases = page.locator("canvas.leaflet-heatmap-layer").count()
+        save_artifact(page, "language-page.png")
 
-    probe = read_probe(dom)
-    assert probe["leaflet"] == "object", probe
-    assert probe["canvases"] == 1, probe
-    assert probe["width"] > 0 and probe["height"] > 0, probe
-    painted = probe["painted"]
-    assert painted > MIN_PAINTED_PIXELS, probe
+    record.assert_clean()
+    assert leaflet_version == "1.9.4"  # the copy set-up installed, not a CDN's
+    assert outline_paths >= 1, "no country outlines drawn"
+    assert canvases == 1
     # Heat in a few spots, not a canvas filled edge to edge.
-    assert painted < 0.5 * probe["width"] * probe["height"], probe
-    assert all(alpha > 0 for alpha in probe["cities"].values()), probe
-    print(f"heat canvas {probe['width']}x{probe['height']}: {painted} painted pixels")
+    assert MIN_PAINTED_PIXELS < heat.painted < 0.5 * heat.pixels
+    assert all(value > 0 for value in at_cities.values()), at_cities

@@ -9,10 +9,12 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
+import structlog
 
-from analysis import heatmaps
+from analysis import assets, heatmaps, topojson
 from analysis.heatmaps import LanguageSummary, is_safe_lang_code, write_maps
 
 # Asymmetric on purpose: lat and lon differ in sign and size, so a swap cannot go unnoticed.
@@ -307,3 +309,292 @@ def test_refresh_zero_disables_it(tmp_path: Path) -> None:
 
 def test_meta_refresh_tag() -> None:
     assert heatmaps.meta_refresh(30) == '<meta http-equiv="refresh" content="30">'
+
+
+# --- the live page's data ---------------------------------------------------------------------
+
+HOUR = 3600
+
+
+def live_data(path: Path) -> dict[str, Any]:
+    """The JSON the live page's script draws from."""
+    found = re.search(
+        r'<script type="application/json" id="tweetheat-data">(.*?)</script>',
+        path.read_text(encoding="utf-8"),
+        re.S,
+    )
+    assert found, "no data element in the live page"
+    data: dict[str, Any] = json.loads(found.group(1))
+    return data
+
+
+def test_live_page_carries_every_listed_language_busiest_first(tmp_path: Path) -> None:
+    summaries = [
+        summary("fr", 5, points=(), tops=(("paris", 2),)),
+        summary("ja", 90, points=(TOKYO, TOKYO)),
+        summary("../x", 99),
+    ]
+
+    write_maps(tmp_path, summaries, generated_at=WHEN, refresh_seconds=45)
+
+    data = live_data(tmp_path / "maps" / "index.html")
+    assert [lang["lang"] for lang in data["languages"]] == ["ja", "fr"]
+    ja, fr = data["languages"]
+    assert ja["page"] == "ja.html" and fr["page"] is None
+    assert [p[:2] for p in ja["points"]] == [list(TOKYO), list(TOKYO)]
+    assert fr["top"] == [["paris", 2]] and fr["points"] == []
+    assert data["generatedAt"] == WHEN.timestamp()
+    assert data["windowStart"] == WHEN.timestamp() - HOUR
+    assert data["refreshSeconds"] == 45
+
+
+def test_live_page_options_name_each_language_with_its_posts(tmp_path: Path) -> None:
+    write_maps(tmp_path, [summary("en", 1234), summary("th", 7, points=())], generated_at=WHEN)
+
+    page = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
+    assert '<option value="en">en — 1,234 posts</option>' in page
+    assert '<option value="th">th — 7 posts, no location</option>' in page
+
+
+def test_data_cannot_close_the_script_element(tmp_path: Path) -> None:
+    evil = ("</script><script>alert(1)</script>", 3)
+    comment = ("<!--<script>", 2)
+
+    write_maps(tmp_path, [summary("en", tops=(evil, comment))], generated_at=WHEN)
+
+    page = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
+    # Only the page's own script elements open and close: the data holds no "<" at all.
+    assert page.count("<script") == page.count("</script>")
+    assert "<!--" not in page
+    assert live_data(tmp_path / "maps" / "index.html")["languages"][0]["top"] == [
+        list(evil),
+        list(comment),
+    ]
+
+
+def test_points_without_times_are_spread_over_the_hour_in_order(tmp_path: Path) -> None:
+    points = (PARIS, TOKYO, BUENOS_AIRES, PARIS)
+
+    write_maps(tmp_path, [summary("en", points=points)], generated_at=WHEN)
+
+    (en,) = live_data(tmp_path / "maps" / "index.html")["languages"]
+    assert en["estimatedTimes"] is True
+    # Oldest first, each in the middle of its quarter of the hour.
+    assert en["points"] == [[*p, t] for p, t in zip(points, [450, 1350, 2250, 3150], strict=True)]
+
+
+def test_real_point_times_place_points_in_the_hour(tmp_path: Path) -> None:
+    now = WHEN.timestamp()
+    timed = LanguageSummary(
+        lang="en",
+        tweets=3,
+        geo=4,
+        hashtags=0,
+        top_hashtags=(),
+        points=(PARIS, TOKYO, BUENOS_AIRES, (float("nan"), 0.0)),
+        point_times=(now - 2 * HOUR, now - 1800.4, now + 60, now),
+    )
+
+    write_maps(tmp_path, [timed], generated_at=WHEN)
+
+    (en,) = live_data(tmp_path / "maps" / "index.html")["languages"]
+    assert en["estimatedTimes"] is False
+    # Older than the hour: left out; from the future: now; undrawable: left out.
+    assert en["points"] == [[*TOKYO, 1800], [*BUENOS_AIRES, HOUR]]
+
+
+def test_times_that_do_not_match_the_points_are_not_used(tmp_path: Path) -> None:
+    odd = LanguageSummary("en", 2, 2, 0, (), (PARIS, TOKYO), point_times=(WHEN.timestamp(),))
+
+    write_maps(tmp_path, [odd], generated_at=WHEN)
+
+    (en,) = live_data(tmp_path / "maps" / "index.html")["languages"]
+    assert en["estimatedTimes"] is True
+    assert [p[2] for p in en["points"]] == [900, 2700]
+
+
+def test_live_page_reloads_itself_by_script_and_by_meta_without_it(tmp_path: Path) -> None:
+    write_maps(tmp_path, [summary("en")], refresh_seconds=45, generated_at=WHEN)
+
+    page = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
+    # The script reloads and keeps the chosen language; a bare meta refresh would lose it.
+    assert '<noscript><meta http-equiv="refresh" content="45"></noscript>' in page
+    assert live_data(tmp_path / "maps" / "index.html")["refreshSeconds"] == 45
+
+
+# --- assets -----------------------------------------------------------------------------------
+
+# Two unit squares side by side sharing one border, quantized: the smallest real topology.
+SQUARES = {
+    "type": "Topology",
+    "transform": {"scale": [0.5, 0.25], "translate": [-10, 5]},
+    "objects": {
+        "countries": {
+            "type": "GeometryCollection",
+            "geometries": [
+                {"type": "Polygon", "arcs": [[0, 1]]},
+                {"type": "MultiPolygon", "arcs": [[[2, ~0]]]},
+                {"type": "Point", "coordinates": [0, 0]},
+            ],
+        }
+    },
+    "arcs": [
+        [[2, 0], [0, 4]],  # the shared border, (-9, 5) up to (-9, 6)
+        [[2, 4], [-2, 0], [0, -4], [2, 0]],  # around the west square back to (-9, 5)
+        [[2, 0], [2, 0], [0, 4], [-2, 0]],  # around the east square, (-9, 5) to (-9, 6)
+    ],
+}
+
+
+def fake_web_assets(root: Path, *, outlines: bool = True) -> Path:
+    """What `make setup` installs, in miniature."""
+    dist = root / "leaflet" / "dist"
+    (dist / "images").mkdir(parents=True)
+    (dist / "leaflet.js").write_text("/* leaflet */")
+    (dist / "leaflet.css").write_text("/* leaflet css */")
+    (dist / "images" / "layers.png").write_bytes(b"\x89PNG")
+    if outlines:
+        (root / "world-atlas").mkdir()
+        (root / "world-atlas" / "countries-110m.json").write_text(json.dumps(SQUARES))
+    return root
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = fake_web_assets(tmp_path / "web-assets")
+    monkeypatch.setenv(assets.WEB_ASSETS_ENV, str(root))
+    monkeypatch.setattr(assets, "_warned", set())
+    return root
+
+
+def linked_urls(page: str) -> list[str]:
+    return re.findall(r'<(?:script src|link rel="stylesheet" href)="([^"]+)"', page)
+
+
+def test_local_assets_are_copied_next_to_the_pages(installed: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+
+    written = write_maps(out, [summary("en")], generated_at=WHEN, assets="local")
+
+    maps = out / "maps"
+    assert written == [maps / "en.html", maps / "index.html"]  # pages only
+    assert files_under(maps / "assets") == [
+        "images/layers.png",
+        "leaflet-heat.js",
+        "leaflet.css",
+        "leaflet.js",
+        "outlines.js",
+    ]
+    assert (maps / "assets" / "leaflet-heat.js").read_bytes() == assets.FOLIUM_HEAT_JS.read_bytes()
+    for name in ("en.html", "index.html"):
+        urls = linked_urls((maps / name).read_text(encoding="utf-8"))
+        assert "assets/leaflet.js" in urls and "assets/outlines.js" in urls, name
+        assert not [url for url in urls if "//" in url], name  # nothing from the internet
+
+
+def test_outlines_become_a_script_of_one_multipolygon(installed: Path, tmp_path: Path) -> None:
+    write_maps(tmp_path, [summary("en")], generated_at=WHEN, assets="local")
+
+    script = (tmp_path / "maps" / "assets" / "outlines.js").read_text()
+    prefix = f"window.{assets.OUTLINES_GLOBAL} = "
+    assert script.startswith(prefix) and script.endswith(";\n")
+    geometry = json.loads(script[len(prefix) : -2])
+    west = [[-9.0, 5.0], [-9.0, 6.0], [-10.0, 6.0], [-10.0, 5.0], [-9.0, 5.0]]
+    east = [[-9.0, 5.0], [-8.0, 5.0], [-8.0, 6.0], [-9.0, 6.0], [-9.0, 5.0]]
+    assert geometry == {"type": "MultiPolygon", "coordinates": [[west], [east]]}
+
+
+def test_unchanged_assets_are_not_copied_again(installed: Path, tmp_path: Path) -> None:
+    write_maps(tmp_path, [summary("en")], assets="local")
+    copied = {p: p.stat().st_ino for p in (tmp_path / "maps" / "assets").rglob("*")}
+
+    write_maps(tmp_path, [summary("en")], assets="local")
+
+    assert {p: p.stat().st_ino for p in (tmp_path / "maps" / "assets").rglob("*")} == copied
+    assert not list((tmp_path / "maps").rglob("*.tmp"))
+
+
+def test_missing_assets_fall_back_to_the_cdn_with_one_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(assets.WEB_ASSETS_ENV, str(tmp_path / "nothing-installed"))
+    monkeypatch.setattr(assets, "_warned", set())
+
+    with structlog.testing.capture_logs() as logs:
+        write_maps(tmp_path, [summary("en")], assets="local")
+        write_maps(tmp_path, [summary("en")], assets="local")  # the daemon's next round
+
+    assert [entry["event"] for entry in logs] == ["map_assets_missing"]
+    assert logs[0]["fallback"] == "cdn"
+    assert not (tmp_path / "maps" / "assets").exists()
+    for name in ("en.html", "index.html"):
+        urls = linked_urls((tmp_path / "maps" / name).read_text(encoding="utf-8"))
+        assert assets.CDN_ASSETS.leaflet_js in urls, name
+
+
+def test_missing_outlines_keep_local_leaflet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = fake_web_assets(tmp_path / "web-assets", outlines=False)
+    monkeypatch.setenv(assets.WEB_ASSETS_ENV, str(root))
+    monkeypatch.setattr(assets, "_warned", set())
+
+    with structlog.testing.capture_logs() as logs:
+        write_maps(tmp_path, [summary("en")], assets="local")
+
+    assert [entry["event"] for entry in logs] == ["map_outlines_missing"]
+    urls = linked_urls((tmp_path / "maps" / "index.html").read_text(encoding="utf-8"))
+    assert "assets/leaflet.js" in urls and "assets/outlines.js" not in urls
+    assert live_data(tmp_path / "maps" / "index.html")["outlinesGlobal"] is None
+
+
+def test_cdn_is_the_default_and_writes_no_assets(tmp_path: Path) -> None:
+    write_maps(tmp_path, [summary("en")])
+
+    assert not (tmp_path / "maps" / "assets").exists()
+    index = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
+    assert assets.CDN_ASSETS.leaflet_js in linked_urls(index)
+    assert live_data(tmp_path / "maps" / "index.html")["outlinesGlobal"] is None
+
+
+def test_an_unknown_asset_mode_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cdn, local"):
+        write_maps(tmp_path, [summary("en")], assets="offline")
+
+
+# --- TopoJSON ---------------------------------------------------------------------------------
+
+
+def test_arcs_are_decoded_and_reversed_arcs_run_backwards() -> None:
+    polygons = topojson.polygons_of(SQUARES, "countries")
+
+    (west,), (east,) = polygons
+    assert west[0] == west[-1] == [-9.0, 5.0]  # closed, shared end points kept once
+    assert len(west) == 5
+    # East starts along its own arc, then walks the shared border (arc 0) downwards.
+    assert east[-2:] == [[-9.0, 6.0], [-9.0, 5.0]]
+
+
+def test_a_polygon_across_the_antimeridian_is_drawn_on_both_sides() -> None:
+    fiji_like = {
+        "type": "Topology",
+        "objects": {"f": {"type": "Polygon", "arcs": [[0]]}},
+        "arcs": [[[179, -17], [-179, -17], [-179, -16], [179, -16], [179, -17]]],
+    }
+
+    polygons = topojson.polygons_of(fiji_like, "f")
+
+    assert polygons == [
+        [[[179, -17], [181, -17], [181, -16], [179, -16], [179, -17]]],
+        [[[-181, -17], [-179, -17], [-179, -16], [-181, -16], [-181, -17]]],
+    ]
+
+
+def test_a_ring_around_the_pole_is_kept_as_stored() -> None:
+    antarctica_like = {
+        "type": "Topology",
+        "objects": {"a": {"type": "Polygon", "arcs": [[0]]}},
+        "arcs": [[[-180, -80], [0, -70], [180, -80], [-180, -80]]],
+    }
+
+    assert topojson.polygons_of(antarctica_like, "a") == [[antarctica_like["arcs"][0]]]

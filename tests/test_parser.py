@@ -797,7 +797,9 @@ def test_post_to_json_dict_has_fixed_keys_in_order() -> None:
         "screen_name",
         "bio",
         "lang",
+        "lang_source",
     ]
+    assert as_dict["lang_source"] is None  # only the caller knows who decided
     assert as_dict["hashtags"] == ["paris"]
     assert as_dict["geo"] == [PARIS_LAT, PARIS_LON]
     assert as_dict["lang"] == "de"

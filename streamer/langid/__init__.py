@@ -3,6 +3,10 @@
 A detector maps a post's text to an ISO 639-1 code, or UNDETERMINED. Detectors are built once
 per worker process with make_detector(name, languages); the configuration picks the name, so a
 new method only needs a factory registered in DETECTORS.
+
+- "default" (streamer.langid.default): tweet-aware; script first, then a word model, then a
+  character model for the texts the word model is unsure of.
+- "stopwords" (streamer.langid.stopwords): the seed's method, kept as the baseline.
 """
 
 from __future__ import annotations
@@ -41,7 +45,16 @@ class DetectorFactory(Protocol):
         ...
 
 
+def _build_default_detector(languages: Sequence[str] | None) -> Detector:
+    # Imported on first use: its models need numpy, wordfreq and py3langid, which only the
+    # processes that detect should load (not the CLI's read commands, not the event loop).
+    from streamer.langid.default import build_default_detector
+
+    return build_default_detector(languages)
+
+
 DETECTORS: dict[str, DetectorFactory] = {
+    "default": _build_default_detector,
     "stopwords": build_stopword_detector,
 }
 

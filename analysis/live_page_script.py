@@ -1,0 +1,257 @@
+"""The live page's stylesheet and script, inlined into `maps/index.html`.
+
+Kept as Python strings so they ship with the package and the page stays one file. The script
+reads the page's JSON data element, draws the chosen language and frame, and keeps the choice
+(language, frame, playing, view) in the URL fragment, so the periodic reload and a shared link
+both come back to the same picture. User text is only ever set with textContent.
+"""
+
+LIVE_PAGE_STYLE = """
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
+       color: #1d2330; background: #fafbfc; }
+header { display: flex; flex-wrap: wrap; align-items: baseline; gap: .2rem 1rem;
+         padding: .8rem 1.2rem .6rem; }
+h1 { font-size: 1.3rem; margin: 0; }
+p.generated { color: #5b6475; margin: 0; }
+#age.stale { color: #b3261e; font-weight: 600; }
+main.live { display: flex; gap: 1rem; height: 72vh; min-height: 26rem; padding: 0 1.2rem; }
+.map { flex: 1; min-width: 0; border: 1px solid #d5dae1; border-radius: 4px; }
+.map.leaflet-container { background: var(--sea); }
+.map.failed { display: flex; align-items: center; justify-content: center; padding: 2rem;
+              color: #5b6475; text-align: center; }
+.panel { flex: none; width: 19rem; overflow-y: auto; padding: .8rem 1rem; background: #fff;
+         border: 1px solid #e3e6eb; border-radius: 4px; }
+.panel label { display: block; font-weight: 600; margin: .2rem 0 .3rem; }
+.panel select { width: 100%; font: inherit; padding: .25rem; }
+.panel h2 { font-size: 1rem; margin: 1.1rem 0 .4rem; }
+.counts { color: #5b6475; font-size: .9em; margin: .4rem 0 1rem; }
+.time-row { display: flex; align-items: center; gap: .5rem; }
+.time-row input { flex: 1; }
+#play { width: 2.3rem; height: 2rem; font: inherit; cursor: pointer; }
+.frame-label { margin: .3rem 0 0; font-variant-numeric: tabular-nums; }
+.note { color: #5b6475; font-size: .85em; margin: .3rem 0; }
+ol.tags { margin: 0; padding-left: 1.6rem; }
+ol.tags li { overflow-wrap: anywhere; }
+.count { color: #5b6475; font-size: .85em; }
+p.empty { color: #5b6475; }
+section.overview { max-width: 72rem; padding: .5rem 1.2rem 2rem; }
+section.overview h2 { font-size: 1.1rem; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { padding: .45rem .7rem; border-bottom: 1px solid #e3e6eb; text-align: left;
+         vertical-align: top; }
+th { background: #f0f2f5; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.lang { font-family: ui-monospace, monospace; white-space: nowrap; }
+span.nomap { color: #8a92a3; font-size: .85em; }
+ul.tags { list-style: none; margin: 0; padding: 0; }
+ul.tags li { display: inline-block; margin: 0 .6rem .15rem 0; }
+@media (max-width: 50rem) {
+  main.live { flex-direction: column; height: auto; }
+  .map { height: 60vh; }
+  .panel { width: auto; }
+}
+"""
+
+LIVE_PAGE_SCRIPT = """
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("tweetheat-data").textContent);
+  var frames = Math.round(data.windowSeconds / data.frameSeconds);  // frame == frames: whole hour
+  var languages = {};
+  data.languages.forEach(function (lang) { languages[lang.lang] = lang; });
+  function byId(id) { return document.getElementById(id); }
+  var select = byId("lang"), slider = byId("frame"), playButton = byId("play");
+  var state = readState();
+  var timer = null;
+  // For the curious and for the browser tests: what is on screen.
+  var live = window.tweetheatLive = {state: state, shown: 0, map: null, heat: null};
+
+  startAgeClock();
+  scheduleReload();
+  if (!select) { return; }  // no language seen yet: nothing to choose or draw
+
+  live.map = setUpMap();
+  if (!languages[state.lang]) { state.lang = select.options[0].value; }
+  state.frame = state.frame >= 0 && state.frame <= frames ? Math.round(state.frame) : frames;
+  select.addEventListener("change", function () { state.lang = select.value; showLanguage(true); });
+  slider.addEventListener("input", function () {
+    stop();
+    state.frame = Number(slider.value);
+    draw();
+  });
+  playButton.addEventListener("click", function () { if (timer) { stop(); } else { play(); } });
+  if (live.map && state.view) {
+    live.map.setView([state.view[0], state.view[1]], state.view[2], {animate: false});
+  }
+  showLanguage(!state.view);
+  if (state.playing) { play(); }
+
+  function setUpMap() {
+    var container = byId("map");
+    if (typeof L === "undefined" || typeof L.heatLayer !== "function") {
+      container.classList.add("failed");
+      container.textContent = "The map scripts did not load (no internet access?). " +
+        "The numbers beside and below are still current.";
+      return null;
+    }
+    var map = L.map(container, {worldCopyJump: true, minZoom: 1}).setView([20, 0], 2);
+    var tiles = L.tileLayer(data.tiles.url, {attribution: data.tiles.attribution, maxZoom: 19});
+    tiles.addTo(map);
+    var outlines = data.outlinesGlobal && window[data.outlinesGlobal];
+    if (outlines) {
+      // Under the tiles: loaded tiles cover the outlines, missing ones let them show through.
+      map.createPane("outlines").style.zIndex = 150;
+      L.geoJSON(outlines, {pane: "outlines", interactive: false, style: data.outlineStyle})
+        .addTo(map);
+      L.control.layers({"OpenStreetMap": tiles, "Country outlines only": L.layerGroup()})
+        .addTo(map);
+    }
+    live.heat = L.heatLayer([], data.heat).addTo(map);
+    map.on("moveend", saveState);
+    return map;
+  }
+
+  function showLanguage(fit) {
+    var lang = languages[state.lang];
+    select.value = state.lang;
+    byId("counts").textContent = lang.tweets.toLocaleString("en") + " posts, " +
+      lang.geo.toLocaleString("en") + " with location, " +
+      lang.hashtags.toLocaleString("en") + " hashtags";
+    var list = byId("tags");
+    list.textContent = "";
+    lang.top.forEach(function (pair) {
+      var item = document.createElement("li");
+      item.appendChild(document.createTextNode("#" + pair[0] + " "));
+      var count = item.appendChild(document.createElement("span"));
+      count.className = "count";
+      count.textContent = pair[1];
+      list.appendChild(item);
+    });
+    byId("no-tags").hidden = lang.top.length > 0;
+    byId("estimated").hidden = !(lang.estimatedTimes && lang.points.length);
+    var link = byId("page-link");
+    link.hidden = !lang.page;
+    link.href = lang.page || "#";
+    if (live.map && fit) { fitTo(lang.points); }
+    draw();
+  }
+
+  function fitTo(points) {
+    if (!points.length) {
+      live.map.setView([20, 0], 2, {animate: false});
+      return;
+    }
+    var bounds = L.latLngBounds(points.map(function (p) { return [p[0], p[1]]; }));
+    live.map.fitBounds(bounds, {padding: data.fit.padding, maxZoom: data.fit.maxZoom,
+                                animate: false});
+  }
+
+  function draw() {
+    var shown = pointsIn(languages[state.lang].points, state.frame);
+    live.shown = shown.length;
+    if (live.heat) { live.heat.setLatLngs(shown.map(function (p) { return [p[0], p[1]]; })); }
+    slider.value = String(state.frame);
+    byId("frame-label").textContent = frameLabel(state.frame, shown.length);
+    saveState();
+  }
+
+  function pointsIn(points, frame) {
+    if (frame >= frames) { return points; }
+    var from = frame * data.frameSeconds, to = from + data.frameSeconds;
+    var last = frame === frames - 1;  // the newest point sits exactly on the hour's end
+    return points.filter(function (p) {
+      return p[2] >= from && (p[2] < to || (last && p[2] === to));
+    });
+  }
+
+  function frameLabel(frame, count) {
+    var whole = frame >= frames;
+    var from = whole ? 0 : frame * data.frameSeconds;
+    var to = whole ? data.windowSeconds : from + data.frameSeconds;
+    var span = clock(data.windowStart + from) + "\\u2013" + clock(data.windowStart + to) + " UTC";
+    var points = count === 1 ? " point" : " points";
+    return (whole ? "Whole hour, " : "") + span + ": " + count + points;
+  }
+
+  function clock(seconds) { return new Date(seconds * 1000).toISOString().slice(11, 16); }
+
+  function play() {
+    if (state.frame >= frames - 1) { state.frame = -1; }  // from the start of the hour
+    timer = setInterval(step, 800);
+    step();
+    playButton.innerHTML = "&#10074;&#10074;";
+    playButton.setAttribute("aria-label", "Pause");
+  }
+
+  function step() {
+    state.frame = (state.frame + 1) % frames;
+    draw();
+  }
+
+  function stop() {
+    if (!timer) { return; }
+    clearInterval(timer);
+    timer = null;
+    playButton.innerHTML = "&#9654;";
+    playButton.setAttribute("aria-label", "Play the last hour");
+    saveState();
+  }
+
+  function readState() {
+    var params = new URLSearchParams(location.hash.slice(1));
+    var view = (params.get("view") || "").split(",").map(Number);
+    return {
+      lang: params.get("lang") || "",
+      frame: params.has("frame") ? Number(params.get("frame")) : frames,
+      playing: params.get("play") === "1",
+      view: view.length === 3 && view.every(isFinite) ? view : null
+    };
+  }
+
+  function saveState() {
+    if (!select) { return; }
+    var params = new URLSearchParams();
+    params.set("lang", state.lang);
+    params.set("frame", String(state.frame));
+    if (timer) { params.set("play", "1"); }
+    if (live.map) {
+      var centre = live.map.getCenter();
+      var view = [centre.lat.toFixed(4), centre.lng.toFixed(4), live.map.getZoom()];
+      params.set("view", view.join(","));
+    }
+    try {
+      history.replaceState(null, "", "#" + params.toString());
+    } catch (e) {
+      location.replace("#" + params.toString());  // some browsers refuse it for file:// pages
+    }
+  }
+
+  function scheduleReload() {
+    if (data.refreshSeconds > 0) {
+      setTimeout(function () { saveState(); location.reload(); }, data.refreshSeconds * 1000);
+    }
+  }
+
+  function startAgeClock() {
+    var age = byId("age");
+    // Well past a missed refresh or two: the daemon has probably stopped writing maps.
+    var staleAfter = Math.max(3 * data.refreshSeconds, 120);
+    function tick() {
+      var seconds = Math.max(0, Math.round(Date.now() / 1000 - data.generatedAt));
+      var stale = data.refreshSeconds > 0 && seconds > staleAfter;
+      age.textContent = "(" + ago(seconds) + ")" +
+        (stale ? " \\u2014 no newer data: is the daemon running?" : "");
+      age.classList.toggle("stale", stale);
+    }
+    tick();
+    setInterval(tick, 1000);
+  }
+
+  function ago(seconds) {
+    if (seconds < 90) { return seconds + " s ago"; }
+    if (seconds < 5400) { return Math.round(seconds / 60) + " min ago"; }
+    return Math.round(seconds / 3600) + " h ago";
+  }
+})();
+"""

@@ -1,0 +1,151 @@
+"""Read what the daemon stores, from a Jupyter notebook (or any script), with plain functions.
+
+    from analysis import notebook as th
+
+    th.connect("redis://localhost:6379/0")  # or set TWEETHEAT_REDIS_URL and skip this line
+    th.language_counts()       # {"en": {"tweets": 6053, "geo": 1807, "hashtags": 5639}, ...}
+    th.top_hashtags("en", 10)  # [("news", 1479), ("music", 770), ...]
+    th.points("en", 400)       # [(lat, lon), ...], oldest first
+    th.heatmap("en")           # a folium.Map: a cell that ends with it draws the map
+    th.clusters()              # out/clusters/latest.json as a dict, or None before any clustering
+
+The answers are those of `tweetheat status/top/points --json`, read through the same key names
+(`streamer.keys.Keys`). The functions are synchronous on purpose: a notebook kernel already runs
+an event loop, so the daemon's asyncio Store (and asyncio.run) cannot be used from a cell.
+Each function uses the connection made by the last `connect()`, or connects on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import folium
+import redis
+
+from analysis.heatmaps import heatmap_map
+from analysis.summaries import Point, usable_points
+from streamer.keys import Keys
+from streamer.store import decode_point, rank_hashtags
+
+URL_ENV = "TWEETHEAT_REDIS_URL"
+DEFAULT_PREFIX = Keys().prefix
+# Where the clustering job writes its latest result, under the daemon's out directory.
+CLUSTERS_JSON = Path("clusters") / "latest.json"
+
+
+@dataclass
+class Tweetheat:
+    """A connection to one tweetheat Redis, plus where the daemon writes its files."""
+
+    redis: redis.Redis
+    keys: Keys
+    out_dir: Path
+
+    def language_counts(self) -> dict[str, dict[str, int]]:
+        """Running totals per language, busiest first: {"en": {"tweets", "geo", "hashtags"}}."""
+        langs = sorted(cast(set[str], self.redis.smembers(self.keys.languages)))
+        pipe = self.redis.pipeline(transaction=False)
+        for lang in langs:
+            pipe.hgetall(self.keys.stats(lang))
+        counts = {
+            lang: {name: int(row.get(name, 0)) for name in ("tweets", "geo", "hashtags")}
+            for lang, row in zip(langs, pipe.execute(), strict=True)
+        }
+        return dict(sorted(counts.items(), key=lambda item: (-item[1]["tweets"], item[0])))
+
+    def top_hashtags(self, lang: str, n: int = 10, *, window: int = 5000) -> list[tuple[str, int]]:
+        """The `n` most common among the language's last `window` hashtags; ties by tag."""
+        return rank_hashtags(self._newest(self.keys.hashtags(lang), window), n)
+
+    def points(self, lang: str, n: int = 400) -> list[Point]:
+        """The language's `n` most recent (lat, lon) points, oldest first."""
+        raw = self._newest(self.keys.geo(lang), n)
+        return [point for point in map(decode_point, raw) if point is not None]
+
+    def heatmap(self, lang: str, n: int = 400) -> folium.Map:
+        """The language page's map, drawn from its `n` most recent points."""
+        return heatmap_map(lang, usable_points(self.points(lang, n)))
+
+    def clusters(self) -> dict[str, Any] | None:
+        """The latest bio clustering the daemon wrote, or None if it has written none yet."""
+        try:
+            text = (self.out_dir / CLUSTERS_JSON).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        result: dict[str, Any] = json.loads(text)
+        return result
+
+    def close(self) -> None:
+        self.redis.close()
+
+    def _newest(self, key: str, n: int) -> list[str]:
+        # LRANGE -0 -1 would be the whole list, not none of it.
+        return cast(list[str], self.redis.lrange(key, -n, -1)) if n > 0 else []
+
+
+_current: Tweetheat | None = None
+
+
+def connect(
+    url: str | None = None, *, key_prefix: str = DEFAULT_PREFIX, out_dir: str | Path = "out"
+) -> Tweetheat:
+    """Connect to the daemon's Redis: `url`, else $TWEETHEAT_REDIS_URL. Later calls use it.
+
+    redis://, rediss:// and unix:// URLs work; the daemon's embedded Redis (`make run`) is
+    unix://<repo>/data/redis/redis.sock. `out_dir` is the daemon's out directory, for clusters().
+    Fails at once, with Redis's own error, if nothing answers there.
+    """
+    global _current
+    url = url or os.environ.get(URL_ENV)
+    if not url:
+        raise LookupError(
+            f"no Redis URL: call connect(url) or set {URL_ENV} (the embedded Redis of "
+            "'make run' is unix://<repo>/data/redis/redis.sock)"
+        )
+    client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5.0)
+    client.ping()
+    disconnect()
+    _current = Tweetheat(client, Keys(key_prefix), Path(out_dir))
+    return _current
+
+
+def disconnect() -> None:
+    """Close the connection the functions use (the next call connects again)."""
+    global _current
+    if _current is not None:
+        _current.close()
+        _current = None
+
+
+def current() -> Tweetheat:
+    """The connection the functions use, made from $TWEETHEAT_REDIS_URL on first use."""
+    return _current if _current is not None else connect()
+
+
+def language_counts() -> dict[str, dict[str, int]]:
+    """Running totals per language, busiest first: {"en": {"tweets", "geo", "hashtags"}}."""
+    return current().language_counts()
+
+
+def top_hashtags(lang: str, n: int = 10, *, window: int = 5000) -> list[tuple[str, int]]:
+    """The `n` most common among the language's last `window` hashtags; ties by tag."""
+    return current().top_hashtags(lang, n, window=window)
+
+
+def points(lang: str, n: int = 400) -> list[Point]:
+    """The language's `n` most recent (lat, lon) points, oldest first."""
+    return current().points(lang, n)
+
+
+def heatmap(lang: str, n: int = 400) -> folium.Map:
+    """The language's heatmap from its `n` most recent points; a cell ending with it draws it."""
+    return current().heatmap(lang, n)
+
+
+def clusters() -> dict[str, Any] | None:
+    """The latest bio clustering (out/clusters/latest.json), or None if there is none yet."""
+    return current().clusters()

@@ -1,0 +1,81 @@
+"""What of a post's text is language: the rest is stripped before any model sees it.
+
+Links, mentions and the "RT @x:" prefix are written in no language (and a French-looking URL
+would pull an English post towards French); emoji, numbers and symbols are shared by all. A
+hashtag's words are language, so only its "#" goes, and a camel-cased tag is split into its
+words ("#HumanRights" reads "Human Rights"). Case is kept: the character model was trained on
+cased text, and German nouns are capitalized.
+
+Two steps, because the second is only needed by the character model: strip_noise (tokens
+that are not words) runs on every post, strip_symbols (characters that are not letters) only
+on the few posts that reach that model. The script count and the word lookup read only
+letters, so symbols cannot sway them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import regex
+
+_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|nbsp|#\d+);")
+# A token that is a bare domain, with or without a path: "pic.twitter.com/x", "bit.ly/abc".
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|ly|co|io|me|tv|gl|be|gov|edu)\b")
+_HASHTAG_SIGNS = ("#", "\uff03")
+_CAMEL_HUMP = regex.compile(r"(?<=\p{Ll})(?=\p{Lu})")
+# Numbers with their separators, then every symbol (emoji, currency, arrows), format character
+# (the emoji joiner, direction marks), emoji variation selector and "_" or "#". The zero-width
+# non-joiner stays: Persian spells words with it, and the word lists do too.
+_NOT_LETTERS = regex.compile(
+    r"\p{N}+(?:[.,:/]\p{N}+)*"
+    r"|[\p{S}\p{Co}\p{Cs}_#\uff03\ufe00-\ufe0f\u20e3[\p{Cf}--\u200c]]+",
+    regex.VERSION1,
+)
+_ASCII_NOT_LETTERS = re.compile(r"[0-9_#$%&*+<=>^`|~/\\]+")
+_SPACES = re.compile(r"\s+")
+
+
+def _is_noise(token: str) -> bool:
+    return (
+        "@" in token
+        or "\uff20" in token
+        or "://" in token
+        or token.startswith(("www.", "WWW."))
+        or ("." in token and _DOMAIN.match(token) is not None)
+    )
+
+
+def _hashtag_words(token: str) -> str:
+    return _CAMEL_HUMP.sub(" ", token.lstrip("#\uff03"))
+
+
+def strip_noise(text: str) -> str:
+    """The text without links, mentions (and e-mail addresses), the "RT" of a retweet, HTML
+    entities and the "#" of hashtags, whose camel-cased words are split; whitespace collapsed
+    and Unicode composed (NFC), as the word lists are."""
+    if "&" in text:
+        text = _ENTITY.sub(" ", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    tokens = text.split()
+    if tokens and tokens[0] == "RT":
+        del tokens[0]
+    kept = []
+    for token in tokens:
+        if _is_noise(token):
+            continue
+        kept.append(_hashtag_words(token) if token.startswith(_HASHTAG_SIGNS) else token)
+    return " ".join(kept)
+
+
+def strip_symbols(text: str) -> str:
+    """The text without numbers, emoji, symbols and format characters, whitespace collapsed."""
+    pattern = _ASCII_NOT_LETTERS if text.isascii() else _NOT_LETTERS
+    text = pattern.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def language_text(text: str) -> str:
+    """All that is language in a post: strip_noise, then strip_symbols."""
+    return strip_symbols(strip_noise(text))

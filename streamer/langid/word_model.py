@@ -1,0 +1,134 @@
+"""The fast model: how likely a text's words are in each language, from wordfreq's word lists.
+
+wordfreq ships, for each of some forty languages, the frequencies of its most common words
+(down to one in a million, from Wikipedia, subtitles, news, books, web text, Twitter and
+Reddit). Read as a unigram language model, they tell languages apart from very few words: two
+words are often enough, where character n-grams still hesitate.
+
+All lists are merged into one table, built once per process: a vocabulary (word to row) and a
+matrix of costs, one byte per word and language, in steps of COST_STEP centibels (a cost of c
+is a probability of 10 ** (-c * COST_STEP / 100)). A word missing from a language's list costs
+MISSING_COST there, a little less likely than the rarest listed word. Scoring a text is a few
+dict lookups and one numpy sum.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from itertools import chain, islice
+
+import numpy as np
+import numpy.typing as npt
+import regex
+import wordfreq
+
+# Our ISO 639-1 codes where wordfreq names the list differently: Tagalog is served by the
+# Filipino list (Filipino is standardized Tagalog), Norwegian by Bokmål.
+WORDFREQ_CODES: dict[str, str] = {"tl": "fil", "no": "nb"}
+# The "small" lists go down to one in a million and exist for every language; the "large"
+# ones (down to 1e-8) only for some, and are several times bigger.
+WORDLIST = "small"
+
+COST_STEP = 3  # centibels per cost unit: a byte then spans 10 ** -7.65, past the lists' floor
+MISSING_COST = 233  # 10 ** -6.99: a little below the rarest word of a "small" list (1e-6)
+TOP_WORDS = 300  # how many of a language's commonest words tell its script
+
+# From cost units to natural-log likelihood.
+NATS_PER_COST = COST_STEP / 100 * math.log(10)
+
+# A word: letters with their marks, possibly joined by apostrophes (don't, dell'uomo). Plain
+# ASCII text, the most common, takes the standard re module, which is several times faster.
+_WORD = regex.compile(r"[\p{L}\p{M}]+(?:'[\p{L}\p{M}]+)*")
+_ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
+# Typographic apostrophes become straight ones, as in the lists; a capital dotted I becomes
+# "i" (case folding would give "i" plus a combining dot, which no list has; wordfreq folds
+# Turkish this way).
+_BEFORE_FOLDING = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'", "\u0130": "i"})
+# wordfreq strips the optional vowel marks and the tatweel of Arabic and Hebrew script.
+_ABJAD_MARKS = regex.compile(r"[\p{Mn}\u0640]")
+_ABJAD = regex.compile(r"[\p{sc=Arabic}\p{sc=Hebrew}]")
+
+
+def wordfreq_code(code: str) -> str:
+    return WORDFREQ_CODES.get(code, code)
+
+
+def has_word_list(code: str) -> bool:
+    return wordfreq_code(code) in wordfreq.available_languages(WORDLIST)
+
+
+def lookup_words(text: str) -> list[str]:
+    """The text's words in the form the word lists use: case-folded, and for Arabic and Hebrew
+    script compatibility-normalized without vowel marks, as wordfreq does."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower())
+    text = text.translate(_BEFORE_FOLDING).casefold()
+    if _ABJAD.search(text):
+        text = _ABJAD_MARKS.sub("", unicodedata.normalize("NFKC", text))
+    return _WORD.findall(text)
+
+
+class WordModel:
+    """Unigram word likelihoods for a fixed list of languages (the matrix's columns)."""
+
+    def __init__(self, languages: Sequence[str]) -> None:
+        self.languages = tuple(languages)
+        missing = [code for code in self.languages if not has_word_list(code)]
+        if missing:
+            raise ValueError(f"no word list for language(s): {', '.join(missing)}")
+        self._rows: dict[str, int] = {}
+        self._top_words: dict[str, tuple[str, ...]] = {}
+        self._costs = self._build()
+
+    def _build(self) -> npt.NDArray[np.uint8]:
+        paths = wordfreq.available_languages(WORDLIST)
+        vocabulary = self._rows
+        # Per language: the rows of its words and their costs, as compact arrays (the lists
+        # hold some 700,000 entries in all; Python lists of them would double the peak).
+        entries = []
+        for code in self.languages:
+            # Index i of a cBpack list holds the words of frequency 10 ** (-i / 100).
+            buckets = wordfreq.read_cBpack(paths[wordfreq_code(code)])
+            self._top_words[code] = tuple(islice(chain.from_iterable(buckets), TOP_WORDS))
+            rows = np.fromiter(
+                (vocabulary.setdefault(w, len(vocabulary)) for b in buckets for w in b),
+                dtype=np.int32,
+            )
+            costs = np.fromiter(
+                (min(cb // COST_STEP, MISSING_COST) for cb, b in enumerate(buckets) for _ in b),
+                dtype=np.uint8,
+            )
+            entries.append((rows, costs))
+        table = np.full((len(vocabulary), len(self.languages)), MISSING_COST, dtype=np.uint8)
+        for column, (rows, costs) in enumerate(entries):
+            table[rows, column] = costs
+        return table
+
+    def top_words(self, code: str) -> tuple[str, ...]:
+        """A few hundred of the language's most common words (to tell its script)."""
+        return self._top_words[code]
+
+    def rows_of(self, words: Iterable[str]) -> list[int]:
+        """The vocabulary rows of the words any list knows; a word with an apostrophe that no
+        list has whole is looked up by its parts (French and English lists split l'homme)."""
+        rows = []
+        known = self._rows
+        for word in words:
+            row = known.get(word)
+            if row is not None:
+                rows.append(row)
+            elif "'" in word:
+                rows.extend(known[part] for part in word.split("'") if part in known)
+        return rows
+
+    def costs(self, rows: Sequence[int]) -> npt.NDArray[np.int32]:
+        """Summed cost of the rows per language (lower is likelier); multiply by
+        -NATS_PER_COST for a log-likelihood."""
+        return self._costs[list(rows)].sum(axis=0, dtype=np.int32)
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(self._rows)
