@@ -435,9 +435,13 @@ class Pipeline:
             paths = await loop.run_in_executor(self._analysis_pool, job)
         self.metrics.maps_written += 1
         if self.settings.clusters.enabled:
+            # Clustering upkeep must never cost the maps (or the final export at shutdown).
             c = self.settings.clusters
-            await self.store.trim_users(c.max_users, c.max_age_hours * 3600, time.time())
-            await self.assign_new_users()
+            try:
+                await self.store.trim_users(c.max_users, c.max_age_hours * 3600, time.time())
+                await self.assign_new_users()
+            except (RedisError, OSError, BrokenProcessPool, ValueError) as exc:
+                log.error("user_window_upkeep_failed", error=str(exc))
         log.info(
             "maps_written",
             languages=len(summaries),
