@@ -7,14 +7,17 @@ users wait for the next refit to get a cluster.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from analysis.cluster_report import write_cluster_report
 from analysis.clustering import BioClusterModel, ClusterSettings, SkipReason, assign, fit_clusters
 from streamer.config import ClustersSettings
+from streamer.store import Store
 
 _model: BioClusterModel | None = None
 
@@ -62,3 +65,20 @@ def assign_new(users: Sequence[tuple[str, str]]) -> dict[str, tuple[int, int]]:
         return {}
     labels = assign(_model, [bio for _, bio in users])
     return {user_id: label for (user_id, _), label in zip(users, labels, strict=True)}
+
+
+async def refit_window(
+    store: Store,
+    settings: ClustersSettings,
+    out_dir: Path,
+    run: Callable[[Callable[[], RefitOutcome]], Awaitable[RefitOutcome]],
+    refresh: int = 0,
+) -> RefitOutcome:
+    """Trim the user window, refit on it with `run` (a process pool or a thread: the fit is
+    seconds of CPU, never on the event loop) and store every user's clusters."""
+    await store.trim_users(settings.max_users, settings.max_age_hours * 3600, time.time())
+    users = await store.user_bios()
+    outcome = await run(partial(refit, users, settings, out_dir, refresh))
+    if outcome.skipped is None:
+        await store.set_user_clusters(outcome.assignments)
+    return outcome

@@ -371,17 +371,11 @@ async def cmd_maps(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_clusters(settings: Settings, args: argparse.Namespace) -> int:
-    from analysis.live_clusters import refit
+    from analysis.live_clusters import refit_window
     from streamer.connections import open_store
 
     async with open_store(settings, daemon=False) as store:
-        c = settings.clusters
-        await store.trim_users(c.max_users, c.max_age_hours * 3600, time.time())
-        users = await store.user_bios()
-        # The fit is CPU work for seconds: off the loop, so the store connection stays healthy.
-        outcome = await asyncio.to_thread(refit, users, c, settings.out_path)
-        if outcome.skipped is None:
-            await store.set_user_clusters(outcome.assignments)
+        outcome = await refit_window(store, settings.clusters, settings.out_path, asyncio.to_thread)
     if outcome.skipped is not None:
         print(f"tweetheat: no refit: {outcome.skipped} ({outcome.users} users)", file=sys.stderr)
         return 1
@@ -437,14 +431,12 @@ READ_COMMANDS = {
 
 
 def cmd_parse(settings: Settings) -> int:
-    from streamer.langid import DEFAULT_LANGUAGES, make_detector
-    from streamer.langid.platform import choose_language
+    from streamer.langid.chooser import LanguageChooser
     from streamer.parser import parse_payload, post_to_json_dict
     from streamer.records import PROFILE, Profile, Skip
 
-    detect = make_detector(settings.lang.detector, settings.lang.languages or None).detect
-    languages = frozenset(settings.lang.languages or DEFAULT_LANGUAGES)
-    trust = settings.lang.trust_platform
+    lang = settings.lang
+    language_of = LanguageChooser(lang.detector, lang.languages, lang.trust_platform)
     out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         item = parse_payload(line.rstrip(b"\r\n"))
@@ -453,10 +445,8 @@ def cmd_parse(settings: Settings) -> int:
         elif isinstance(item, Profile):
             out.write(orjson.dumps({"skipped": PROFILE}) + b"\n")
         else:
-            lang, decided_by = choose_language(
-                detect(item.text), item.platform_lang, languages, trust
-            )
-            out.write(orjson.dumps(post_to_json_dict(item, lang, decided_by)) + b"\n")
+            chosen, decided_by = language_of(item.text, item.platform_lang)
+            out.write(orjson.dumps(post_to_json_dict(item, chosen, decided_by)) + b"\n")
     out.flush()
     return 0
 

@@ -367,21 +367,24 @@ class Pipeline:
 
     async def refit_clusters(self) -> None:
         """Refit the bio clusters on the recent-user window in the analysis process."""
-        from analysis.live_clusters import refit
+        from analysis.live_clusters import RefitOutcome, refit_window
 
-        settings = self.settings.clusters
+        pool = self._analysis_pool
+        assert pool is not None
+        loop = asyncio.get_running_loop()
+
+        def in_pool(job: Callable[[], RefitOutcome]) -> asyncio.Future[RefitOutcome]:
+            return loop.run_in_executor(pool, job)
+
         started = time.time()
-        now = time.time()
-        await self.store.trim_users(settings.max_users, settings.max_age_hours * 3600, now)
-        users = await self.store.user_bios()
-        assert self._analysis_pool is not None
-        job = partial(refit, users, settings, self.settings.out_path, self.settings.maps.refresh)
-        outcome = await asyncio.get_running_loop().run_in_executor(self._analysis_pool, job)
+        outcome = await refit_window(
+            self.store, self.settings.clusters, self.settings.out_path, in_pool,
+            self.settings.maps.refresh,
+        )  # fmt: skip
         if outcome.skipped:
             log.info("cluster_refit_skipped", reason=outcome.skipped, users=outcome.users)
             return
-        await self.store.set_user_clusters(outcome.assignments)
-        self._assigned_until = now
+        self._assigned_until = started
         kmeans = outcome.report.get("kmeans", {})
         log.info(
             "clusters_refit",
@@ -487,13 +490,10 @@ class Pipeline:
             fields["recorded"] = self.recorder.lines
         stream = self._stream_stats()
         if stream:
-            disconnects = stream.get("disconnects", {})
             fields.update(
                 stream_state=stream.get("state"),
                 stream_connects=stream.get("connects"),
-                stream_disconnects=sum(disconnects.values())
-                if isinstance(disconnects, dict)
-                else disconnects,
+                stream_disconnects=stream.get("disconnects"),  # the total; by reason in status
                 stream_stalls=stream.get("stalls"),
                 stream_bytes=stream.get("bytes"),
                 stream_messages=stream.get("messages"),

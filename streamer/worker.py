@@ -14,17 +14,14 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from streamer.langid import DEFAULT_LANGUAGES, Detector, make_detector
-from streamer.langid.platform import choose_language
+from streamer.langid.chooser import LanguageChooser
 from streamer.parser import parse_payload
 from streamer.records import BAD_INPUT_REASONS, PROFILE, Detected, Profile, Skip
 
 # How many bad lines per batch travel back for the log; the rest are only counted.
 MAX_SAMPLES = 3
 
-_detector: Detector | None = None
-_languages: frozenset[str] = frozenset()
-_trust_platform = False
+_chooser: LanguageChooser | None = None
 
 
 class UserSeen(NamedTuple):
@@ -76,21 +73,19 @@ def init_worker(
     detector: str, languages: Sequence[str] | None, daemon_pid: int, trust_platform: bool = False
 ) -> None:
     """Pool initializer: build the detector once per process."""
-    global _detector, _languages, _trust_platform
+    global _chooser
     prepare_pool_process(daemon_pid)
-    _detector = make_detector(detector, languages or None)
-    _languages = frozenset(languages or DEFAULT_LANGUAGES)
-    _trust_platform = trust_platform
+    _chooser = LanguageChooser(detector, languages, trust_platform)
 
 
-def detector() -> Detector:
-    if _detector is None:
+def chooser() -> LanguageChooser:
+    if _chooser is None:
         raise RuntimeError("init_worker() was not called in this process")
-    return _detector
+    return _chooser
 
 
 def process_batch(lines: Sequence[bytes]) -> BatchResult:
-    detect = detector().detect
+    language_of = chooser()
     records: list[Detected] = []
     skipped: Counter[str] = Counter()
     samples: list[tuple[str, str]] = []
@@ -107,9 +102,7 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
             skipped[PROFILE] += 1
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, None)
             continue
-        lang, decided_by = choose_language(
-            detect(item.text), item.platform_lang, _languages, _trust_platform
-        )
+        lang, decided_by = language_of(item.text, item.platform_lang)
         lang_sources[decided_by] += 1
         records.append(Detected(lang, item.hashtags, item.geo, item.id))
         if item.user_id is not None and item.bio is not None:
