@@ -15,7 +15,29 @@ import pytest
 import redis
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _shared_data() -> Path:
+    """The team's shared/data (UDHR texts, NLTK stopwords): beside the checkout, as CI lays it
+    out; or, for a throwaway clone elsewhere, beside the repository it was cloned from; or
+    wherever TWEETHEAT_SHARED_DATA says. Tests that need it fail (never skip) without it."""
+    if os.environ.get("TWEETHEAT_SHARED_DATA"):
+        return Path(os.environ["TWEETHEAT_SHARED_DATA"])
+    beside = REPO.parent / "shared" / "data"
+    if beside.is_dir():
+        return beside
+    origin = subprocess.run(
+        ["git", "-C", str(REPO), "config", "--get", "remote.origin.url"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    if origin and Path(origin).is_dir():
+        from_origin = Path(origin).resolve().parent / "shared" / "data"
+        if from_origin.is_dir():
+            return from_origin
+    return beside
+
+
+SHARED_DATA = _shared_data()
 TWEETHEAT = str(Path(sys.executable).with_name("tweetheat"))
 
 

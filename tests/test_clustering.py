@@ -100,8 +100,7 @@ def test_tokenizer_pickles_with_its_stopwords() -> None:
 
 def test_stopwords_come_from_nltk_when_its_corpus_is_there(monkeypatch: pytest.MonkeyPatch) -> None:
     nltk_data = SHARED_DATA / "nltk_data"
-    if not (nltk_data / "corpora" / "stopwords").is_dir():
-        pytest.skip("NLTK's stopwords corpus is not in shared/data")
+    assert (nltk_data / "corpora" / "stopwords").is_dir(), f"no NLTK corpus under {nltk_data}"
     monkeypatch.setenv("NLTK_DATA", str(nltk_data))
     multilingual_stopwords.cache_clear()
     try:
