@@ -34,8 +34,8 @@ from streamer.langid.stopwords import (
     words,
 )
 from streamer.records import UNDETERMINED
+from tests.conftest import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 NLTK_DATA = SHARED_DATA / "nltk_data"
 UDHR = SHARED_DATA / "udhr"
 
