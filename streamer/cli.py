@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -187,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(settings: Settings) -> int:
     from streamer.connections import daemon_lock
+    from streamer.daemon import run_daemon
     from streamer.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)
@@ -197,85 +197,7 @@ def cmd_run(settings: Settings) -> int:
     except ImportError:  # pragma: no cover - uvloop is a dependency, but optional in spirit
         pass
     with daemon_lock(settings.data_path):
-        return asyncio.run(_run(settings))
-
-
-async def _run(settings: Settings) -> int:
-    from streamer.connections import open_store
-    from streamer.logs import get_logger
-    from streamer.pipeline import Pipeline
-    from streamer.sources import make_source
-
-    log = get_logger("streamer.daemon")
-    source = make_source(settings)
-    log.info(
-        "starting",
-        pid=os.getpid(),
-        source=source.name,
-        rate="max" if settings.source.rate == 0 else settings.source.rate,
-        redis="embedded" if not settings.redis.url else "external",
-        detector=settings.lang.detector,
-        workers=settings.pipeline.workers,
-        out=str(settings.out_path),
-    )
-    async with open_store(settings, daemon=True) as store:
-        await store.redis.ping()
-        await resume_source(source, store, settings)
-        recorder = None
-        if settings.source.record_dir:
-            from streamer.recording import Recorder
-
-            recorder = Recorder(
-                settings.source.record_dir,
-                source.name,
-                max_bytes=int(settings.source.record_max_mb * 1024 * 1024),
-                max_seconds=settings.source.record_max_seconds,
-            )
-            log.info("recording", directory=settings.source.record_dir)
-        pipeline = Pipeline(settings, source, store, recorder)
-        main_task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-
-        def on_signal(signum: int) -> None:
-            if pipeline.stopping and main_task is not None:
-                log.warning("forced_exit", signal=signal.Signals(signum).name)
-                main_task.cancel()
-            else:
-                pipeline.request_stop()
-
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, on_signal, signum)
-        try:
-            metrics = await pipeline.run()
-        except asyncio.CancelledError:
-            return 1
-        finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
-    log.info(
-        "stopped",
-        read=metrics.lines_read,
-        accepted=metrics.accepted,
-        skipped=dict(metrics.skipped),
-    )
-    return 0
-
-
-async def resume_source(source: Any, store: Any, settings: Settings) -> None:
-    """A resumable source (Jetstream) restarts a few seconds behind its saved cursor; the
-    store drops what it already holds, so nothing is lost and nothing counts twice."""
-    if not hasattr(source, "start_cursor"):
-        return
-    from streamer.logs import get_logger
-
-    saved = await store.cursor(source.name)
-    if saved is None:
-        return
-    rewind = int(settings.live.jetstream_rewind_seconds * 1_000_000)
-    source.start_cursor = max(0, saved - rewind)
-    get_logger("streamer.daemon").info(
-        "resuming", source=source.name, saved_cursor=saved, start_cursor=source.start_cursor
-    )
+        return asyncio.run(run_daemon(settings))
 
 
 # --- read commands ----------------------------------------------------------------------

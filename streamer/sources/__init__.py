@@ -54,6 +54,6 @@ def make_live_source(settings: Settings) -> Source:
     if kind == "jetstream":
         from streamer.sources.jetstream import JetstreamSource
 
-        # The daemon sets start_cursor from Redis before reading (see cli.resume_source).
+        # The daemon sets start_cursor from Redis before reading (see daemon.resume_source).
         return JetstreamSource(live.jetstream_urls, stall_timeout=live.jetstream_stall_timeout)
     raise ValueError(f"unknown source {kind!r}")
