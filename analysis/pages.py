@@ -9,9 +9,17 @@ from typing import Any
 
 import orjson
 
-# Inside <script>, "</script" or "<!--" in a string would end or derail the script element.
-# JSON may spell any character as \uXXXX, so these become harmless without changing the data.
-_SCRIPT_UNSAFE = {b"<": rb"\u003c", b">": rb"\u003e", b"&": rb"\u0026"}
+# Inside <script>, "</script" or "<!--" in a string would end or derail the script element, and
+# U+2028/U+2029 end a line in JavaScript before ES2019 (an unterminated string literal if the
+# JSON is ever used as code). JSON may spell any character as \uXXXX, so these become harmless
+# without changing the data.
+_SCRIPT_UNSAFE = {
+    b"<": rb"\u003c",
+    b">": rb"\u003e",
+    b"&": rb"\u0026",
+    "\u2028".encode(): rb"\u2028",
+    "\u2029".encode(): rb"\u2029",
+}
 
 
 def meta_refresh(seconds: int) -> str:

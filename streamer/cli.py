@@ -14,11 +14,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 
+from streamer.completion import SHELLS, completion_script
 from streamer.config import SOURCES, ConfigError, Settings, load_settings, override, parse_rate
 
+# One example per command, shown under "example:" in its --help (tests check every command has one).
 EXAMPLES = {
     "run": "tweetheat run --replay-file 'dumps/*.ndjson.gz' --rate max --exit-at-eof",
     "status": "tweetheat status --json",
@@ -29,7 +32,25 @@ EXAMPLES = {
     "demo-data": "tweetheat demo-data --count 10000 --seed 7 --out demo.ndjson",
     "clusters": "tweetheat clusters --json",
     "user": "tweetheat user 2244994945",
+    "open": "tweetheat open ja",
+    "completion": 'eval "$(tweetheat completion bash)"',
 }
+
+# `tweetheat --help` ends with these.
+EPILOG = """\
+examples:
+  tweetheat run                       # the demo stream; maps under out/maps/ after ~30 s
+  tweetheat open                      # the live map page in your browser
+  tweetheat top --lang ja -n 5
+
+shell completion (add it to ~/.bashrc):
+  eval "$(tweetheat completion bash)"
+"""
+
+# Where the map pages are, under the output directory: as analysis.heatmaps writes them
+# (MAPS_DIR, INDEX_NAME; not imported from there, which would load Folium for `open`).
+MAPS_DIR = "maps"
+INDEX_NAME = "index.html"
 
 
 def _default_config() -> str | None:
@@ -39,17 +60,31 @@ def _default_config() -> str | None:
     return "config.toml" if Path("config.toml").is_file() else None
 
 
+# Path options say what they take with their metavar, F for a file and DIR for a directory;
+# the shell completion (streamer/completion.py) completes file or directory names from that.
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", default=None, metavar="F", help="TOML settings (default: ./config.toml)"
+    )
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", default=None, help="TOML settings (default: ./config.toml)")
+    _add_config(p)
     p.add_argument("--redis-url", default=None, help="redis://, rediss:// or unix:// URL")
-    p.add_argument("--data-dir", default=None, help="where the embedded Redis keeps its files")
+    p.add_argument(
+        "--data-dir", default=None, metavar="DIR", help="where the embedded Redis keeps its files"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tweetheat",
-        description="Tail a sample stream, sort posts by language, keep hashtags and points "
+        description="Tail a sample stream, sort posts by language, keep hashtags and points\n"
         "in Redis, and draw live heatmaps.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the examples keep their lines
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -58,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=help_text,
             description=help_text,
-            epilog=f"example: {EXAMPLES[name]}",
+            epilog=f"example:\n  {EXAMPLES[name]}",
+            # Keep the example on one line, as typed: argparse would re-wrap it.
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         return p
 
@@ -86,8 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--rate", default=None, help="posts per second, or 'max'")
     run.add_argument("--exit-at-eof", action="store_true", default=None)
+    run.add_argument(
+        "--from-start",
+        action="store_true",
+        default=None,
+        help="replay: read the inputs from the start even where a saved position says they "
+        "are stored already (counts add up)",
+    )
     run.add_argument("--count", type=int, default=None, help="demo: stop after N lines")
-    run.add_argument("--out", default=None, help="output directory for maps (default: out/)")
+    run.add_argument(
+        "--out", default=None, metavar="DIR", help="output directory for maps (default: out/)"
+    )
     run.add_argument("--log-format", choices=["console", "json"], default=None)
 
     status = command("status", "per-language counts, Redis memory and pipeline counters")
@@ -109,11 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     maps = command("maps", "write the heatmap pages now from what Redis holds")
     _add_common(maps)
-    maps.add_argument("--out", default=None)
+    maps.add_argument("--out", default=None, metavar="DIR", help="output directory (default: out/)")
 
     clusters = command("clusters", "refit the bio clusters now and print the report")
     _add_common(clusters)
-    clusters.add_argument("--out", default=None, help="output directory (default: out/)")
+    clusters.add_argument(
+        "--out", default=None, metavar="DIR", help="output directory (default: out/)"
+    )
     clusters.add_argument("--json", action="store_true")
 
     user = command("user", "a user's bio and cluster")
@@ -122,13 +170,37 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--json", action="store_true")
 
     parse = command("parse", "normalize payloads: one JSON line in, one JSON line out")
-    parse.add_argument("--config", default=None)
+    _add_config(parse)
 
     demo = command("demo-data", "write a synthetic v1.1 sample-stream file for replay")
     demo.add_argument("--count", type=int, required=True)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--geo-share", type=float, default=0.3)
-    demo.add_argument("--out", required=True, help="file to write ('-' for stdout)")
+    demo.add_argument("--out", required=True, metavar="F", help="file to write ('-' for stdout)")
+
+    open_page = command("open", "open the live map page in the web browser")
+    open_page.add_argument(
+        "lang",
+        nargs="?",
+        metavar="LANG",
+        help="show this language first (a code such as en, ja or pt-br)",
+    )
+    _add_config(open_page)
+    open_page.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output directory the maps are in (default: out/)",
+    )
+    open_page.add_argument(
+        "--print",
+        dest="print_url",
+        action="store_true",
+        help="print the page's file:// URL instead of opening it",
+    )
+
+    completion = command("completion", "print a shell completion script")
+    completion.add_argument("shell", choices=SHELLS, help="the shell: bash, zsh or fish")
     return parser
 
 
@@ -144,6 +216,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             kind=args.source,
             replay_files=tuple(args.replay_file) if args.replay_file else None,
             exit_at_eof=args.exit_at_eof,
+            from_start=args.from_start,
             demo_count=args.count,
             log_format=args.log_format,
             rate=parse_rate(args.rate, "--rate") if args.rate is not None else None,
@@ -160,7 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo-data":
             return cmd_demo_data(args)
+        if args.command == "completion":  # no settings: a broken config must not break TAB
+            return cmd_completion(args)
         settings = settings_from(args)
+        if args.command == "open":  # logs nothing: leaves logging as it is
+            return cmd_open(settings, args)
         if args.command != "run":
             from streamer.logs import configure_logging
 
@@ -389,6 +466,84 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
             handle.close()
     if args.out != "-":
         print(f"wrote {args.count} lines to {args.out}", file=sys.stderr)
+    return 0
+
+
+# --- habits: open the maps, shell completion ------------------------------------------------
+
+
+def language_pages(maps_dir: Path) -> list[str]:
+    """The languages that have their own map page (`<lang>.html`) in `maps_dir`, sorted."""
+    from analysis.summaries import is_safe_lang_code
+
+    return sorted(
+        page.stem
+        for page in maps_dir.glob("*.html")
+        if page.name != INDEX_NAME and is_safe_lang_code(page.stem)
+    )
+
+
+def map_page_url(out_dir: Path, lang: str | None = None) -> str:
+    """The file:// URL of the live page, with `#lang=<lang>` to show that language first.
+
+    The live page keeps its state in the URL fragment (analysis/live_page_script.py), so the
+    fragment selects the language; without an index page, the language's own page is used.
+    Raises FileNotFoundError (for exit status 1) when the pages are not there, ValueError for
+    a `lang` that is not a language code.
+    """
+    from analysis.summaries import is_safe_lang_code
+
+    maps_dir = out_dir / MAPS_DIR
+    index = maps_dir / INDEX_NAME
+    missing = f"no maps yet under {maps_dir}; run `tweetheat run` or `tweetheat maps`"
+    if lang is None:
+        if not index.is_file():
+            raise FileNotFoundError(missing)
+        return index.resolve().as_uri()
+    # Checked before it goes near a path: "../x" or "en/../../y" must not name a file.
+    if not is_safe_lang_code(lang):
+        raise ValueError(f"{lang!r} is not a language code (like en, ja, pt-br or und)")
+    page = maps_dir / f"{lang}.html"
+    if not page.is_file():
+        available = language_pages(maps_dir)
+        if not available:
+            raise FileNotFoundError(missing)
+        raise FileNotFoundError(
+            f"no map for {lang!r} under {maps_dir}; languages with a map: {', '.join(available)}"
+        )
+    if index.is_file():
+        return index.resolve().as_uri() + "#" + urlencode({"lang": lang})
+    return page.resolve().as_uri()
+
+
+def cmd_open(settings: Settings, args: argparse.Namespace) -> int:
+    import webbrowser
+
+    lang = args.lang.strip().lower() if args.lang is not None else None
+    try:
+        url = map_page_url(settings.out_path, lang)
+    except ValueError as exc:
+        print(f"tweetheat: open: {exc}", file=sys.stderr)
+        return 2
+    if args.print_url:
+        print(url)
+        return 0
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        print(url)
+        print(
+            "tweetheat: no web browser found; open the URL above in one "
+            "(or set BROWSER, e.g. BROWSER=firefox)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    sys.stdout.write(completion_script(build_parser(), args.shell))
     return 0
 
 

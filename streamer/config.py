@@ -6,6 +6,7 @@ A bad value stops start-up with one line naming the key and what is wrong (`Conf
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -27,6 +28,7 @@ class SourceSettings:
     rate: float = 50.0  # posts per second; RATE_MAX for no pacing
     replay_files: tuple[str, ...] = ()
     exit_at_eof: bool = False
+    from_start: bool = False  # replay: ignore the saved position and read the inputs again
     demo_seed: int = 1
     demo_geo_share: float = 0.3
     demo_count: int = 0  # 0: endless
@@ -86,6 +88,9 @@ class PipelineSettings:
     batch_timeout: float = 0.2
     max_inflight_batches: int = 4
     queue_size: int = 20_000
+    instance: str = ""  # this ingest daemon's checkpoint name; "" = the source's name
+    journal_max_mb: float = 512.0  # batches not yet in Redis kept on disk; then the source waits
+    journal_keep_seconds: float = 10.0  # batches Redis took are kept this long, in case it crashes
 
 
 @dataclass(frozen=True)
@@ -303,7 +308,7 @@ def override(settings: Settings, **changes: Any) -> Settings:
         if value is None:
             continue
         if key in ("kind", "rate", "replay_files", "exit_at_eof", "demo_count", "demo_seed",
-                   "record_dir"):  # fmt: skip
+                   "record_dir", "from_start"):  # fmt: skip
             src[key] = value
         elif key == "stream_url":
             live_url = value
@@ -352,6 +357,12 @@ def validate(s: Settings) -> Settings:
         (0 < s.pipeline.batch_timeout <= 60, "pipeline.batch_timeout: must be within (0, 60]"),
         (1 <= s.pipeline.max_inflight_batches <= 256, "pipeline.max_inflight_batches: 1..256"),
         (1 <= s.pipeline.queue_size <= 10_000_000, "pipeline.queue_size: must be >= 1"),
+        (s.pipeline.journal_max_mb > 0, "pipeline.journal_max_mb: must be > 0"),
+        (s.pipeline.journal_keep_seconds >= 0, "pipeline.journal_keep_seconds: must be >= 0"),
+        (
+            re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9_.-]{0,63})?", s.pipeline.instance) is not None,
+            "pipeline.instance: letters, digits, '_', '.', '-' (at most 64)",
+        ),
         (s.maps.interval > 0, "maps.interval: must be > 0"),
         (1 <= s.maps.points <= 100_000, "maps.points: must be within 1..100000"),
         (1 <= s.maps.top_hashtags <= 1000, "maps.top_hashtags: must be within 1..1000"),

@@ -7,13 +7,14 @@ import os
 import signal
 from typing import Any
 
+from streamer.commits import Recovery
 from streamer.config import Settings
 
 
 async def run_daemon(settings: Settings) -> int:
     from streamer.connections import open_store
     from streamer.logs import get_logger
-    from streamer.pipeline import Pipeline
+    from streamer.pipeline import Pipeline, make_committer
     from streamer.sources import make_source
 
     log = get_logger("streamer.daemon")
@@ -30,7 +31,9 @@ async def run_daemon(settings: Settings) -> int:
     )
     async with open_store(settings, daemon=True) as store:
         await store.redis.ping()
-        await resume_source(source, store, settings)
+        committer = make_committer(settings, source, store)
+        recovery = await committer.recover()
+        resume_source(source, recovery, settings)
         recorder = None
         if settings.source.record_dir:
             from streamer.recording import Recorder
@@ -42,7 +45,7 @@ async def run_daemon(settings: Settings) -> int:
                 max_seconds=settings.source.record_max_seconds,
             )
             log.info("recording", directory=settings.source.record_dir)
-        pipeline = Pipeline(settings, source, store, recorder)
+        pipeline = Pipeline(settings, source, store, recorder, committer)
         main_task = asyncio.current_task()
         loop = asyncio.get_running_loop()
 
@@ -71,18 +74,23 @@ async def run_daemon(settings: Settings) -> int:
     return 0
 
 
-async def resume_source(source: Any, store: Any, settings: Settings) -> None:
-    """A resumable source (Jetstream) restarts a few seconds behind its saved cursor; the
-    store drops what it already holds, so nothing is lost and nothing counts twice."""
-    if not hasattr(source, "start_cursor"):
-        return
+def resume_source(source: Any, recovery: Recovery, settings: Settings) -> None:
+    """Continue where the last committed (or journaled) batch ended. A replay seeks to its
+    byte offset; Jetstream restarts a few seconds behind its cursor, and the store drops the
+    posts it already holds. Other sources cannot rewind: the journal covers what they sent."""
     from streamer.logs import get_logger
 
-    saved = await store.cursor(source.name)
-    if saved is None:
-        return
-    rewind = int(settings.live.jetstream_rewind_seconds * 1_000_000)
-    source.start_cursor = max(0, saved - rewind)
-    get_logger("streamer.daemon").info(
-        "resuming", source=source.name, saved_cursor=saved, start_cursor=source.start_cursor
-    )
+    log = get_logger("streamer.daemon")
+    if recovery.to_resend:
+        log.info("journal_resend", batches=recovery.to_resend, redis_has=recovery.committed)
+    position = recovery.position
+    if settings.source.from_start:
+        log.info("resuming", source=source.name, decision="--from-start: reading from the start")
+    elif hasattr(source, "resume_from"):
+        log.info("resuming", source=source.name, decision=source.resume_from(position))
+    elif hasattr(source, "start_cursor") and isinstance(position, int):
+        rewind = int(settings.live.jetstream_rewind_seconds * 1_000_000)
+        source.start_cursor = max(0, position - rewind)
+        log.info(
+            "resuming", source=source.name, saved_cursor=position, start_cursor=source.start_cursor
+        )

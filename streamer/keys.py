@@ -6,7 +6,7 @@
 {prefix}languages        set    every language code seen
 {prefix}pipeline         hash   pipeline counters: accepted, skipped:<reason>, ...
 {prefix}daemon           hash   the running daemon's heartbeat (pid, rates, queue depths)
-{prefix}cursor:{source}  string a resumable source's position, saved with each batch
+{prefix}checkpoint:{id} hash   an ingest instance's last committed batch: seq, position, updated_at
 {prefix}seen:{post id}   string a resumable source's recent post, so a replayed one counts once
 {prefix}users            hash   user id -> JSON [screen name, bio, lang, last seen]
 {prefix}users:seen       zset   user id scored by last-seen time: the bounded recent-user window
@@ -43,8 +43,8 @@ class Keys:
     def daemon(self) -> str:
         return f"{self.prefix}daemon"
 
-    def cursor(self, source: str) -> str:
-        return f"{self.prefix}cursor:{source}"
+    def checkpoint(self, instance: str) -> str:
+        return f"{self.prefix}checkpoint:{instance}"
 
     def seen(self, post_id: str) -> str:
         return f"{self.prefix}seen:{post_id}"

@@ -508,9 +508,11 @@ def _normalize_time(value: object) -> str | None:
     if moment is None:
         return None
     try:
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        utc = moment.astimezone(UTC)
     except (ValueError, OverflowError):  # an offset that pushes past year 1 or 9999
         return None
+    # Not strftime: glibc's %Y does not pad, so year 999 would come out as "999-...".
+    return utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _twitter_time(value: str) -> datetime | None:

@@ -24,7 +24,10 @@ from typing import Any, NamedTuple
 import orjson
 from redis.exceptions import RedisError
 
+from streamer.commits import Committer
 from streamer.config import Settings
+from streamer.journal import Entry, Journal
+from streamer.latency import LatencyHistogram
 from streamer.logs import RateLimitedLog, get_logger
 from streamer.recording import Recorder
 from streamer.sources import Source
@@ -34,6 +37,22 @@ from streamer.worker import BatchResult, init_worker, prepare_analysis_process, 
 log = get_logger("streamer.pipeline")
 
 CHUNK_CAP = 1000  # sources hand over at most this many lines at once
+DRAIN_SECONDS = 20.0  # at stop, how long to wait for Redis to take the journal's backlog
+
+
+def make_committer(settings: Settings, source: Source, store: Store) -> Committer:
+    """The journal lives under data_dir, one per ingest instance (its checkpoint's name)."""
+    p = settings.pipeline
+    instance = p.instance or source.name
+    journal = Journal(
+        settings.data_path / "journal" / instance,
+        max_bytes=int(p.journal_max_mb * 1024 * 1024),
+        keep_seconds=p.journal_keep_seconds,
+    )
+    # A source that resumes a little behind its position (Jetstream) repeats some posts:
+    # those are stored once per post id.
+    dedupe = bool(getattr(source, "repeats_on_resume", False))
+    return Committer(store, journal, instance, dedupe=dedupe)
 
 
 def process_pool(
@@ -47,6 +66,20 @@ def process_pool(
     )
 
 
+async def _unless_it_dies(work: Any, guard: asyncio.Task[None]) -> None:
+    """Await `work`, but if the `guard` task (which never returns) fails first, cancel the
+    work and raise the guard's error instead of waiting forever."""
+    work = asyncio.ensure_future(work)
+    await asyncio.wait({work, guard}, return_when=asyncio.FIRST_COMPLETED)
+    if guard.done() and not work.done():
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+        guard.result()
+        raise RuntimeError("the committer stopped")
+    work.result()
+
+
 @dataclass
 class Metrics:
     """Counters since start; the status line reports their change per interval."""
@@ -57,11 +90,15 @@ class Metrics:
     batches: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     pool_restarts: int = 0
-    redis_retries: int = 0
+    committed_batches: int = 0
     lag_last: float = 0.0
     lag_max: float = 0.0
     maps_written: int = 0
     record_errors: int = 0
+    users_dropped: int = 0  # bios not remembered because Redis was too slow to take them
+    # Read-to-commit latency per post: over the whole run, and since the last status line.
+    latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    latency_interval: LatencyHistogram = field(default_factory=LatencyHistogram)
 
 
 @dataclass
@@ -70,25 +107,32 @@ class _InFlight:
     future: asyncio.Future[BatchResult]
     read_at: float
     pool: ProcessPoolExecutor
-    cursor: int | None = None  # a resumable source's position after this batch's last line
+    position: Any = None  # a resumable source's position after this batch's last line
 
 
 class _Chunk(NamedTuple):
     lines: list[bytes]
     read_at: float
-    cursor: int | None
+    position: Any
 
 
 class Pipeline:
     def __init__(
-        self, settings: Settings, source: Source, store: Store, recorder: Recorder | None = None
+        self,
+        settings: Settings,
+        source: Source,
+        store: Store,
+        recorder: Recorder | None = None,
+        committer: Committer | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
         self.store = store
         self.recorder = recorder
-        # A source that can resume (Jetstream) repeats a little on restart: store once per id.
-        self._chunk_cursor = getattr(source, "chunk_cursor", None)
+        self.committer = committer or make_committer(settings, source, store)
+        self.committer.on_commit = self._committed
+        # A source that can resume reports its position after each chunk it hands over.
+        self._position: Callable[[], Any] | None = getattr(source, "position", None)
         self.metrics = Metrics()
         p = settings.pipeline
         self._lines: asyncio.Queue[_Chunk | None] = asyncio.Queue(
@@ -101,7 +145,7 @@ class Pipeline:
         self._pool: ProcessPoolExecutor | None = None
         self._analysis_pool: Executor | None = None
         self._bad_input_log = RateLimitedLog(log, interval=10.0)
-        self._redis_down_since: float | None = None
+        self._users: asyncio.Queue[Any] = asyncio.Queue(maxsize=16)
         self.eof = False
         self.started_at = time.time()
 
@@ -123,11 +167,15 @@ class Pipeline:
 
     async def run(self) -> Metrics:
         """Run until the source ends (with exit_at_eof) or a stop is requested, then drain."""
+        if not self.committer.recovered:
+            await self.committer.recover()
+        committing = asyncio.create_task(self.committer.run())
         self._pool = self._new_pool()
         self._analysis_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
         background = [
             asyncio.create_task(self._every(self.settings.maps.interval, self.export_maps)),
             asyncio.create_task(self._every(self.settings.status_interval, self.report)),
+            asyncio.create_task(self._remember_users()),
         ]
         if self.settings.clusters.enabled:
             interval = self.settings.clusters.interval
@@ -142,14 +190,16 @@ class Pipeline:
                 asyncio.create_task(self._batcher()),
                 asyncio.create_task(self._writer()),
             ]
-            await asyncio.gather(*flow)
+            await _unless_it_dies(asyncio.gather(*flow), committing)
+            await _unless_it_dies(self.committer.drain(timeout=DRAIN_SECONDS), committing)
             if self.eof and not self.settings.source.exit_at_eof:
                 log.info("source_exhausted", note="waiting for a stop signal")
                 await self._stop.wait()
         finally:
-            for task in background:
+            for task in [*background, committing]:
                 task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+            await asyncio.gather(*background, committing, return_exceptions=True)
+            self.committer.journal.close()
         await self.export_maps()
         await self.report(final=True)
         self._shutdown_pools()
@@ -204,8 +254,8 @@ class Pipeline:
                 self.metrics.lines_read += len(chunk)
                 if self.recorder is not None:
                     await self._record(chunk)
-                cursor = self._chunk_cursor(chunk) if self._chunk_cursor else None
-                await self._lines.put(_Chunk(chunk, time.monotonic(), cursor))
+                position = self._position() if self._position is not None else None
+                await self._lines.put(_Chunk(chunk, time.monotonic(), position))
         finally:
             stop.cancel()
             with contextlib.suppress(Exception):
@@ -226,20 +276,14 @@ class Pipeline:
             self._bad_input_log.warning("record", "recording_failed", error=str(exc))
 
     async def _batcher(self) -> None:
+        """Gather whole chunks into batches of at least `batch_size` lines (or whatever came
+        within `batch_timeout`). A chunk is never split, so a batch ends exactly where its
+        last chunk's source position says, and resuming from it repeats nothing."""
         size = self.settings.pipeline.batch_size
         timeout = self.settings.pipeline.batch_timeout
         batch: list[bytes] = []
         read_at = 0.0
-        # (lines in the batch when the chunk ended, its cursor): a batch saves the cursor of the
-        # last chunk it holds whole, never one past a line it does not hold.
-        ends: list[tuple[int, int]] = []
-
-        async def submit(n: int) -> None:
-            nonlocal batch, ends
-            cursor = max((c for end, c in ends if end <= n), default=None)
-            await self._submit(batch[:n], read_at, cursor)
-            batch = batch[n:]
-            ends = [(end - n, c) for end, c in ends if end > n]
+        position: Any = None
 
         while True:
             try:
@@ -247,29 +291,32 @@ class Pipeline:
                     # The deadline counts from the batch's first line, not from the last chunk:
                     # a slow steady stream (50/s in chunks of 2) must not hold a batch forever.
                     left = read_at + timeout - time.monotonic()
-                    item = await asyncio.wait_for(self._lines.get(), max(left, 0.0))
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can time out
+                    # after get() took an item, and that item would be lost.
+                    async with asyncio.timeout(max(left, 0.0)):
+                        item = await self._lines.get()
                 else:
                     item = await self._lines.get()
             except TimeoutError:
-                await submit(len(batch))
+                await self._submit(batch, read_at, position)
+                batch = []
                 continue
             if item is None:
                 if batch:
-                    await submit(len(batch))
+                    await self._submit(batch, read_at, position)
                 await self._inflight.put(None)
                 return
             if not batch:
                 read_at = item.read_at
             batch.extend(item.lines)
-            if item.cursor is not None:
-                ends.append((len(batch), item.cursor))
-            while len(batch) >= size:
-                await submit(size)
-                read_at = item.read_at
+            position = item.position
+            if len(batch) >= size:
+                await self._submit(batch, read_at, position)
+                batch = []
 
-    async def _submit(self, lines: list[bytes], read_at: float, cursor: int | None) -> None:
+    async def _submit(self, lines: list[bytes], read_at: float, position: Any) -> None:
         pool, future = self._run_in_pool(lines)
-        await self._inflight.put(_InFlight(lines, future, read_at, pool, cursor))
+        await self._inflight.put(_InFlight(lines, future, read_at, pool, position))
 
     def _run_in_pool(
         self, lines: list[bytes]
@@ -279,6 +326,7 @@ class Pipeline:
         return pool, asyncio.get_running_loop().run_in_executor(pool, process_batch, lines)
 
     async def _writer(self) -> None:
+        """Results in read order, into the journal; the committer takes them to Redis."""
         while True:
             item = await self._inflight.get()
             if item is None:
@@ -289,10 +337,15 @@ class Pipeline:
                 counters[f"skipped:{reason}"] = n
             for decided_by, n in result.lang_sources.items():
                 counters[f"lang_source:{decided_by}"] = n
-            await self._write(result, counters, item.cursor)
+            await self.committer.submit(list(result.records), counters, item.position, item.read_at)
             self._account(item, result)
             if result.users and self.settings.clusters.enabled:
-                await self._remember_users(result)
+                # Bios are best effort and must never hold up the batches: when Redis is
+                # slow or away they are dropped (the user's next post brings its bio again).
+                try:
+                    self._users.put_nowait(result.users)
+                except asyncio.QueueFull:
+                    self.metrics.users_dropped += len(result.users)
 
     async def _result(self, item: _InFlight) -> BatchResult:
         """A batch's result. If the pool broke (a worker died), the first batch to notice
@@ -316,40 +369,33 @@ class Pipeline:
         if old is not None:
             old.shutdown(wait=False, cancel_futures=True)
 
-    async def _write(
-        self, result: BatchResult, counters: dict[str, int], cursor: int | None = None
-    ) -> None:
-        """Write one batch, retrying while Redis is unreachable (backpressure, not loss)."""
-        delay = 0.1
-        while True:
-            try:
-                if self._chunk_cursor is not None:
-                    saved = (self.source.name, cursor) if cursor is not None else None
-                    dups = await self.store.write_batch_once(result.records, counters, saved)
-                    self.metrics.accepted -= dups
-                    self.metrics.skipped["duplicate"] += dups
-                else:
-                    await self.store.write_batch(result.records, counters)
-            except (RedisError, OSError) as exc:
-                self.metrics.redis_retries += 1
-                if self._redis_down_since is None:
-                    self._redis_down_since = time.monotonic()
-                    log.error("redis_unavailable", error=str(exc), retry_in=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            if self._redis_down_since is not None:
-                log.info("redis_back", outage_s=round(time.monotonic() - self._redis_down_since, 1))
-                self._redis_down_since = None
-            return
+    def _committed(self, entry: Entry, duplicates: int, read_at: float | None) -> None:
+        m = self.metrics
+        m.committed_batches += 1
+        if duplicates:
+            m.accepted -= duplicates
+            m.skipped["duplicate"] += duplicates
+        if read_at is not None:
+            lag = time.monotonic() - read_at
+            m.lag_last = lag
+            m.lag_max = max(m.lag_max, lag)
+            lines = entry.counters.get("lines", 0)
+            m.latency.observe(lag, lines)
+            m.latency_interval.observe(lag, lines)
 
-    async def _remember_users(self, result: BatchResult) -> None:
-        """Bios feed the clustering; they are best effort (the next post of the user brings
-        its bio again), so a failure here is logged and never retried over the batch."""
-        try:
-            await self.store.update_users(result.users, time.time())
-        except (RedisError, OSError) as exc:
-            self._bad_input_log.warning("users", "user_update_failed", error=str(exc))
+    async def _remember_users(self) -> None:
+        """Bios feed the clustering: a failure here is logged and never retried."""
+        while True:
+            users = await self._users.get()
+            try:
+                await self.store.update_users(users, time.time())
+            except (RedisError, OSError) as exc:
+                self._bad_input_log.warning("users", "user_update_failed", error=str(exc))
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # redis-py can swallow a cancellation that lands mid-command: honour it here,
+                # or the stop would wait on this task forever.
+                raise asyncio.CancelledError
 
     def _account(self, item: _InFlight, result: BatchResult) -> None:
         m = self.metrics
@@ -357,9 +403,6 @@ class Pipeline:
         m.lines_done += len(item.lines)
         m.accepted += len(result.records)
         m.skipped.update(result.skipped)
-        lag = time.monotonic() - item.read_at
-        m.lag_last = lag
-        m.lag_max = max(m.lag_max, lag)
         for reason, detail in result.samples:
             self._bad_input_log.warning(reason, "bad_input", reason=reason, detail=detail)
 
@@ -481,11 +524,17 @@ class Pipeline:
             **depths,
             "pool": "ok" if self._pool is not None else "down",
             "pool_restarts": m.pool_restarts,
-            "redis": "down" if self._redis_down_since is not None else "ok",
+            "redis": "down" if self.committer.redis_down_since is not None else "ok",
+            "backlog_batches": self.committer.backlog,
             "redis_memory": memory.get("used_memory_human", "?"),
             "lag_s": round(m.lag_last, 3),
             "lag_max_s": round(m.lag_max, 3),
         }
+        window = m.latency if final else m.latency_interval
+        for q, name in ((0.5, "lat_p50_s"), (0.99, "lat_p99_s")):
+            value = window.quantile(q)
+            fields[name] = round(value, 3) if value is not None else None
+        m.latency_interval.reset()
         if self.recorder is not None:
             fields["recorded"] = self.recorder.lines
         stream = self._stream_stats()

@@ -25,26 +25,40 @@ SEEN_TTL_SECONDS = 3600
 # Lua's unpack() has a stack limit: push long lists in slices.
 _PUSH_SLICE = 1000
 
-# The de-duplicating batch write, one atomic script: a post whose id was seen within the TTL
-# is counted as a duplicate and not stored again; the rest lands exactly as in write_batch.
+# A batch's commit, one atomic script: it applies batch number `seq` only if the checkpoint
+# says `seq - 1` was the last one applied, and moves the checkpoint (sequence number and the
+# source's position) in the same step. So a batch lands once or not at all, and a Redis that
+# lost its last second says so (a gap) instead of silently missing batches.
+# With de-duplication on (resumable streams that repeat themselves on restart), a post whose
+# id was seen within the TTL is counted as a duplicate and not stored again.
 # ARGV: hashtag prefix, geo prefix, stats prefix, seen prefix, languages key, pipeline key,
-#       cap, ttl, cursor key ("" for none), cursor value, counter count, counter pairs...,
+#       cap, ttl, checkpoint key, seq, expected previous seq ("" = any), position, now,
+#       dedupe (1/0), counter count, counter pairs...,
 #       then per post: id, lang, tag count, tags..., point ("" for none).
-_WRITE_ONCE_LUA = """
+# Returns {status, committed seq, duplicates}: 0 applied, 1 already applied, 2 gap.
+_COMMIT_LUA = """
 local a = ARGV
 local tag_p, geo_p, stats_p, seen_p = a[1], a[2], a[3], a[4]
 local langs_key, pipe_key, cap, ttl = a[5], a[6], tonumber(a[7]), a[8]
-local cursor_key, cursor_val = a[9], a[10]
-local i = 12
+local ckpt, seq, expected = a[9], tonumber(a[10]), a[11]
+local position, now, dedupe = a[12], a[13], a[14] == "1"
+local committed = tonumber(redis.call("HGET", ckpt, "seq") or "0")
+if seq <= committed then return {1, committed, 0} end
+if expected == "" then
+  if committed ~= seq - 1 then return {2, committed, 0} end
+elseif committed ~= tonumber(expected) then
+  return {2, committed, 0}
+end
+local i = 16
 local counters = {}
-for _ = 1, tonumber(a[11]) do counters[a[i]] = tonumber(a[i + 1]); i = i + 2 end
+for _ = 1, tonumber(a[15]) do counters[a[i]] = tonumber(a[i + 1]); i = i + 2 end
 local order, tweets, tags, points = {}, {}, {}, {}
 local dups = 0
 while i <= #a do
   local id, lang, ntags = a[i], a[i + 1], tonumber(a[i + 2])
   i = i + 3
   local fresh = true
-  if id ~= "" then fresh = redis.call("SET", seen_p .. id, "1", "NX", "EX", ttl) end
+  if dedupe and id ~= "" then fresh = redis.call("SET", seen_p .. id, "1", "NX", "EX", ttl) end
   if fresh then
     if not tweets[lang] then
       tweets[lang] = 0; tags[lang] = {}; points[lang] = {}
@@ -84,9 +98,26 @@ end
 for name, value in pairs(counters) do
   if value ~= 0 then redis.call("HINCRBY", pipe_key, name, value) end
 end
-if cursor_key ~= "" then redis.call("SET", cursor_key, cursor_val) end
-return dups
+redis.call("HSET", ckpt, "seq", seq, "position", position, "updated_at", now)
+return {0, seq, dups}
 """
+
+# Commit statuses.
+APPLIED, ALREADY_APPLIED, GAP = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    status: int  # APPLIED, ALREADY_APPLIED or GAP
+    committed: int  # the checkpoint's sequence number after the call
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    position: Any  # JSON-decoded; None when the source has no position
+    updated_at: float
 
 
 @dataclass(frozen=True)
@@ -147,27 +178,33 @@ class Store:
         self.redis = redis
         self.keys = keys
         self.list_cap = list_cap
-        self._write_once = redis.register_script(_WRITE_ONCE_LUA)
+        self._commit = redis.register_script(_COMMIT_LUA)
         self._trim_users = redis.register_script(_TRIM_USERS_LUA)
 
     # --- writes -------------------------------------------------------------------------
 
-    async def write_batch_once(
+    async def commit_batch(
         self,
+        instance: str,
+        seq: int,
         records: Sequence[Detected],
         counters: Mapping[str, int] | None = None,
-        cursor: tuple[str, int] | None = None,
-    ) -> int:
-        """Like write_batch, but a post id seen in the last hour is skipped as a duplicate,
-        and the source's cursor is saved in the same atomic step. Returns the duplicates.
+        position: Any = None,
+        *,
+        dedupe: bool = False,
+        expected: int | None = None,
+        now: float = 0.0,
+    ) -> CommitResult:
+        """Apply batch `seq` of `instance` exactly once (see _COMMIT_LUA).
 
-        A resumable source restarts a few seconds before its saved cursor, so some posts
-        arrive twice; this makes storing them idempotent per post id."""
+        `expected` overrides the previous sequence number the checkpoint must hold: the
+        writer uses it only to move past batches that are lost for good."""
         k = self.keys
         argv: list[Any] = [
             k.hashtags(""), k.geo(""), k.stats(""), k.seen(""), k.languages, k.pipeline,
-            self.list_cap, SEEN_TTL_SECONDS,
-            k.cursor(cursor[0]) if cursor else "", cursor[1] if cursor else 0,
+            self.list_cap, SEEN_TTL_SECONDS, k.checkpoint(instance), seq,
+            "" if expected is None else expected, orjson.dumps(position), round(now, 3),
+            1 if dedupe else 0,
         ]  # fmt: skip
         pairs = [(name, value) for name, value in (counters or {}).items() if value]
         argv.append(len(pairs))
@@ -176,7 +213,18 @@ class Store:
         for rec in records:
             argv += [rec.id or "", rec.lang, len(rec.hashtags), *rec.hashtags]
             argv.append(encode_point(rec.geo) if rec.geo is not None else "")
-        return int(await self._write_once(args=argv))
+        status, committed, dups = await self._commit(args=argv)
+        return CommitResult(int(status), int(committed), int(dups))
+
+    async def checkpoint(self, instance: str) -> Checkpoint | None:
+        row = await self.redis.hgetall(self.keys.checkpoint(instance))
+        if not row:
+            return None
+        return Checkpoint(
+            int(row.get("seq", 0)),
+            orjson.loads(row["position"]) if row.get("position") else None,
+            float(row.get("updated_at", 0)),
+        )
 
     # --- the recent-user window (bios for clustering) --------------------------------------
 
@@ -243,15 +291,10 @@ class Store:
     async def user_count(self) -> int:
         return int(await self.redis.zcard(self.keys.users_seen))
 
-    async def cursor(self, source: str) -> int | None:
-        raw = await self.redis.get(self.keys.cursor(source))
-        return int(raw) if raw is not None else None
-
     async def write_batch(
         self,
         records: Sequence[Detected],
         counters: Mapping[str, int] | None = None,
-        cursor: tuple[str, int] | None = None,
     ) -> None:
         """Apply one batch atomically: list pushes, trims, totals and pipeline counters."""
         tags_by_lang: dict[str, list[str]] = defaultdict(list)
@@ -287,8 +330,6 @@ class Store:
             for name, value in (counters or {}).items():
                 if value:
                     pipe.hincrby(k.pipeline, name, value)
-            if cursor is not None:
-                pipe.set(k.cursor(cursor[0]), cursor[1])
             if len(pipe) > 0:
                 await pipe.execute()
 

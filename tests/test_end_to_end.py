@@ -220,7 +220,7 @@ def test_embedded_redis_persists_and_is_never_duplicated(
     leftover = EmbeddedRedis(data_dir)
     leftover.start()
     try:
-        log = tweetheat(*run, env=cli_env, cwd=short_tmp)
+        log = tweetheat(*run, "--from-start", env=cli_env, cwd=short_tmp)
         assert "embedded_redis_reused" in log
         assert leftover._child is not None
         assert leftover._child.wait(timeout=10) is not None  # the daemon stopped it

@@ -157,7 +157,7 @@ def test_jetstream_resumes_from_its_cursor_and_counts_each_post_once(
             return daemon, [req.param("cursor") for req in server.requests]
 
     _, cursors = run_against(range(100), until=100)
-    saved = int(r.get("tweetheat:cursor:jetstream") or 0)
+    saved = int(orjson.loads(r.hget("tweetheat:checkpoint:jetstream", "position") or "0"))
     assert saved == JETSTREAM_EPOCH_US + 99 * 1000
     # The fake instance closes after its frames; the reconnect resumes where we were.
     assert cursors[0] is None and set(cursors[1:]) <= {str(saved)}

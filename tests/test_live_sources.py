@@ -545,7 +545,7 @@ def test_jetstream_chunks_batch_frames_up_to_1000() -> None:
                         await asyncio.sleep(0.2)  # let frames pile up behind the first
                     sizes.append(len(chunk))
                     got.extend(chunk)
-                    assert source.chunk_cursor(chunk) == orjson.loads(chunk[-1])["time_us"]
+                    assert source.position() == orjson.loads(chunk[-1])["time_us"]
             finally:
                 await chunks.aclose()
             assert got == blob(events)

@@ -16,50 +16,59 @@ from streamer.sources.demo import DemoSource
 from streamer.store import Store
 
 
-def settings_for(tmp_path: Path) -> Settings:
+def settings_for(tmp_path: Path, journal_mb: float = 512.0) -> Settings:
     return replace(
         Settings(),
         source=SourceSettings(kind="demo", rate=0.0),
         pipeline=PipelineSettings(
-            workers=1, batch_size=100, batch_timeout=0.05, max_inflight_batches=2, queue_size=2000
+            workers=1,
+            batch_size=100,
+            batch_timeout=0.05,
+            max_inflight_batches=2,
+            queue_size=2000,
+            journal_max_mb=journal_mb,
         ),
         out_dir=str(tmp_path / "out"),
+        data_dir=str(tmp_path / "data"),
         status_interval=0.5,
     )
 
 
-def test_a_stalled_redis_stops_the_reader_and_nothing_read_is_lost(
+def test_a_stalled_redis_fills_the_journal_then_stops_the_reader_and_nothing_is_lost(
     redis_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_for(tmp_path)
+    settings = settings_for(tmp_path, journal_mb=0.25)
     admin = redis.Redis.from_url(redis_url)
 
-    async def go() -> tuple[int, int, Pipeline]:
+    async def go() -> tuple[int, int, int, Pipeline]:
         client = redis_client(redis_url)
         store = Store(client, Keys(settings.redis.key_prefix))
         pipeline = Pipeline(settings, DemoSource(rate=0, seed=4, count=0), store)
         task = asyncio.create_task(pipeline.run())
         while pipeline.metrics.lines_done < 500:  # flowing
             await asyncio.sleep(0.05)
-        admin.execute_command("CLIENT", "PAUSE", "2500", "WRITE")
-        await asyncio.sleep(1.0)
+        committed = pipeline.committer.committed
+        admin.execute_command("CLIENT", "PAUSE", "4000", "WRITE")
+        await asyncio.sleep(2.0)  # Redis takes nothing: batches go to the journal until full
         read_1 = pipeline.metrics.lines_read
+        assert pipeline.committer.journal.full
+        journaled = pipeline.committer.backlog
         await asyncio.sleep(1.0)
         read_2 = pipeline.metrics.lines_read
-        held = read_2 - pipeline.metrics.lines_done
-        await asyncio.sleep(1.0)  # the pause ends; the backlog drains
+        await asyncio.sleep(2.0)  # the pause ends; the backlog drains
+        assert pipeline.committer.committed > committed + journaled
         pipeline.request_stop()
         await asyncio.wait_for(task, 60)
         await client.aclose()
-        return read_2 - read_1, held, pipeline
+        return read_2 - read_1, journaled, read_2 - pipeline.metrics.lines_done, pipeline
 
-    grown, held, pipeline = asyncio.run(go())
-    # Bounded: 2 queued chunks of <= 200 lines, the chunk the reader waits to queue, the chunk
-    # the batcher is cutting, 2 batches of 100 in flight and 1 being written.
-    assert grown == 0, "the reader kept reading while Redis could not take writes"
-    assert 0 < held <= 2 * 200 + 200 + 200 + 2 * 100 + 100
+    grown, journaled, _held, pipeline = asyncio.run(go())
+    assert grown == 0, "the reader kept reading while the journal was full"
+    # The journal took well over what the in-memory queues hold (2 batches in flight).
+    assert journaled * 100 > 2000
     m = pipeline.metrics
     assert m.lines_done == m.lines_read
     counters = {k.decode(): int(v) for k, v in admin.hgetall("tweetheat:pipeline").items()}
     assert counters["lines"] == m.lines_read
+    assert pipeline.committer.backlog == 0
     assert (tmp_path / "out" / "maps" / "index.html").is_file()

@@ -7,7 +7,15 @@ import redis
 from streamer.connections import redis_client
 from streamer.keys import Keys
 from streamer.records import Detected
-from streamer.store import Store, rank_hashtags
+from streamer.store import (
+    ALREADY_APPLIED,
+    APPLIED,
+    GAP,
+    Checkpoint,
+    CommitResult,
+    Store,
+    rank_hashtags,
+)
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -65,7 +73,7 @@ def test_rank_hashtags() -> None:
     assert rank_hashtags([], 3) == []
 
 
-def test_write_batch_once_matches_write_batch_and_skips_replayed_posts(redis_url: str) -> None:
+def test_commit_batch_matches_write_batch_and_skips_replayed_posts(redis_url: str) -> None:
     batch = [
         Detected("en", ("a", "b"), (1.0, 2.0), "at://x/1"),
         Detected("ja", ("東京",), None, "at://x/2"),
@@ -73,15 +81,18 @@ def test_write_batch_once_matches_write_batch_and_skips_replayed_posts(redis_url
         Detected("und", ("x",), None, None),  # no id: cannot be de-duplicated, always stored
     ]
 
-    async def go() -> tuple[dict[str, object], dict[str, object], int, int | None]:
+    async def go() -> tuple[dict[str, object], dict[str, object], Checkpoint | None]:
         client = redis_client(redis_url)
         plain, once = Store(client, Keys("p:"), list_cap=3), Store(client, Keys("o:"), list_cap=3)
         counters = {"lines": 4, "accepted": 4}
         await plain.write_batch(batch, counters)
-        assert await once.write_batch_once(batch, counters, ("jetstream", 100)) == 0
+        first = await once.commit_batch("js", 1, batch, counters, 100, dedupe=True, now=5.0)
+        assert first == CommitResult(APPLIED, 1, 0)
         # A resumed stream repeats the last two posts and brings one new one.
         replay = [*batch[2:], Detected("en", ("c", "d"), None, "at://x/4")]
-        dups = await once.write_batch_once(replay, {"lines": 3, "accepted": 3}, ("jetstream", 200))
+        second = await once.commit_batch(
+            "js", 2, replay, {"lines": 3, "accepted": 3}, 200, dedupe=True, now=6.0
+        )
         await plain.write_batch([replay[-1], batch[3]], {"lines": 3, "accepted": 2})
         snapshots = []
         for store in (plain, once):
@@ -99,12 +110,46 @@ def test_write_batch_once_matches_write_batch_and_skips_replayed_posts(redis_url
                 }
             )
         dup_count = (await once.pipeline_counters()).get("skipped:duplicate", 0)
-        cursor = await once.cursor("jetstream")
+        checkpoint = await once.checkpoint("js")
         await client.aclose()
-        assert dups == 1 == dup_count
-        return snapshots[0], snapshots[1], dup_count, cursor
+        assert second == CommitResult(APPLIED, 2, 1)
+        assert dup_count == 1
+        return snapshots[0], snapshots[1], checkpoint
 
-    plain, once, _, cursor = run(go())
+    plain, once, checkpoint = run(go())
     assert once == plain
     assert once["tags"]["en"] == ["b", "c", "d"]  # capped at 3 like every list
-    assert cursor == 200
+    assert checkpoint == Checkpoint(2, 200, 6.0)
+
+
+def test_commit_batch_applies_each_sequence_number_once_and_reports_gaps(redis_url: str) -> None:
+    post = [Detected("en", ("a",), (1.0, 2.0), None)]
+    position = {"index": 0, "file": "10:ab", "offset": 77}
+
+    async def go() -> list[object]:
+        client = redis_client(redis_url)
+        store = Store(client, Keys("s:"))
+        out: list[object] = [
+            await store.commit_batch("r", 1, post, {"lines": 1}, position),
+            await store.commit_batch("r", 1, post, {"lines": 1}, position),  # sent twice
+            await store.commit_batch("r", 3, post, {"lines": 1}, None),  # 2 never arrived
+            (await store.language_counts())["en"].tweets,
+            # Batch 2 is gone for good: the writer moves past it explicitly.
+            await store.commit_batch("r", 3, post, {"lines": 1}, None, expected=1),
+            (await store.language_counts())["en"].tweets,
+            (await store.pipeline_counters())["lines"],
+            await store.checkpoint("r"),
+            await store.checkpoint("other"),
+        ]
+        await client.aclose()
+        return out
+
+    got = run(go())
+    assert got[0] == CommitResult(APPLIED, 1)
+    assert got[1] == CommitResult(ALREADY_APPLIED, 1)
+    assert got[2] == CommitResult(GAP, 1)
+    assert got[3] == 1
+    assert got[4] == CommitResult(APPLIED, 3)
+    assert got[5:7] == [2, 2]
+    assert isinstance(got[7], Checkpoint) and got[7].seq == 3 and got[7].position is None
+    assert got[8] is None

@@ -199,7 +199,12 @@ class JetstreamSource:
         the start cursor while nothing has been."""
         return self._last_cursor if self._last_cursor is not None else self.start_cursor
 
-    chunk_cursor = staticmethod(chunk_cursor)
+    # It resumes a few seconds behind its saved position, so the store de-duplicates by id.
+    repeats_on_resume = True
+
+    def position(self) -> int | None:
+        """The cursor to save with the batch that ends with the last chunk handed over."""
+        return self.cursor
 
     def subscribe_url(self, instance: str) -> str:
         query = [("wantedCollections", c) for c in self.collections]

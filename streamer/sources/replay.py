@@ -1,19 +1,28 @@
-"""Replay NDJSON from files, .gz files, globs or stdin ("-"), paced or as fast as possible."""
+"""Replay NDJSON from files, .gz files, globs or stdin ("-"), paced or as fast as possible.
+
+A replay knows where it is: after each chunk, `position()` names the file (by an identity
+that survives renames but not edits), its index among the inputs and the byte offset just
+after the chunk's last line. The daemon commits that position with each batch, and a
+restarted replay of the same inputs continues from it (`resume_from`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import glob
 import gzip
+import hashlib
+import os
 import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from streamer.parser import MAX_LINE_BYTES
 from streamer.sources.pacing import Pacer
 
 READ_SIZE = 1 << 20
+IDENTITY_BYTES = 1 << 16  # a file is known by its size and the hash of its first 64 KiB
 
 
 def expand_paths(patterns: Sequence[str]) -> list[str]:
@@ -40,51 +49,63 @@ def _open(path: str) -> BinaryIO:
 
 
 class LineSplitter:
-    """Turns byte chunks into lines; a line longer than the limit is cut to limit + 1 bytes
-    (so the parser counts it as too long) and the rest of it is dropped without buffering."""
+    """Turns byte chunks into lines. A line longer than the limit is cut to limit + 1 bytes
+    (so the parser counts it as too long), the rest of it is dropped without buffering, and
+    the cut line is handed on when its newline arrives, so that every position in `ends`
+    falls on a line boundary."""
 
-    def __init__(self, limit: int = MAX_LINE_BYTES) -> None:
+    def __init__(self, limit: int = MAX_LINE_BYTES, offset: int = 0) -> None:
         self.limit = limit
         self._partial = bytearray()
-        self._discarding = False
+        self._cut: bytes | None = None  # the head of an over-long line, until its newline
+        self.offset = offset  # bytes of the input fed so far
+        self.ends: list[int] = []  # after feed(): the input offset just past each line returned
 
     def feed(self, data: bytes) -> list[bytes]:
         lines: list[bytes] = []
+        ends: list[int] = []
+        base = self.offset
+        self.offset += len(data)
         start = 0
-        while True:
-            end = data.find(b"\n", start)
-            if end < 0:
-                break
-            piece = data[start:end]
-            if self._discarding:
-                self._discarding = False
+        while (end := data.find(b"\n", start)) >= 0:
+            if self._cut is not None:
+                lines.append(self._cut)
+                self._cut = None
             elif self._partial:
-                self._partial += piece
+                self._partial += data[start:end]
                 lines.append(bytes(self._partial[: self.limit + 1]))
                 self._partial.clear()
             else:
-                lines.append(piece)
+                lines.append(data[start:end])
+            ends.append(base + end + 1)
             start = end + 1
-        rest = data[start:]
-        if rest and not self._discarding:
-            self._partial += rest
+        if start < len(data) and self._cut is None:
+            self._partial += data[start:]
             if len(self._partial) > self.limit:
-                lines.append(bytes(self._partial[: self.limit + 1]))
+                self._cut = bytes(self._partial[: self.limit + 1])
                 self._partial.clear()
-                self._discarding = True
+        self.ends = ends
         return lines
 
     def close(self) -> list[bytes]:
-        """The last line of a file may lack its newline."""
-        tail = [] if self._discarding or not self._partial else [bytes(self._partial)]
+        """The last line of an input may lack its newline."""
+        tail = self._cut if self._cut is not None else bytes(self._partial)
         self._partial.clear()
-        self._discarding = False
-        return tail
+        self._cut = None
+        return [tail] if tail else []
 
 
-def _chunks_of(lines: list[bytes], size: int) -> Iterable[list[bytes]]:
+def _chunks_of(lines: list[bytes], ends: list[int], size: int) -> Iterable[tuple[list[bytes], int]]:
     for i in range(0, len(lines), size):
-        yield lines[i : i + size]
+        part = lines[i : i + size]
+        yield part, ends[i + len(part) - 1]
+
+
+def file_identity(path: str) -> str:
+    """Size and a hash of the head: the same file under another name is the same input."""
+    with open(path, "rb") as handle:
+        head = handle.read(IDENTITY_BYTES)
+    return f"{os.path.getsize(path)}:{hashlib.blake2b(head, digest_size=12).hexdigest()}"
 
 
 class ReplaySource:
@@ -93,23 +114,67 @@ class ReplaySource:
     def __init__(self, patterns: Sequence[str], rate: float = 0.0) -> None:
         self.paths = expand_paths(patterns)
         self.rate = rate
+        self._start = (0, 0)  # (input index, byte offset) to begin at
+        self._position: dict[str, Any] | None = None
+        # Progress, in bytes of the inputs as stored (compressed bytes for .gz files).
+        self.total_bytes = None if "-" in self.paths else sum(map(os.path.getsize, self.paths))
+        self.bytes_done = 0
+
+    def position(self) -> dict[str, Any] | None:
+        """After the last chunk handed over: {"index", "file", "offset"}; None for stdin."""
+        return self._position
+
+    def resume_from(self, position: Any) -> str:
+        """Start where a committed position says, if it belongs to these inputs. Returns
+        what was decided, for the log."""
+        if not isinstance(position, dict) or not {"index", "file", "offset"} <= position.keys():
+            return "no saved replay position: starting at the beginning"
+        index, offset = int(position["index"]), int(position["offset"])
+        if not 0 <= index < len(self.paths) or self.paths[index] == "-":
+            return "the saved position is for other inputs: starting at the beginning"
+        if file_identity(self.paths[index]) != position["file"]:
+            return "the saved position is for another file: starting at the beginning"
+        self._start = (index, offset)
+        self._position = dict(position)
+        return f"resuming input {index + 1} of {len(self.paths)} at byte {offset}"
 
     async def chunks(self) -> AsyncIterator[list[bytes]]:
         pacer = Pacer(self.rate)
         size = pacer.chunk_size(1000)
-        for path in self.paths:
+        first, skip = self._start
+        done_before = 0
+        for index, path in enumerate(self.paths):
+            stored_size = 0 if path == "-" else os.path.getsize(path)
+            if index < first:
+                done_before += stored_size
+                continue
+            offset = skip if index == first else 0
+            identity = None if path == "-" else await asyncio.to_thread(file_identity, path)
             handle = await asyncio.to_thread(_open, path)
-            splitter = LineSplitter()
+            stored = getattr(handle, "fileobj", handle)  # progress counts stored bytes
+            splitter = LineSplitter(offset=offset)
             try:
+                if offset:
+                    # On a gzip stream seek() decompresses up to the offset: correct, not fast.
+                    await asyncio.to_thread(handle.seek, offset)
                 # File reads happen in a thread: the event loop only ever waits on them.
                 while data := await asyncio.to_thread(handle.read1, READ_SIZE):  # type: ignore[attr-defined]
-                    for chunk in _chunks_of(splitter.feed(data), size):
+                    lines = splitter.feed(data)
+                    if path != "-":
+                        self.bytes_done = done_before + stored.tell()
+                    for chunk, end in _chunks_of(lines, splitter.ends, size):
                         await pacer.wait(len(chunk))
+                        if identity is not None:
+                            self._position = {"index": index, "file": identity, "offset": end}
                         yield chunk
                 tail = splitter.close()
                 if tail:
                     await pacer.wait(len(tail))
+                    if identity is not None:
+                        end = splitter.offset
+                        self._position = {"index": index, "file": identity, "offset": end}
                     yield tail
             finally:
                 if path != "-":
                     handle.close()
+            done_before += stored_size
