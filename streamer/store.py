@@ -1,12 +1,13 @@
 """The only module that reads and writes Redis data. Key names come from `streamer.keys`.
 
-Writes: one MULTI/EXEC per batch, one RPUSH per key per batch, every list trimmed in the same
-transaction, so a batch lands whole or not at all and no list outgrows its cap.
+Writes: one atomic Lua commit per batch (see _COMMIT_LUA), one RPUSH per key per batch, every
+list trimmed in the same step, so a batch lands whole or not at all and no list outgrows its cap.
 Reads: the small API the CLI and the map exporter use.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -101,6 +102,20 @@ end
 redis.call("HSET", ckpt, "seq", seq, "position", position, "updated_at", now)
 return {0, seq, dups}
 """
+
+# Post ids longer than this are hashed before they name a de-duplication key, so a hostile
+# payload cannot make Redis hold arbitrarily long key names.
+SEEN_ID_MAX = 64
+
+
+def seen_id(post_id: str) -> str:
+    """The id as it appears in a `seen:` key: itself when short, else a 128-bit digest."""
+    if len(post_id) <= SEEN_ID_MAX:
+        return post_id
+    return (
+        "h:" + hashlib.blake2b(post_id.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    )
+
 
 # Commit statuses.
 APPLIED, ALREADY_APPLIED, GAP = 0, 1, 2
@@ -211,7 +226,8 @@ class Store:
         for name, value in pairs:
             argv += [name, value]
         for rec in records:
-            argv += [rec.id or "", rec.lang, len(rec.hashtags), *rec.hashtags]
+            post_id = seen_id(rec.id) if dedupe and rec.id else ""
+            argv += [post_id, rec.lang, len(rec.hashtags), *rec.hashtags]
             argv.append(encode_point(rec.geo) if rec.geo is not None else "")
         status, committed, dups = await self._commit(args=argv)
         return CommitResult(int(status), int(committed), int(dups))

@@ -13,6 +13,7 @@ from streamer.store import (
     GAP,
     Checkpoint,
     CommitResult,
+    SEEN_ID_MAX,
     Store,
     rank_hashtags,
 )
@@ -153,3 +154,28 @@ def test_commit_batch_applies_each_sequence_number_once_and_reports_gaps(redis_u
     assert got[5:7] == [2, 2]
     assert isinstance(got[7], Checkpoint) and got[7].seq == 3 and got[7].position is None
     assert got[8] is None
+
+
+def test_long_post_ids_are_hashed_before_they_name_a_seen_key(redis_url: str) -> None:
+    long_a, long_b = "at://" + "a" * 5000, "at://" + "a" * 4999 + "b"
+
+    async def go() -> tuple[list[CommitResult], list[str]]:
+        client = redis_client(redis_url)
+        store = Store(client, Keys("h:"), list_cap=10)
+        results = [
+            await store.commit_batch("js", 1, [Detected("en", (), None, long_a)], dedupe=True),
+            # the same long id again is a duplicate; one differing only at the end is not
+            await store.commit_batch(
+                "js", 2, [Detected("en", (), None, long_a), Detected("en", (), None, long_b)],
+                dedupe=True,
+            ),
+        ]  # fmt: skip
+        seen = [key async for key in client.scan_iter("h:seen:*")]
+        await client.aclose()
+        return results, seen
+
+    results, seen = run(go())
+    assert [r.duplicates for r in results] == [0, 1]
+    assert len(seen) == 2
+    assert all(len(key) <= len("h:seen:h:") + 2 * 16 for key in seen)
+    assert SEEN_ID_MAX < 5000
