@@ -34,6 +34,7 @@ EXAMPLES = {
     "user": "tweetheat user 2244994945",
     "open": "tweetheat open ja",
     "completion": 'eval "$(tweetheat completion bash)"',
+    "install-service": "tweetheat install-service --write /etc/systemd/system/tweetheat.service",
 }
 
 # `tweetheat --help` ends with these.
@@ -135,6 +136,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=None, metavar="DIR", help="output directory for maps (default: out/)"
     )
     run.add_argument("--log-format", choices=["console", "json"], default=None)
+    run.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="serve /healthz, /metrics and /maps/ on this loopback port (0: any free port)",
+    )
+    run.add_argument(
+        "--no-http",
+        dest="http_enabled",
+        action="store_false",
+        default=None,
+        help="no HTTP endpoint",
+    )
 
     status = command("status", "per-language counts, Redis memory and pipeline counters")
     _add_common(status)
@@ -199,6 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the page's file:// URL instead of opening it",
     )
 
+    service = command("install-service", "print (or write) a systemd unit for `tweetheat run`")
+    service.add_argument(
+        "--write", default=None, metavar="F", help="write the unit to F instead of printing it"
+    )
+    service.add_argument(
+        "--user", default=None, metavar="U", help="the system user to run as (default: tweetheat)"
+    )
+    service.add_argument(
+        "--config",
+        default=None,
+        metavar="F",
+        help="the config file the service reads (default: /etc/tweetheat/config.toml)",
+    )
+
     completion = command("completion", "print a shell completion script")
     completion.add_argument("shell", choices=SHELLS, help="the shell: bash, zsh or fish")
     return parser
@@ -222,6 +251,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             rate=parse_rate(args.rate, "--rate") if args.rate is not None else None,
             record_dir=args.record,
             stream_url=args.stream_url,
+            http_port=args.http_port,
+            http_enabled=args.http_enabled,
         )
         if args.replay_file and args.source is None:
             changes["kind"] = "replay"
@@ -235,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo_data(args)
         if args.command == "completion":  # no settings: a broken config must not break TAB
             return cmd_completion(args)
+        if args.command == "install-service":  # --config names the service's file, not ours
+            return cmd_install_service(args)
         settings = settings_from(args)
         if args.command == "open":  # logs nothing: leaves logging as it is
             return cmd_open(settings, args)
@@ -539,6 +572,29 @@ def cmd_open(settings: Settings, args: argparse.Namespace) -> int:
             "(or set BROWSER, e.g. BROWSER=firefox)",
             file=sys.stderr,
         )
+    return 0
+
+
+def cmd_install_service(args: argparse.Namespace) -> int:
+    from streamer.service import DEFAULT_USER, default_exec_path, install_service, unit_warnings
+
+    for warning in unit_warnings(default_exec_path()):
+        print(f"tweetheat: warning: {warning}", file=sys.stderr)
+    kwargs: dict[str, Any] = {"user": args.user or DEFAULT_USER}
+    if args.config is not None:
+        kwargs["config"] = args.config
+    try:
+        text = install_service(Path(args.write) if args.write else None, **kwargs)
+    except OSError as exc:  # most often: --write under /etc without root
+        print(
+            f"tweetheat: install-service: cannot write {args.write}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 1
+    if args.write is None:
+        sys.stdout.write(text)
+    else:
+        print(f"wrote {args.write}; now: systemctl daemon-reload", file=sys.stderr)
     return 0
 
 

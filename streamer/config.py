@@ -124,6 +124,14 @@ class ClustersSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"  # loopback: /metrics and /maps/ are not for the whole network
+    port: int = 8765  # 0: any free port (logged as http_listening)
+    max_lag_seconds: float = 30.0  # /healthz answers 503 when commits fall further behind
+
+
+@dataclass(frozen=True)
 class Settings:
     source: SourceSettings = field(default_factory=SourceSettings)
     live: LiveSettings = field(default_factory=LiveSettings)
@@ -132,6 +140,7 @@ class Settings:
     lang: LangSettings = field(default_factory=LangSettings)
     maps: MapsSettings = field(default_factory=MapsSettings)
     clusters: ClustersSettings = field(default_factory=ClustersSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
     data_dir: str = "data"
     out_dir: str = "out"
     log_format: str = "console"
@@ -156,6 +165,7 @@ _SECTIONS: dict[str, str] = {
     "lang": "lang",
     "maps": "maps",
     "clusters": "clusters",
+    "http": "http",
 }
 _DAEMON_KEYS = ("data_dir", "out_dir", "log_format", "log_level", "status_interval")
 # Nested tables flatten into prefixed fields: [source.demo] seed -> source.demo_seed.
@@ -259,6 +269,11 @@ def load_settings(path: Path | str | None = None, env: dict[str, str] | None = N
     env = dict(os.environ) if env is None else env
     if env.get("TWEETHEAT_REDIS_URL"):
         settings = replace(settings, redis=replace(settings.redis, url=env["TWEETHEAT_REDIS_URL"]))
+    if env.get("TWEETHEAT_HTTP_PORT"):
+        port = env["TWEETHEAT_HTTP_PORT"].strip()
+        if not port.isdigit():
+            raise ConfigError(f"TWEETHEAT_HTTP_PORT: expected a port number, got {port!r}")
+        settings = replace(settings, http=replace(settings.http, port=int(port)))
     from_env: dict[str, Any] = {
         field_name: env[var] for var, field_name in SECRET_ENV.items() if env.get(var)
     }
@@ -302,7 +317,7 @@ def apply_toml(settings: Settings, data: dict[str, Any], check: bool = True) -> 
 
 def override(settings: Settings, **changes: Any) -> Settings:
     """Apply command-line overrides (None means 'not given') and validate again."""
-    src, red, top = {}, {}, {}
+    src, red, http, top = {}, {}, {}, {}
     live_url: str | None = None
     for key, value in changes.items():
         if value is None:
@@ -314,12 +329,15 @@ def override(settings: Settings, **changes: Any) -> Settings:
             live_url = value
         elif key in ("url",):
             red[key] = value
+        elif key in ("http_port", "http_enabled"):
+            http[key.removeprefix("http_")] = value
         else:
             top[key] = value
     settings = replace(
         settings,
         source=replace(settings.source, **src),
         redis=replace(settings.redis, **red),
+        http=replace(settings.http, **http),
         **top,
     )
     if live_url is not None:
@@ -384,6 +402,9 @@ def validate(s: Settings) -> Settings:
             "daemon.log_level: expected debug, info, warning or error",
         ),
         (s.status_interval > 0, "daemon.status_interval: must be > 0"),
+        (0 <= s.http.port <= 65535, "http.port: must be within 0..65535"),
+        (bool(s.http.host.strip()), "http.host: must not be empty"),
+        (s.http.max_lag_seconds > 0, "http.max_lag_seconds: must be > 0"),
         (bool(s.data_dir), "daemon.data_dir: must not be empty"),
         (bool(s.out_dir), "daemon.out_dir: must not be empty"),
     ]

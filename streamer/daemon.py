@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import signal
-from typing import Any
+import sys
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from streamer.commits import Recovery
 from streamer.config import Settings
+
+if TYPE_CHECKING:
+    from streamer.http_api import HttpServer
+    from streamer.pipeline import Pipeline
+    from streamer.progress import Progress
 
 
 async def run_daemon(settings: Settings) -> int:
@@ -16,8 +24,10 @@ async def run_daemon(settings: Settings) -> int:
     from streamer.logs import get_logger
     from streamer.pipeline import Pipeline, make_committer
     from streamer.sources import make_source
+    from streamer.systemd import Notifier
 
     log = get_logger("streamer.daemon")
+    notifier = Notifier.from_env()
     source = make_source(settings)
     log.info(
         "starting",
@@ -54,10 +64,16 @@ async def run_daemon(settings: Settings) -> int:
                 log.warning("forced_exit", signal=signal.Signals(signum).name)
                 main_task.cancel()
             else:
+                notifier.stopping("stopping: draining batches into Redis")
                 pipeline.request_stop()
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal, signum)
+        http = await start_http(settings, pipeline)
+        progress = progress_for(source)
+        companions = companion_tasks(settings, pipeline, notifier, progress)
+        # Recovery is done and Redis answers: `systemctl start` may return now.
+        notifier.ready(f"started; resumed at batch {recovery.committed}")
         try:
             metrics = await pipeline.run()
         except asyncio.CancelledError:
@@ -65,6 +81,14 @@ async def run_daemon(settings: Settings) -> int:
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
+            for task in companions:
+                task.cancel()
+            await asyncio.gather(*companions, return_exceptions=True)
+            if progress is not None:
+                progress.close()
+            if http is not None:
+                await http.close()
+            notifier.close()
     log.info(
         "stopped",
         read=metrics.lines_read,
@@ -72,6 +96,83 @@ async def run_daemon(settings: Settings) -> int:
         skipped=dict(metrics.skipped),
     )
     return 0
+
+
+async def start_http(settings: Settings, pipeline: Pipeline) -> HttpServer | None:
+    """/healthz, /metrics and /maps/. A port in use is logged, not fatal: the endpoint reports
+    on ingest and must never be the reason it stops."""
+    from streamer.health import DaemonHealth
+    from streamer.http_api import start_http_server
+    from streamer.logs import get_logger
+
+    h = settings.http
+    if not h.enabled:
+        return None
+    log = get_logger("streamer.daemon")
+    if not _is_loopback(h.host):
+        log.warning("http_not_loopback", host=h.host, note="/metrics and /maps/ have no auth")
+    try:
+        return await start_http_server(
+            DaemonHealth(pipeline), h.host, h.port, settings.out_path / "maps", h.max_lag_seconds
+        )
+    except OSError as exc:
+        log.error("http_unavailable", host=h.host, port=h.port, error=exc.strerror or str(exc))
+        return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def progress_for(source: Any) -> Progress | None:
+    """A progress display for sources that know how far through their input they are."""
+    from streamer.logs import configure_logging_stream
+    from streamer.progress import ClearingStream, Progress
+
+    if not hasattr(source, "bytes_done"):
+        return None
+    progress = Progress(getattr(source, "total_bytes", None), sys.stderr)
+    if progress.is_tty and sys.stdout.isatty():
+        # Logs and the bar share the terminal: each log line first wipes the bar.
+        configure_logging_stream(ClearingStream(sys.stdout, progress))
+    return progress
+
+
+def companion_tasks(
+    settings: Settings, pipeline: Pipeline, notifier: Any, progress: Progress | None
+) -> list[asyncio.Task[None]]:
+    """The daemon's side jobs: systemd's STATUS line and watchdog, and the progress display."""
+    from streamer.health import status_text, watchdog_healthy
+    from streamer.systemd import watchdog_loop
+
+    async def every(interval: float, job: Callable[[], Any]) -> None:
+        while True:
+            job()
+            await asyncio.sleep(interval)
+
+    def show_progress() -> None:
+        assert progress is not None
+        m = pipeline.metrics
+        progress.update(
+            pipeline.source.bytes_done,  # type: ignore[attr-defined]
+            m.lines_read,
+            m.accepted,
+            sum(m.skipped.values()),
+        )
+
+    jobs: list[Coroutine[Any, Any, None]] = [
+        watchdog_loop(notifier, lambda: watchdog_healthy(pipeline)),
+    ]
+    if notifier.enabled:
+        jobs.append(every(settings.status_interval, lambda: notifier.status(status_text(pipeline))))
+    if progress is not None:
+        jobs.append(every(0.2 if progress.is_tty else 1.0, show_progress))
+    return [asyncio.create_task(job) for job in jobs]
 
 
 def resume_source(source: Any, recovery: Recovery, settings: Settings) -> None:

@@ -20,6 +20,7 @@ _LEVELS["error"] = logging.ERROR
 def configure_logging(fmt: str = "console", level: str = "info", stream: Any = None) -> None:
     """Daemon logs go to stdout (journald); read commands pass stderr to keep stdout data."""
     stream = stream or sys.stdout
+    _configured.update(fmt=fmt, level=level)
     renderer: Any
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
@@ -39,6 +40,14 @@ def configure_logging(fmt: str = "console", level: str = "info", stream: Any = N
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+
+
+def configure_logging_stream(stream: Any) -> None:
+    """Send the logs to another stream, keeping the format and level already configured."""
+    configure_logging(_configured["fmt"], _configured["level"], stream)
+
+
+_configured: dict[str, str] = {"fmt": "console", "level": "info"}
 
 
 def get_logger(name: str) -> Any:

@@ -92,10 +92,16 @@ class Metrics:
     pool_restarts: int = 0
     committed_batches: int = 0
     lag_last: float = 0.0
+    last_commit_at: float | None = None  # monotonic
     lag_max: float = 0.0
     maps_written: int = 0
     record_errors: int = 0
     users_dropped: int = 0  # bios not remembered because Redis was too slow to take them
+    clusters_refit: int = 0
+    refit_seconds: float = 0.0  # the last refit's and map export's durations
+    maps_seconds: float = 0.0
+    rate_in: float = 0.0  # posts per second over the last status interval
+    rate_out: float = 0.0
     # Read-to-commit latency per post: over the whole run, and since the last status line.
     latency: LatencyHistogram = field(default_factory=LatencyHistogram)
     latency_interval: LatencyHistogram = field(default_factory=LatencyHistogram)
@@ -159,6 +165,11 @@ class Pipeline:
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
+
+    @property
+    def pool_alive(self) -> bool:
+        # A pool whose worker died is "broken" until the writer replaces it.
+        return self._pool is not None and not getattr(self._pool, "_broken", False)
 
     def queue_depths(self) -> dict[str, int]:
         return {"line_queue": self._lines.qsize(), "inflight_batches": self._inflight.qsize()}
@@ -378,6 +389,7 @@ class Pipeline:
         if read_at is not None:
             lag = time.monotonic() - read_at
             m.lag_last = lag
+            m.last_commit_at = time.monotonic()
             m.lag_max = max(m.lag_max, lag)
             lines = entry.counters.get("lines", 0)
             m.latency.observe(lag, lines)
@@ -428,6 +440,8 @@ class Pipeline:
             log.info("cluster_refit_skipped", reason=outcome.skipped, users=outcome.users)
             return
         self._assigned_until = started
+        self.metrics.clusters_refit += 1
+        self.metrics.refit_seconds = time.time() - started
         kmeans = outcome.report.get("kmeans", {})
         log.info(
             "clusters_refit",
@@ -480,6 +494,7 @@ class Pipeline:
             self._analysis_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
             paths = await loop.run_in_executor(self._analysis_pool, job)
         self.metrics.maps_written += 1
+        self.metrics.maps_seconds = time.monotonic() - started
         if self.settings.clusters.enabled:
             # Clustering upkeep must never cost the maps (or the final export at shutdown).
             c = self.settings.clusters
@@ -511,6 +526,7 @@ class Pipeline:
         rate_in = (m.lines_read - last[1]) / span
         rate_out = (m.lines_done - last[2]) / span
         self._last_report = (now, m.lines_read, m.lines_done)
+        m.rate_in, m.rate_out = rate_in, rate_out
         depths = self.queue_depths()
         memory: dict[str, Any] = {}
         with contextlib.suppress(RedisError, OSError):

@@ -238,3 +238,20 @@ class Progress:
         if self.total_bytes is None or bytes_rate is None or bytes_rate <= 0:
             return None
         return max(0, self.total_bytes - done) / bytes_rate
+
+
+class ClearingStream:
+    """A log stream that wipes the progress line before each log line, so the two share a
+    terminal without log lines landing in the middle of the bar. Everything else is the
+    wrapped stream's."""
+
+    def __init__(self, stream: TextIO, progress: Progress) -> None:
+        self._stream = stream
+        self._progress = progress
+
+    def write(self, text: str) -> int:
+        self._progress.clear()
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)

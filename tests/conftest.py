@@ -111,4 +111,6 @@ def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("TWEETHEAT_REDIS_URL", None)
     env.pop("TWEETHEAT_CONFIG", None)
+    env["TWEETHEAT_HTTP_PORT"] = "0"  # daemons side by side must not fight over one port
+    env.pop("NOTIFY_SOCKET", None)
     return env

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import re
 import signal
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,6 +91,12 @@ def test_twitter_v2_from_the_command_line_records_and_never_leaks_the_token(
             env, tmp_path,
         )  # fmt: skip
         daemon.wait_for(lambda: counters(r).get("accepted", 0) >= 400, "400 posts")
+        port = re.search(r"http_listening.*?port=(\d+)", daemon.log)
+        assert port, daemon.log
+        served = b"".join(
+            urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}{path}", timeout=10).read()
+            for path in ("/healthz", "/metrics")
+        )
         code, _ = daemon.stop()
     status = subprocess.run(
         [TWEETHEAT, "status", "--json", "--redis-url", redis_url],
@@ -111,6 +119,7 @@ def test_twitter_v2_from_the_command_line_records_and_never_leaks_the_token(
     assert len(recorded) == 401  # every post and the error object, as they came
     secret = TEST_BEARER.encode()
     assert secret not in daemon.log.encode() and secret not in status.encode()
+    assert secret not in served and b"tweetheat_stream_connects_total" in served
     assert all(secret not in line for line in recorded)
     assert all(req.headers.get("Authorization") == f"Bearer {TEST_BEARER}"
                for req in server.requests)  # fmt: skip
