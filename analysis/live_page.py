@@ -146,10 +146,11 @@ def timed_points(
     """[lat, lon, seconds after `start`] for each drawable point of the hour, and whether the
     times are estimated.
 
-    The store keeps no time per point yet. Until it does (`point_times` is None), the points,
-    which are oldest first, are spread evenly over the hour in arrival order: the slider then
-    shows the order they came in, not real times. Real times outside the hour are left out;
-    times in the future (clock skew) count as now.
+    Real times are each point's commit time, used when every point has one. Points older than
+    the hour are left out; times in the future (clock skew) count as now. Without real times
+    (`point_times` is None: some point was stored before times were kept), the points, which
+    are oldest first, are spread evenly over the hour in arrival order: the slider then shows
+    the order they came in, not real times, and the page says the times are estimated.
     """
     times = summary.point_times
     estimated = times is None or len(times) != len(summary.points)

@@ -6,12 +6,15 @@
     th.language_counts()       # {"en": {"tweets": 6053, "geo": 1807, "hashtags": 5639}, ...}
     th.top_hashtags("en", 10)  # [("news", 1479), ("music", 770), ...]
     th.points("en", 400)       # [(lat, lon), ...], oldest first
+    th.timed_points("en", 400) # [(lat, lon, t), ...]: t the commit time in Unix seconds, or None
     th.heatmap("en")           # a folium.Map: a cell that ends with it draws the map
     th.clusters()              # out/clusters/latest.json as a dict, or None before any clustering
 
-The answers are those of `tweetheat status/top/points --json`, read through the same key names
-(`streamer.keys.Keys`). The functions are synchronous on purpose: a notebook kernel already runs
-an event loop, so the daemon's asyncio Store (and asyncio.run) cannot be used from a cell.
+`points` keeps giving (lat, lon) pairs; `timed_points` adds when each point was committed, with
+t None for points stored before the daemon kept times. The answers are those of
+`tweetheat status/top/points --json`, read through the same key names (`streamer.keys.Keys`).
+The functions are synchronous on purpose: a notebook kernel already runs an event loop, so the
+daemon's asyncio Store (and asyncio.run) cannot be used from a cell.
 Each function uses the connection made by the last `connect()`, or connects on first use.
 """
 
@@ -29,7 +32,7 @@ import redis
 from analysis.heatmaps import heatmap_map
 from analysis.summaries import Point, usable_points
 from streamer.keys import Keys
-from streamer.store import decode_point, rank_hashtags
+from streamer.store import TimedPoint, decode_point, decode_timed_point, rank_hashtags
 
 URL_ENV = "TWEETHEAT_REDIS_URL"
 DEFAULT_PREFIX = Keys().prefix
@@ -65,6 +68,12 @@ class Tweetheat:
         """The language's `n` most recent (lat, lon) points, oldest first."""
         raw = self._newest(self.keys.geo(lang), n)
         return [point for point in map(decode_point, raw) if point is not None]
+
+    def timed_points(self, lang: str, n: int = 400) -> list[TimedPoint]:
+        """The language's `n` most recent points as (lat, lon, t), oldest first: t is when the
+        point was committed (Unix seconds), None for points stored before times were kept."""
+        raw = self._newest(self.keys.geo(lang), n)
+        return [point for point in map(decode_timed_point, raw) if point is not None]
 
     def heatmap(self, lang: str, n: int = 400) -> folium.Map:
         """The language page's map, drawn from its `n` most recent points."""
@@ -139,6 +148,12 @@ def top_hashtags(lang: str, n: int = 10, *, window: int = 5000) -> list[tuple[st
 def points(lang: str, n: int = 400) -> list[Point]:
     """The language's `n` most recent (lat, lon) points, oldest first."""
     return current().points(lang, n)
+
+
+def timed_points(lang: str, n: int = 400) -> list[TimedPoint]:
+    """The language's `n` most recent points as (lat, lon, t), oldest first: t is when the point
+    was committed (Unix seconds), None for points stored before times were kept."""
+    return current().timed_points(lang, n)
 
 
 def heatmap(lang: str, n: int = 400) -> folium.Map:

@@ -14,6 +14,8 @@ async def collect_summaries(store: Store, maps: MapsSettings) -> list[LanguageSu
     summaries = []
     for lang in langs:
         c = counts[lang]
+        timed = await store.timed_points(lang, maps.points)
+        times = tuple(t for _, _, t in timed if t is not None)
         summaries.append(
             LanguageSummary(
                 lang=lang,
@@ -21,9 +23,10 @@ async def collect_summaries(store: Store, maps: MapsSettings) -> list[LanguageSu
                 geo=c.geo,
                 hashtags=c.hashtags,
                 top_hashtags=tuple(tops.get(lang, [])),
-                points=tuple(await store.points(lang, maps.points)),
-                # The store keeps no time per point yet; when it does, pass them as
-                # point_times and the live page's slider shows real times, not arrival order.
+                points=tuple((lat, lon) for lat, lon, _ in timed),
+                # Real times only when every point has one (entries stored before times were
+                # kept have none): else the live page spreads the points over the hour.
+                point_times=times if len(times) == len(timed) else None,
             )
         )
     return summaries

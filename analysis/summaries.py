@@ -22,8 +22,9 @@ class LanguageSummary:
     hashtags: int
     top_hashtags: tuple[tuple[str, int], ...]  # (tag, count), most common first
     points: tuple[tuple[float, float], ...]  # (lat, lon), oldest first, the N most recent
-    # When each point arrived (Unix seconds), aligned with `points`. The store does not keep
-    # times yet: None makes the live page spread the points over the last hour instead.
+    # When each point was committed (Unix seconds), aligned with `points`; None when some
+    # point has no time (stored before times were kept): the live page then spreads the
+    # points over the last hour instead.
     point_times: tuple[float, ...] | None = None
 
 

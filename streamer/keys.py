@@ -1,7 +1,8 @@
 """Every Redis key tweetheat uses, in one place. Nothing else builds key names.
 
 {prefix}hashtag_{lang}   list   lower-cased hashtags, oldest first, capped (LTRIM)
-{prefix}geo_{lang}       list   points as JSON "[lat, lon]", oldest first, capped
+{prefix}geo_{lang}       list   points as JSON "[lat, lon, t]", t the commit time in whole Unix
+                                seconds (older entries: "[lat, lon]"), oldest first, capped
 {prefix}stats:{lang}     hash   running totals: tweets, geo, hashtags
 {prefix}languages        set    every language code seen
 {prefix}pipeline         hash   pipeline counters: accepted, skipped:<reason>, ...

@@ -8,6 +8,7 @@ Reads: the small API the CLI and the map exporter use.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from streamer.keys import Keys
 from streamer.records import Detected
 
 Point = tuple[float, float]
+# (lat, lon, commit time in Unix seconds); the time is None for an entry stored without one.
+TimedPoint = tuple[float, float, float | None]
 
 # How long a resumable source's post ids are remembered: far longer than any rewind.
 SEEN_TTL_SECONDS = 3600
@@ -142,16 +145,37 @@ class LanguageCounts:
     hashtags: int
 
 
-def encode_point(point: Point) -> bytes:
-    return orjson.dumps(point)
+def point_time(now: float) -> int:
+    """The time a batch's points carry: `now` in whole Unix seconds, or the clock's when `now`
+    is not given (0). Computed once per batch."""
+    return int(now) if now > 0 else int(time.time())
+
+
+def encode_point(point: Point, t: int | None = None) -> bytes:
+    """A `geo_<lang>` entry: JSON "[lat, lon, t]", t the commit time in whole Unix seconds
+    (see `point_time`). Without `t`, the old "[lat, lon]" form, which readers still accept."""
+    if t is None:
+        return orjson.dumps(point)
+    return orjson.dumps((point[0], point[1], t))
+
+
+def decode_timed_point(raw: str | bytes) -> TimedPoint | None:
+    """(lat, lon, t) from a `geo_<lang>` entry, t None for an old "[lat, lon]" one; None for
+    an entry that is neither."""
+    try:
+        value = orjson.loads(raw)
+        if not isinstance(value, list) or len(value) not in (2, 3):
+            return None
+        t = float(value[2]) if len(value) == 3 else None
+        return float(value[0]), float(value[1]), t
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return None
 
 
 def decode_point(raw: str | bytes) -> Point | None:
-    try:
-        lat, lon = orjson.loads(raw)
-        return float(lat), float(lon)
-    except (orjson.JSONDecodeError, TypeError, ValueError):
-        return None
+    """(lat, lon) from a `geo_<lang>` entry of either form; None for a malformed one."""
+    timed = decode_timed_point(raw)
+    return None if timed is None else (timed[0], timed[1])
 
 
 def rank_hashtags(tags: Iterable[str], n: int) -> list[tuple[str, int]]:
@@ -213,8 +237,10 @@ class Store:
         """Apply batch `seq` of `instance` exactly once (see _COMMIT_LUA).
 
         `expected` overrides the previous sequence number the checkpoint must hold: the
-        writer uses it only to move past batches that are lost for good."""
+        writer uses it only to move past batches that are lost for good. `now` (Unix seconds)
+        goes into the checkpoint and, in whole seconds, into every point (`point_time`)."""
         k = self.keys
+        t = point_time(now)
         argv: list[Any] = [
             k.hashtags(""), k.geo(""), k.stats(""), k.seen(""), k.languages, k.pipeline,
             self.list_cap, SEEN_TTL_SECONDS, k.checkpoint(instance), seq,
@@ -228,7 +254,7 @@ class Store:
         for rec in records:
             post_id = seen_id(rec.id) if dedupe and rec.id else ""
             argv += [post_id, rec.lang, len(rec.hashtags), *rec.hashtags]
-            argv.append(encode_point(rec.geo) if rec.geo is not None else "")
+            argv.append(encode_point(rec.geo, t) if rec.geo is not None else "")
         status, committed, dups = await self._commit(args=argv)
         return CommitResult(int(status), int(committed), int(dups))
 
@@ -311,8 +337,13 @@ class Store:
         self,
         records: Sequence[Detected],
         counters: Mapping[str, int] | None = None,
+        *,
+        now: float = 0.0,
     ) -> None:
-        """Apply one batch atomically: list pushes, trims, totals and pipeline counters."""
+        """Apply one batch atomically: list pushes, trims, totals and pipeline counters.
+
+        Points carry `now` in whole Unix seconds, or the clock's time without it."""
+        t = point_time(now)
         tags_by_lang: dict[str, list[str]] = defaultdict(list)
         points_by_lang: dict[str, list[bytes]] = defaultdict(list)
         tweets_by_lang: Counter[str] = Counter()
@@ -321,7 +352,7 @@ class Store:
             if rec.hashtags:
                 tags_by_lang[rec.lang].extend(rec.hashtags)
             if rec.geo is not None:
-                points_by_lang[rec.lang].append(encode_point(rec.geo))
+                points_by_lang[rec.lang].append(encode_point(rec.geo, t))
 
         cap = self.list_cap
         k = self.keys
@@ -390,6 +421,12 @@ class Store:
         """The language's `n` most recent points, oldest first."""
         raw = await self.redis.lrange(self.keys.geo(lang), -n, -1)
         return [p for p in map(decode_point, raw) if p is not None]
+
+    async def timed_points(self, lang: str, n: int = 400) -> list[TimedPoint]:
+        """The language's `n` most recent points with their commit times, oldest first: (lat,
+        lon, Unix seconds), the time None for points stored before times were kept."""
+        raw = await self.redis.lrange(self.keys.geo(lang), -n, -1)
+        return [p for p in map(decode_timed_point, raw) if p is not None]
 
     async def pipeline_counters(self) -> dict[str, int]:
         counters = await self.redis.hgetall(self.keys.pipeline)

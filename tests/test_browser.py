@@ -1,4 +1,5 @@
-"""A real headless Chromium opens a generated language page and the heat layer paints pixels.
+"""A real headless Chromium opens a generated language page and the heat layer paints pixels,
+and the live page's slider follows the times the store keeps with each point.
 
 Playwright drives Debian's Chromium (/usr/bin/chromium; Playwright never downloads a browser
 here). Pages are written with `assets="local"`, so they load Leaflet, the heat plugin and the
@@ -9,11 +10,13 @@ may ask the internet for. The helpers here are shared with test_live_page.py.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +27,12 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playw
 
 from analysis.assets import OUTLINES_SOURCE, web_assets_dir
 from analysis.heatmaps import LanguageSummary, write_maps
+from analysis.snapshot import collect_summaries
+from streamer.config import MapsSettings
+from streamer.connections import redis_client
+from streamer.keys import Keys
+from streamer.records import Detected
+from streamer.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 TILE_HOST = "tile.openstreetmap.org"
@@ -248,3 +257,73 @@ def test_chromium_draws_the_language_page_offline(tmp_path: Path) -> None:
     # Heat in a few spots, not a canvas filled edge to edge.
     assert MIN_PAINTED_PIXELS < heat.painted < 0.5 * heat.pixels
     assert all(value > 0 for value in at_cities.values()), at_cities
+
+
+def test_the_live_page_slider_follows_the_stored_point_times(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Points committed through the store at real, uneven times, in the hour's first and last
+    ten minutes: the slider's first frame shows only the early ones, its last frame only the
+    late ones, and the middle of the hour none (spread evenly, as without times, the middle
+    would hold points). A language with a point stored before times were kept says its times
+    are estimated."""
+    generated = datetime.now(UTC).replace(microsecond=0)
+    end = generated.timestamp()
+    early = clustered_points([CITIES["Madrid"]], per_centre=40, spread=0.5)
+    late = clustered_points([CITIES["Buenos Aires"]], per_centre=40, spread=0.5)
+
+    async def fill() -> list[LanguageSummary]:
+        client = redis_client(redis_url)
+        store = Store(client, Keys("bt:"))
+        # Minute 2 of the hour, then minute 58: the first and the last 5-minute frame.
+        for seq, (points, at) in enumerate([(early, end - 3480), (late, end - 120)], 1):
+            records = [Detected("es", (), point, None) for point in points]
+            await store.commit_batch(
+                "b", seq, [*records, Detected("pt", (), points[0], None)], now=at
+            )
+        await client.rpush("bt:geo_pt", "[38.72,-9.14]")  # no time: pt's times are estimated
+        summaries = await collect_summaries(store, MapsSettings())
+        await client.aclose()
+        return summaries
+
+    write_maps(
+        tmp_path, asyncio.run(fill()), refresh_seconds=0, generated_at=generated, assets="local"
+    )
+
+    with serve_directory(tmp_path / "maps") as base_url, chromium() as browser:
+        page, record = open_page(browser, f"{base_url}/index.html#lang=es")
+        page.wait_for_function("() => window.tweetheatLive && window.tweetheatLive.heat")
+        whole_hour = heat_snapshot(page)
+        estimated_shown = page.locator("#estimated").is_visible()
+        slider = page.locator("#frame")
+        slider.focus()
+        seen = {}
+        for name, keys in (
+            ("first", ["Home"]),
+            ("middle", ["ArrowRight"] * 6),
+            ("last", ["End", "ArrowLeft"]),
+        ):
+            for key in keys:
+                page.keyboard.press(key)
+            snapshot = heat_snapshot(page)
+            seen[name] = (
+                snapshot,
+                page.evaluate(ALPHA_AT_JS, [None, CITIES]),
+                page.locator("#frame-label").inner_text(),
+            )
+        first_to_last = changed(page, seen["first"][0], seen["last"][0])
+        whole_to_first = changed(page, whole_hour, seen["first"][0])
+        page.select_option("#lang", "pt")
+        pt_estimated_shown = page.locator("#estimated").is_visible()
+
+    record.assert_clean()
+    assert not estimated_shown  # es has real times
+    assert pt_estimated_shown
+    _, first_alpha, first_label = seen["first"]
+    middle, _, middle_label = seen["middle"]
+    _, last_alpha, last_label = seen["last"]
+    assert first_label.endswith(": 40 points") and last_label.endswith(": 40 points")
+    assert middle_label.endswith(": 0 points") and middle.painted == 0, middle_label
+    assert first_alpha["Madrid"] > 0 and first_alpha["Buenos Aires"] == 0, first_alpha
+    assert last_alpha["Buenos Aires"] > 0 and last_alpha["Madrid"] == 0, last_alpha
+    assert whole_to_first > MIN_PAINTED_PIXELS and first_to_last > MIN_PAINTED_PIXELS

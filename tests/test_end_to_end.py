@@ -63,11 +63,13 @@ def test_replay_lands_exactly_what_the_generator_wrote(
     data = tmp_path / "demo.ndjson.gz"
     truths = write_demo(data, 4000)
     out = tmp_path / "out"
+    started = int(time.time())
     log = tweetheat(
         "run", "--replay-file", str(data), "--rate", "max", "--exit-at-eof",
         "--redis-url", redis_url, "--out", str(out), "--data-dir", str(tmp_path / "data"),
         env=cli_env, cwd=tmp_path,
     )  # fmt: skip
+    finished = time.time()
     assert "source_eof" in log and "maps_written" in log and "stopped" in log
 
     tweets, tags, points = expected_from(truths)
@@ -80,7 +82,10 @@ def test_replay_lands_exactly_what_the_generator_wrote(
         assert int(stats.get("geo", 0)) == len(points[lang]), lang
         assert r.lrange(f"tweetheat:hashtag_{lang}", 0, -1) == tags[lang], lang
         stored = [orjson.loads(p) for p in r.lrange(f"tweetheat:geo_{lang}", 0, -1)]
-        assert flat(stored) == pytest.approx(flat(points[lang]), abs=1e-9), lang
+        assert flat([p[:2] for p in stored]) == pytest.approx(flat(points[lang]), abs=1e-9), lang
+        # Each point carries the second its batch was committed, in commit order.
+        times = [p[2] for p in stored]
+        assert times == sorted(times) and all(started <= t <= finished for t in times), lang
 
     counters = r.hgetall("tweetheat:pipeline")
     notices = Counter(t.kind for t in truths if t.kind != "tweet")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -16,6 +17,12 @@ import structlog
 
 from analysis import assets, heatmaps, topojson
 from analysis.heatmaps import LanguageSummary, is_safe_lang_code, write_maps
+from analysis.snapshot import collect_summaries
+from streamer.config import MapsSettings
+from streamer.connections import redis_client
+from streamer.keys import Keys
+from streamer.records import Detected
+from streamer.store import Store
 
 # Asymmetric on purpose: lat and lon differ in sign and size, so a swap cannot go unnoticed.
 PARIS = (48.8566, 2.3522)
@@ -401,6 +408,43 @@ def test_real_point_times_place_points_in_the_hour(tmp_path: Path) -> None:
     assert en["estimatedTimes"] is False
     # Older than the hour: left out; from the future: now; undrawable: left out.
     assert en["points"] == [[*TOKYO, 1800], [*BUENOS_AIRES, HOUR]]
+
+
+def test_the_live_page_places_stored_points_at_their_commit_times(
+    redis_url: str, tmp_path: Path
+) -> None:
+    end = WHEN.timestamp()
+
+    async def go() -> list[LanguageSummary]:
+        client = redis_client(redis_url)
+        store = Store(client, Keys("lp:"))
+        batches = [
+            [Detected("en", (), BUENOS_AIRES, None)],  # older than the hour
+            [Detected("en", (), PARIS, None)],
+            [Detected("en", (), TOKYO, None), Detected("ja", (), TOKYO, None)],
+        ]
+        for seq, (batch, at) in enumerate(
+            zip(batches, [end - 2 * HOUR, end - 3000.6, end - 30], strict=True), 1
+        ):
+            await store.commit_batch("r", seq, batch, now=at)
+        await client.lpush("lp:geo_ja", json.dumps(PARIS))  # stored before times were kept
+        summaries = await collect_summaries(store, MapsSettings())
+        await client.aclose()
+        return summaries
+
+    write_maps(tmp_path, asyncio.run(go()), generated_at=WHEN)
+
+    data = live_data(tmp_path / "maps" / "index.html")
+    by_lang = {lang["lang"]: lang for lang in data["languages"]}
+    en, ja = by_lang["en"], by_lang["ja"]
+    # Real times: the old point is left out, the others sit where they were committed.
+    assert en["estimatedTimes"] is False
+    assert en["points"] == [[*PARIS, 599], [*TOKYO, HOUR - 30]]
+    # One point without a time: all of the language's points are spread over the hour.
+    assert ja["estimatedTimes"] is True
+    assert ja["points"] == [[*PARIS, 900], [*TOKYO, 2700]]
+    page = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
+    assert '<p id="estimated" class="note" hidden>Times are estimated' in page
 
 
 def test_times_that_do_not_match_the_points_are_not_used(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +89,21 @@ def test_points_are_the_newest_oldest_first(api: th.Tweetheat, demo: tuple[str, 
     assert th.points(lang, 0) == []
 
 
+def test_timed_points_are_the_same_points_with_their_commit_times(
+    api: th.Tweetheat, demo: tuple[str, Any]
+) -> None:
+    _, (_, _, points) = demo
+    lang = max(points, key=lambda code: len(points[code]))
+
+    timed = th.timed_points(lang, 25)
+
+    assert [(lat, lon) for lat, lon, _ in timed] == th.points(lang, 25)
+    times = [t for _, _, t in timed]
+    assert all(t is not None and time.time() - 3600 < t <= time.time() for t in times), times
+    assert times == sorted(times)  # oldest first
+    assert th.timed_points(lang, 0) == []
+
+
 def test_heatmap_is_a_folium_map_of_the_points(api: th.Tweetheat, demo: tuple[str, Any]) -> None:
     _, (_, _, points) = demo
     lang = max(points, key=lambda code: len(points[code]))
@@ -163,4 +179,6 @@ def test_the_example_notebook_runs_top_to_bottom(
     assert namespace["busiest"] == busiest
     assert len(namespace["tops"]) == 10
     assert isinstance(namespace["fmap"], folium.Map)
+    # The demo was just committed: every recent point falls in the last hour's slots.
+    assert sum(namespace["slots"]) == len(namespace["timed"]) > 0
     assert namespace["found"] is None  # no clustering has run in this test

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import redis
 
+from analysis.snapshot import collect_summaries
+from analysis.summaries import LanguageSummary
+from streamer.config import MapsSettings
 from streamer.connections import redis_client
 from streamer.keys import Keys
 from streamer.records import Detected
@@ -11,10 +15,14 @@ from streamer.store import (
     ALREADY_APPLIED,
     APPLIED,
     GAP,
+    SEEN_ID_MAX,
     Checkpoint,
     CommitResult,
-    SEEN_ID_MAX,
     Store,
+    decode_point,
+    decode_timed_point,
+    encode_point,
+    point_time,
     rank_hashtags,
 )
 
@@ -179,3 +187,86 @@ def test_long_post_ids_are_hashed_before_they_name_a_seen_key(redis_url: str) ->
     assert len(seen) == 2
     assert all(len(key) <= len("h:seen:h:") + 2 * 16 for key in seen)
     assert SEEN_ID_MAX < 5000
+
+
+def test_points_encode_with_a_time_and_decode_in_either_form() -> None:
+    point = (48.8566, -2.3522)
+    assert encode_point(point, 1_700_000_123) == b"[48.8566,-2.3522,1700000123]"
+    assert encode_point(point) == b"[48.8566,-2.3522]"  # the form stored before times
+    assert decode_timed_point(encode_point(point, 1_700_000_123)) == (*point, 1_700_000_123.0)
+    assert decode_timed_point(encode_point(point)) == (*point, None)
+    assert decode_timed_point("[1, 2]") == (1.0, 2.0, None)
+    # The pair reader takes both forms, so `tweetheat points` and older readers keep working.
+    assert decode_point(encode_point(point, 1_700_000_123)) == point
+    assert decode_point(encode_point(point)) == point
+    for bad in ("", "not json", "[1]", "[1, 2, 3, 4]", '{"lat": 1}', '[1, "x"]', '[1, 2, "t"]'):
+        assert decode_timed_point(bad) is None, bad
+        assert decode_point(bad) is None, bad
+
+
+def test_point_time_is_whole_seconds_of_now_or_of_the_clock() -> None:
+    assert point_time(1_700_000_123.987) == 1_700_000_123
+    before = int(time.time())
+    assert before <= point_time(0.0) <= time.time()
+
+
+def test_committed_points_carry_the_commit_time(redis_url: str) -> None:
+    commit_at = 1_764_067_287.75
+
+    async def go() -> tuple[list[object], ...]:
+        client = redis_client(redis_url)
+        store = Store(client, Keys("tp:"))
+        batch = [
+            Detected("en", ("a",), (1.0, 2.0), "at://x/1"),
+            Detected("en", (), None, "at://x/2"),
+            Detected("ja", (), (35.5, 139.25), "at://x/3"),
+        ]
+        await store.commit_batch("js", 1, batch, {"lines": 3}, None, now=commit_at)
+        await store.commit_batch(
+            "js", 2, [Detected("en", (), (3.5, -4.25), None)], None, None, now=commit_at + 61
+        )
+        # The older write path stamps its points too: with `now`, or with the clock.
+        await store.write_batch([Detected("fr", (), (48.0, 2.0))], now=commit_at + 120)
+        before = time.time()
+        await store.write_batch([Detected("fr", (), (49.0, 3.0))])
+        after = time.time()
+        out = (
+            await store.timed_points("en"),
+            await store.timed_points("ja"),
+            await store.timed_points("fr"),
+            await store.points("en"),
+            [before, after],
+        )
+        await client.aclose()
+        return out
+
+    en, ja, fr, pairs, (before, after) = run(go())
+    assert en == [(1.0, 2.0, 1_764_067_287.0), (3.5, -4.25, 1_764_067_348.0)]
+    assert ja == [(35.5, 139.25, 1_764_067_287.0)]
+    assert fr[0] == (48.0, 2.0, 1_764_067_407.0)
+    clock = fr[1][2]
+    assert fr[1][:2] == (49.0, 3.0) and clock is not None
+    assert int(before) <= clock <= after
+    assert pairs == [(1.0, 2.0), (3.5, -4.25)]  # points() still gives pairs
+    raw = redis.Redis.from_url(redis_url, decode_responses=True)
+    assert raw.lrange("tp:geo_en", 0, -1) == ["[1.0,2.0,1764067287]", "[3.5,-4.25,1764067348]"]
+
+
+def test_summaries_use_real_times_only_when_every_point_has_one(redis_url: str) -> None:
+    async def go() -> list[LanguageSummary]:
+        client = redis_client(redis_url)
+        store = Store(client, Keys("ts:"))
+        await store.write_batch(
+            [Detected("en", (), (1.0, 2.0)), Detected("ja", (), (35.5, 139.25))], now=1000.0
+        )
+        # A point stored before times were kept, as an upgraded store still holds it.
+        await client.rpush("ts:geo_ja", "[34.5,135.5]")
+        summaries = await collect_summaries(store, MapsSettings())
+        await client.aclose()
+        return summaries
+
+    by_lang = {s.lang: s for s in run(go())}
+    assert by_lang["en"].points == ((1.0, 2.0),)
+    assert by_lang["en"].point_times == (1000.0,)
+    assert by_lang["ja"].points == ((35.5, 139.25), (34.5, 135.5))
+    assert by_lang["ja"].point_times is None  # one point has no time: all are estimated
