@@ -6,8 +6,8 @@ with map exports every 30 s and a bio-cluster refit every 5 minutes. Every `--sa
 it records, as one JSON line in `--out`:
 
 - RSS (and PSS) of the daemon and every descendant, summed and per role: the daemon's main
-  process, the forkserver, the language-detection workers, the analysis process (maps and
-  refits, the one at nice 10), other helpers; and the number of processes;
+  process, the forkserver, the language-detection workers, the analysis processes (one for
+  maps, one for refits, both at nice 10), other helpers; and the number of processes;
 - Redis `INFO memory` (used_memory, used_memory_rss), `DBSIZE`, the entries held in the
   `hashtag_*` and `geo_*` lists, the recent-user window, the AOF size;
 - the pipeline counters (`HGETALL tweetheat:pipeline`), the journal's bytes on disk, the
@@ -141,7 +141,7 @@ def memory_kb(pid: int) -> tuple[int, int]:
 
 def role_of(pid: int, root: int, procs: dict[int, Proc]) -> str:
     """The daemon's tree: main -> forkserver -> pool processes (detectors at nice 0, the
-    analysis process at nice 10); the resource tracker and anything else count as other."""
+    map and clustering processes at nice 10); the resource tracker and the rest are other."""
     if pid == root:
         return "daemon"
     p = procs[pid]

@@ -149,7 +149,9 @@ class Pipeline:
         )
         self._stop = asyncio.Event()
         self._pool: ProcessPoolExecutor | None = None
-        self._analysis_pool: Executor | None = None
+        self._analysis_pool: Executor | None = None  # clustering
+        self._maps_pool: Executor | None = None
+        self._refitting = False
         self._bad_input_log = RateLimitedLog(log, interval=10.0)
         self._users: asyncio.Queue[Any] = asyncio.Queue(maxsize=16)
         self.eof = False
@@ -182,7 +184,11 @@ class Pipeline:
             await self.committer.recover()
         committing = asyncio.create_task(self.committer.run())
         self._pool = self._new_pool()
-        self._analysis_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
+        # Maps and clustering get a process each: a refit can take minutes of CPU, and the maps
+        # must keep coming meanwhile. The clustering process exists only when clustering is on.
+        self._maps_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
+        if self.settings.clusters.enabled:
+            self._analysis_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
         background = [
             asyncio.create_task(self._every(self.settings.maps.interval, self.export_maps)),
             asyncio.create_task(self._every(self.settings.status_interval, self.report)),
@@ -217,7 +223,7 @@ class Pipeline:
         return self.metrics
 
     def _shutdown_pools(self) -> None:
-        for pool in (self._pool, self._analysis_pool):
+        for pool in (self._pool, self._maps_pool, self._analysis_pool):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
 
@@ -432,10 +438,14 @@ class Pipeline:
             return loop.run_in_executor(pool, job)
 
         started = time.time()
-        outcome = await refit_window(
-            self.store, self.settings.clusters, self.settings.out_path, in_pool,
-            self.settings.maps.refresh,
-        )  # fmt: skip
+        self._refitting = True
+        try:
+            outcome = await refit_window(
+                self.store, self.settings.clusters, self.settings.out_path, in_pool,
+                self.settings.maps.refresh,
+            )  # fmt: skip
+        finally:
+            self._refitting = False
         if outcome.skipped:
             log.info("cluster_refit_skipped", reason=outcome.skipped, users=outcome.users)
             return
@@ -458,8 +468,8 @@ class Pipeline:
         """Between refits, users seen since the last one get a cluster from the current model."""
         from analysis.live_clusters import assign_new
 
-        if self._assigned_until is None:
-            return
+        if self._assigned_until is None or self._refitting:
+            return  # a refit running in the clustering process will label everyone anyway
         since = time.time()
         users = await self.store.user_bios(since=self._assigned_until)
         assert self._analysis_pool is not None
@@ -476,7 +486,7 @@ class Pipeline:
 
         started = time.monotonic()
         summaries = await collect_summaries(self.store, self.settings.maps)
-        assert self._analysis_pool is not None
+        assert self._maps_pool is not None
         loop = asyncio.get_running_loop()
         job = partial(
             write_maps,
@@ -486,13 +496,13 @@ class Pipeline:
             assets=self.settings.maps.assets,
         )
         try:
-            paths = await loop.run_in_executor(self._analysis_pool, job)
+            paths = await loop.run_in_executor(self._maps_pool, job)
         except BrokenProcessPool:
             # The map process died (OOM killer, a stray signal): start a new one, try once more.
-            log.error("analysis_pool_broken", action="restarting")
-            self._analysis_pool.shutdown(wait=False, cancel_futures=True)
-            self._analysis_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
-            paths = await loop.run_in_executor(self._analysis_pool, job)
+            log.error("maps_pool_broken", action="restarting")
+            self._maps_pool.shutdown(wait=False, cancel_futures=True)
+            self._maps_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
+            paths = await loop.run_in_executor(self._maps_pool, job)
         self.metrics.maps_written += 1
         self.metrics.maps_seconds = time.monotonic() - started
         if self.settings.clusters.enabled:
