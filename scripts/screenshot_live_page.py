@@ -31,17 +31,21 @@ from streamer.store import rank_hashtags
 CHROMIUM = "/usr/bin/chromium"
 
 
-def demo_summaries(count: int, seed: int) -> list[LanguageSummary]:
+def demo_summaries(count: int, seed: int, end: float) -> list[LanguageSummary]:
+    """As the store would hold them after an hour of the demo stream at a steady rate: each
+    point carries the second its post arrived, so the slider shows real times."""
     tweets: dict[str, int] = defaultdict(int)
     tags: dict[str, list[str]] = defaultdict(list)
     points: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for _line, truth in generate(count, seed=seed, geo_share=0.3):
+    times: dict[str, list[float]] = defaultdict(list)
+    for n, (_line, truth) in enumerate(generate(count, seed=seed, geo_share=0.3)):
         if truth.kind != "tweet" or truth.lang is None:
             continue
         tweets[truth.lang] += 1
         tags[truth.lang].extend(truth.hashtags)
         if truth.geo is not None:
             points[truth.lang].append(truth.geo)
+            times[truth.lang].append(float(int(end - 3600 + 3600 * (n + 1) / count)))
     return [
         LanguageSummary(
             lang=lang,
@@ -50,6 +54,7 @@ def demo_summaries(count: int, seed: int) -> list[LanguageSummary]:
             hashtags=len(tags[lang]),
             top_hashtags=tuple(rank_hashtags(tags[lang][-5000:], 10)),
             points=tuple(points[lang][-400:]),
+            point_times=tuple(times[lang][-400:]),
         )
         for lang, n in tweets.items()
     ]
@@ -87,8 +92,8 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="th-shot-") as tmp:
-        summaries = demo_summaries(args.count, seed=1)
         when = datetime.now(UTC).replace(microsecond=0)
+        summaries = demo_summaries(args.count, seed=1, end=when.timestamp())
         write_maps(Path(tmp), summaries, refresh_seconds=0, generated_at=when, assets="local")
         with serve(Path(tmp) / "maps") as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
