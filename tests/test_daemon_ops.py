@@ -116,6 +116,10 @@ def test_healthz_metrics_and_maps_are_served_while_a_replay_runs(
         time.sleep(1.0)
         second = get(f"{base}/metrics")[2].decode()
         page_status, page_headers, page = get(f"{base}/maps/")
+        # Every local file the page refers to (Leaflet, the heat plugin, the country outlines,
+        # language pages) comes from the daemon too: the page works with no other server.
+        linked = sorted(set(re.findall(rb'(?:src|href)="([a-z][^"#:]*)"', page)))
+        served = {ref.decode(): get(f"{base}/maps/{ref.decode()}")[0] for ref in linked}
         escape = get(f"{base}/maps/..%2f..%2fc.toml")[0]
     finally:
         code = daemon.finish()
@@ -132,6 +136,8 @@ def test_healthz_metrics_and_maps_are_served_while_a_replay_runs(
     assert "# TYPE tweetheat_lines_read_total counter" in second
     assert page_status == 200 and page_headers["Content-Type"].startswith("text/html")
     assert b"<html" in page.lower() and escape == 404
+    assert {"assets/leaflet.js", "assets/leaflet-heat.js", "assets/leaflet.css"} <= set(served)
+    assert all(code == 200 for code in served.values()), served
 
 
 def test_healthz_says_503_while_redis_is_unreachable(
