@@ -12,12 +12,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analysis.cluster_report import write_cluster_report
-from analysis.clustering import BioClusterModel, ClusterSettings, SkipReason, assign, fit_clusters
 from streamer.config import ClustersSettings
 from streamer.store import Store
+
+if TYPE_CHECKING:
+    # scikit-learn and hdbscan load only in the process that fits: the daemon's main process
+    # imports this module for `refit_window`, and a second of import there stalls ingest.
+    from analysis.clustering import BioClusterModel, ClusterSettings
 
 _model: BioClusterModel | None = None
 
@@ -32,6 +35,8 @@ class RefitOutcome:
 
 
 def model_settings(settings: ClustersSettings) -> ClusterSettings:
+    from analysis.clustering import ClusterSettings
+
     return ClusterSettings(
         k_min=settings.k_min,
         k_max=settings.k_max,
@@ -45,6 +50,9 @@ def refit(
     users: Sequence[tuple[str, str]], settings: ClustersSettings, out_dir: Path, refresh: int = 0
 ) -> RefitOutcome:
     """Fit on the user window, write out/clusters/, keep the model for `assign_new`."""
+    from analysis.cluster_report import write_cluster_report
+    from analysis.clustering import SkipReason, fit_clusters
+
     global _model
     result = fit_clusters(users, model_settings(settings))
     if isinstance(result, SkipReason):
@@ -63,6 +71,8 @@ def assign_new(users: Sequence[tuple[str, str]]) -> dict[str, tuple[int, int]]:
     """Clusters for users seen since the last refit; empty before the first one."""
     if _model is None or not users:
         return {}
+    from analysis.clustering import assign
+
     labels = assign(_model, [bio for _, bio in users])
     return {user_id: label for (user_id, _), label in zip(users, labels, strict=True)}
 

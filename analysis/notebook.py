@@ -28,10 +28,12 @@ from typing import Any, cast
 
 import folium
 import redis
+import redis.cluster
 
 from analysis.heatmaps import heatmap_map
 from analysis.summaries import Point, usable_points
 from streamer.keys import Keys
+from streamer.redis_cluster import is_cluster_url, sync_cluster_client
 from streamer.store import TimedPoint, decode_point, decode_timed_point, rank_hashtags
 
 URL_ENV = "TWEETHEAT_REDIS_URL"
@@ -44,7 +46,7 @@ CLUSTERS_JSON = Path("clusters") / "latest.json"
 class Tweetheat:
     """A connection to one tweetheat Redis, plus where the daemon writes its files."""
 
-    redis: redis.Redis
+    redis: redis.Redis | redis.cluster.RedisCluster
     keys: Keys
     out_dir: Path
 
@@ -104,7 +106,8 @@ def connect(
 ) -> Tweetheat:
     """Connect to the daemon's Redis: `url`, else $TWEETHEAT_REDIS_URL. Later calls use it.
 
-    redis://, rediss:// and unix:// URLs work; the daemon's embedded Redis (`make run`) is
+    redis://, rediss:// and unix:// URLs work, and redis+cluster://host:port,... for a Redis
+    Cluster; the daemon's embedded Redis (`make run`) is
     unix://<repo>/data/redis/redis.sock. `out_dir` is the daemon's out directory, for clusters().
     Fails at once, with Redis's own error, if nothing answers there.
     """
@@ -115,10 +118,16 @@ def connect(
             f"no Redis URL: call connect(url) or set {URL_ENV} (the embedded Redis of "
             "'make run' is unix://<repo>/data/redis/redis.sock)"
         )
-    client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5.0)
+    client: redis.Redis | redis.cluster.RedisCluster
+    if is_cluster_url(url):  # a Redis Cluster: hash-tagged key names
+        client = sync_cluster_client(url)
+        keys = Keys(key_prefix, cluster=True)
+    else:
+        client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5.0)
+        keys = Keys(key_prefix)
     client.ping()
     disconnect()
-    _current = Tweetheat(client, Keys(key_prefix), Path(out_dir))
+    _current = Tweetheat(client, keys, Path(out_dir))
     return _current
 
 

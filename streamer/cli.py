@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+from redis.exceptions import RedisClusterException, RedisError
 
 from streamer.completion import SHELLS, completion_script
 from streamer.config import SOURCES, ConfigError, Settings, load_settings, override, parse_rate
@@ -73,7 +74,11 @@ def _add_config(p: argparse.ArgumentParser) -> None:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     _add_config(p)
-    p.add_argument("--redis-url", default=None, help="redis://, rediss:// or unix:// URL")
+    p.add_argument(
+        "--redis-url",
+        default=None,
+        help="redis://, rediss://, unix:// or redis+cluster://host:port,... URL",
+    )
     p.add_argument(
         "--data-dir", default=None, metavar="DIR", help="where the embedded Redis keeps its files"
     )
@@ -136,6 +141,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=None, metavar="DIR", help="output directory for maps (default: out/)"
     )
     run.add_argument("--log-format", choices=["console", "json"], default=None)
+    run.add_argument(
+        "--role",
+        choices=["all", "ingest", "analyze"],
+        default=None,
+        help="ingest: read and store only; analyze: draw maps and refit clusters from what "
+        "ingest daemons stored; all (default): both",
+    )
+    run.add_argument(
+        "--partition",
+        default=None,
+        metavar="I/N",
+        help="read the I-th of N shares of the input (replay: every N-th file), e.g. 1/2",
+    )
+    run.add_argument(
+        "--instance",
+        default=None,
+        metavar="NAME",
+        help="this ingest daemon's checkpoint name (default: the source, with its partition)",
+    )
     run.add_argument(
         "--http-port",
         type=int,
@@ -252,6 +276,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
             record_dir=args.record,
             stream_url=args.stream_url,
             http_port=args.http_port,
+            role=args.role,
+            partition=args.partition,
+            instance=args.instance,
             http_enabled=args.http_enabled,
         )
         if args.replay_file and args.source is None:
@@ -289,6 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `tweetheat parse | head`
         return 0
+    except (RedisError, RedisClusterException) as exc:
+        # redis-py names the host and port, never the password.
+        print(f"tweetheat: cannot reach Redis: {exc}", file=sys.stderr)
+        return 1
 
 
 # --- run --------------------------------------------------------------------------------

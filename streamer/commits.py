@@ -72,7 +72,8 @@ class Committer:
     async def recover(self) -> Recovery:
         """Read Redis's checkpoint and the journal; decide where the source resumes."""
         checkpoint: Checkpoint | None = await self.store.checkpoint(self.instance)
-        await asyncio.to_thread(self.journal.open)
+        redis_has = checkpoint.seq if checkpoint else None
+        await asyncio.to_thread(self.journal.open, None, redis_has)
         self.committed = checkpoint.seq if checkpoint else 0
         if checkpoint is None and self.journal.last_seq:
             # A store with no checkpoint is a new (or deliberately emptied) one, not a crashed

@@ -35,6 +35,15 @@ class SourceSettings:
     record_dir: str = ""  # tee raw payloads to rotating .ndjson.gz files here
     record_max_mb: float = 100.0
     record_max_seconds: float = 3600.0
+    partition: str = ""  # "i/N": read the i-th of N shares of the input (replay: by file)
+
+    @property
+    def partition_parts(self) -> tuple[int, int] | None:
+        """(i, N) from "i/N", or None; validate() has checked the form."""
+        if not self.partition:
+            return None
+        part, parts = self.partition.split("/")
+        return int(part), int(parts)
 
 
 # Environment variables that carry secrets, and the setting each one fills.
@@ -89,6 +98,7 @@ class PipelineSettings:
     max_inflight_batches: int = 4
     queue_size: int = 20_000
     instance: str = ""  # this ingest daemon's checkpoint name; "" = the source's name
+    role: str = "all"  # "ingest": read and store only; "analyze": maps and refits only
     journal_max_mb: float = 512.0  # batches not yet in Redis kept on disk; then the source waits
     journal_keep_seconds: float = 10.0  # batches Redis took are kept this long, in case it crashes
 
@@ -317,14 +327,16 @@ def apply_toml(settings: Settings, data: dict[str, Any], check: bool = True) -> 
 
 def override(settings: Settings, **changes: Any) -> Settings:
     """Apply command-line overrides (None means 'not given') and validate again."""
-    src, red, http, top = {}, {}, {}, {}
+    src, red, http, pipe, top = {}, {}, {}, {}, {}
     live_url: str | None = None
     for key, value in changes.items():
         if value is None:
             continue
         if key in ("kind", "rate", "replay_files", "exit_at_eof", "demo_count", "demo_seed",
-                   "record_dir", "from_start"):  # fmt: skip
+                   "record_dir", "from_start", "partition"):  # fmt: skip
             src[key] = value
+        elif key in ("role", "instance"):
+            pipe[key] = value
         elif key == "stream_url":
             live_url = value
         elif key in ("url",):
@@ -338,6 +350,7 @@ def override(settings: Settings, **changes: Any) -> Settings:
         source=replace(settings.source, **src),
         redis=replace(settings.redis, **red),
         http=replace(settings.http, **http),
+        pipeline=replace(settings.pipeline, **pipe),
         **top,
     )
     if live_url is not None:
@@ -358,6 +371,30 @@ def with_stream_url(live: LiveSettings, kind: str, url: str) -> LiveSettings:
     raise ConfigError(f"--stream-url: only for {', '.join(LIVE_SOURCES)}, not {kind!r}")
 
 
+ROLES = ("all", "ingest", "analyze")
+
+
+def _partition_ok(text: str) -> bool:
+    found = re.fullmatch(r"(\d{1,4})/(\d{1,4})", text)
+    return found is not None and 1 <= int(found.group(1)) <= int(found.group(2))
+
+
+def _cluster_url_problem(url: str) -> str | None:
+    """None for a usable redis+cluster:// URL; otherwise what is wrong with `url` as one."""
+    from streamer.redis_cluster import is_cluster_url, parse_cluster_url
+
+    if not is_cluster_url(url):
+        return (
+            "expected redis://, rediss://, unix:// (or empty for embedded), or "
+            "redis+cluster://host:port[,host:port...] / rediss+cluster://... for a Redis Cluster"
+        )
+    try:
+        parse_cluster_url(url)
+    except ValueError as exc:
+        return f"{url.split('://', 1)[0]}://: {exc}"
+    return None
+
+
 def validate(s: Settings) -> Settings:
     """Cross-field and range checks; raise ConfigError naming the first bad key."""
     checks: list[tuple[bool, str]] = [
@@ -366,8 +403,15 @@ def validate(s: Settings) -> Settings:
         (0.0 <= s.source.demo_geo_share <= 1.0, "source.demo.geo_share: must be within 0..1"),
         (s.source.demo_count >= 0, "source.demo.count: must be >= 0"),
         (
-            s.redis.url == "" or s.redis.url.startswith(("redis://", "rediss://", "unix://")),
-            "redis.url: expected redis://, rediss:// or unix:// (or empty for embedded)",
+            s.redis.url == ""
+            or s.redis.url.startswith(("redis://", "rediss://", "unix://"))
+            or _cluster_url_problem(s.redis.url) is None,
+            f"redis.url: {_cluster_url_problem(s.redis.url)}",
+        ),
+        (
+            not s.redis.url.startswith(("redis+cluster://", "rediss+cluster://"))
+            or not set("{}") & set(s.redis.key_prefix),
+            "redis.key_prefix: no '{' or '}' on a Redis Cluster (braces make the hash tag)",
         ),
         (s.redis.list_cap >= 1, "redis.list_cap: must be >= 1"),
         (1 <= s.pipeline.workers <= 64, "pipeline.workers: must be within 1..64"),
@@ -380,6 +424,22 @@ def validate(s: Settings) -> Settings:
         (
             re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9_.-]{0,63})?", s.pipeline.instance) is not None,
             "pipeline.instance: letters, digits, '_', '.', '-' (at most 64)",
+        ),
+        (
+            s.pipeline.role in ROLES,
+            f"pipeline.role: expected one of {', '.join(ROLES)}",
+        ),
+        (
+            s.source.partition == "" or _partition_ok(s.source.partition),
+            "source.partition: expected i/N with 1 <= i <= N, e.g. 1/2 and 2/2",
+        ),
+        (
+            s.source.partition == "" or s.source.kind == "replay",
+            "source.partition: only a replay can be split (by file)",
+        ),
+        (
+            s.pipeline.role != "analyze" or bool(s.redis.url),
+            "pipeline.role: 'analyze' reads what ingest daemons stored: set redis.url",
         ),
         (s.maps.interval > 0, "maps.interval: must be > 0"),
         (1 <= s.maps.points <= 100_000, "maps.points: must be within 1..100000"),

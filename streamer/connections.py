@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from streamer.config import Settings
 from streamer.embedded_redis import EmbeddedRedis
 from streamer.keys import Keys
+from streamer.redis_cluster import cluster_client, is_cluster_url
 from streamer.store import Store
 
 
@@ -59,6 +60,17 @@ async def open_store(settings: Settings, *, daemon: bool) -> AsyncIterator[Store
     so that no daemon can adopt a server that is about to be stopped).
     """
     keys = Keys(settings.redis.key_prefix)
+    if is_cluster_url(settings.redis.url):
+        # A Redis Cluster: hash-tagged key names (streamer.keys), RedisCluster client.
+        cluster = cluster_client(settings.redis.url)
+        try:
+            await cluster.initialize()  # the slot map, before any concurrent command
+            yield Store(
+                cluster, Keys(settings.redis.key_prefix, cluster=True), settings.redis.list_cap
+            )
+        finally:
+            await cluster.aclose()
+        return
     if settings.redis.url:
         client = redis_client(settings.redis.url)
         try:

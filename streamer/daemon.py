@@ -28,6 +28,8 @@ async def run_daemon(settings: Settings) -> int:
 
     log = get_logger("streamer.daemon")
     notifier = Notifier.from_env()
+    if settings.pipeline.role == "analyze":
+        return await run_analyze(settings, notifier)
     source = make_source(settings)
     log.info(
         "starting",
@@ -85,7 +87,7 @@ async def run_daemon(settings: Settings) -> int:
                 task.cancel()
             await asyncio.gather(*companions, return_exceptions=True)
             if progress is not None:
-                progress.close()
+                show_final_progress(progress, pipeline)
             if http is not None:
                 await http.close()
             notifier.close()
@@ -98,9 +100,66 @@ async def run_daemon(settings: Settings) -> int:
     return 0
 
 
-async def start_http(settings: Settings, pipeline: Pipeline) -> HttpServer | None:
-    """/healthz, /metrics and /maps/. A port in use is logged, not fatal: the endpoint reports
-    on ingest and must never be the reason it stops."""
+async def run_analyze(settings: Settings, notifier: Any) -> int:
+    """`--role analyze`: no source; maps and refits from what the ingest daemons store."""
+    from streamer.analyst import Analyst, run_every
+    from streamer.connections import open_store
+    from streamer.health import AnalystHealth
+    from streamer.logs import get_logger
+    from streamer.pipeline import Metrics
+    from streamer.systemd import watchdog_loop
+
+    log = get_logger("streamer.daemon")
+    log.info("starting", pid=os.getpid(), role="analyze", out=str(settings.out_path))
+    async with open_store(settings, daemon=True) as store:
+        await store.redis.ping()
+        metrics = Metrics()
+        analyst = Analyst(settings, store, metrics)
+        analyst.start()
+        provider = AnalystHealth(analyst, settings.maps.interval)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            notifier.stopping("stopping: writing the last maps")
+            stop.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal)
+
+        async def report() -> None:
+            log.info("status", role="analyze", maps_written=metrics.maps_written,
+                     clusters_refit=metrics.clusters_refit,
+                     maps_s=round(metrics.maps_seconds, 2))  # fmt: skip
+            notifier.status(f"analyze: {metrics.maps_written} map exports")
+
+        http = await start_http(settings, provider)
+        tasks = [
+            *analyst.tasks(),
+            asyncio.create_task(run_every(settings.status_interval, report)),
+            asyncio.create_task(watchdog_loop(notifier, lambda: analyst.alive)),
+        ]
+        notifier.ready("analyzing")
+        try:
+            await stop.wait()
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if http is not None:
+                await http.close()
+        await analyst.export_maps()  # the last word: maps of everything stored so far
+        analyst.close()
+        notifier.close()
+    log.info("stopped", role="analyze", maps_written=metrics.maps_written)
+    return 0
+
+
+async def start_http(settings: Settings, provider: Any) -> HttpServer | None:
+    """/healthz, /metrics and /maps/ for a pipeline or another HealthProvider. A port in use is
+    logged, not fatal: the endpoint reports on ingest and must never be the reason it stops."""
     from streamer.health import DaemonHealth
     from streamer.http_api import start_http_server
     from streamer.logs import get_logger
@@ -111,9 +170,11 @@ async def start_http(settings: Settings, pipeline: Pipeline) -> HttpServer | Non
     log = get_logger("streamer.daemon")
     if not _is_loopback(h.host):
         log.warning("http_not_loopback", host=h.host, note="/metrics and /maps/ have no auth")
+    if not hasattr(provider, "metric_families"):
+        provider = DaemonHealth(provider)  # a Pipeline
     try:
         return await start_http_server(
-            DaemonHealth(pipeline), h.host, h.port, settings.out_path / "maps", h.max_lag_seconds
+            provider, h.host, h.port, settings.out_path / "maps", h.max_lag_seconds
         )
     except OSError as exc:
         log.error("http_unavailable", host=h.host, port=h.port, error=exc.strerror or str(exc))
@@ -141,6 +202,14 @@ def progress_for(source: Any) -> Progress | None:
         # Logs and the bar share the terminal: each log line first wipes the bar.
         configure_logging_stream(ClearingStream(sys.stdout, progress))
     return progress
+
+
+def show_final_progress(progress: Progress, pipeline: Pipeline) -> None:
+    """The totals at the end, whenever the last periodic update came."""
+    m = pipeline.metrics
+    done = getattr(pipeline.source, "bytes_done", 0)
+    progress.update(done, m.lines_read, m.accepted, sum(m.skipped.values()))
+    progress.close()
 
 
 def companion_tasks(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from streamer.http_api import Health, MetricFamily, Sample, histogram_family
 
 if TYPE_CHECKING:
+    from streamer.analyst import Analyst
     from streamer.pipeline import Pipeline
 
 # A live source reports one of these states; replays and the demo have no connection at all.
@@ -206,3 +207,60 @@ def status_text(pipeline: Pipeline) -> str:
         f"{m.rate_in:.0f} posts/s in, {m.accepted} stored, {sum(m.skipped.values())} skipped; "
         f"{redis}, backlog {c.backlog} batches, lag {shown}"
     )
+
+
+class AnalystHealth:
+    """The HealthProvider of an analyze-only daemon: its lag is how overdue the maps are."""
+
+    def __init__(self, analyst: Analyst, interval: float) -> None:
+        self.analyst = analyst
+        self.interval = interval
+        self.started = time.monotonic()
+        self.started_at = time.time()
+
+    def overdue(self) -> float:
+        last = self.analyst.last_export or self.started
+        return max(0.0, time.monotonic() - last - self.interval)
+
+    def health(self) -> Health:
+        m = self.analyst.metrics
+        return Health(
+            source_connected=True,  # it reads no source
+            redis_reachable=True,  # an unreachable Redis shows as overdue maps
+            pool_alive=self.analyst.alive,
+            lag_seconds=self.overdue(),
+            details={"role": "analyze", "maps_written": m.maps_written},
+        )
+
+    def metric_families(self) -> Iterable[MetricFamily]:
+        m = self.analyst.metrics
+        yield MetricFamily(
+            "tweetheat_maps_written",
+            "counter",
+            "Map exports finished.",
+            [Sample({}, m.maps_written)],
+        )
+        yield MetricFamily(
+            "tweetheat_maps_overdue_seconds",
+            "gauge",
+            "How far the next map export is behind its interval.",
+            [Sample({}, self.overdue())],
+        )
+        yield MetricFamily(
+            "tweetheat_map_export_seconds",
+            "gauge",
+            "Duration of the last map export.",
+            [Sample({}, m.maps_seconds)],
+        )
+        yield MetricFamily(
+            "tweetheat_cluster_refits", "counter", "Bio-cluster refits finished.",
+            [Sample({}, m.clusters_refit)],
+        )  # fmt: skip
+        yield MetricFamily(
+            "tweetheat_cluster_refit_seconds", "gauge", "Duration of the last cluster refit.",
+            [Sample({}, m.refit_seconds)],
+        )  # fmt: skip
+        yield MetricFamily(
+            "tweetheat_start_time_seconds", "gauge", "Unix time the daemon started.",
+            [Sample({}, self.started_at)],
+        )  # fmt: skip

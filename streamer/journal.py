@@ -9,7 +9,9 @@ then their segment files are deleted, so the journal stays small. Memory holds o
 (a few numbers per batch); batches are read back from disk when they must be sent again.
 
 Format: segment files `<first seq>.log` of records, each `<length u32><crc32 u32><orjson>`.
-A record is either a batch `["b", seq, position, counters, records]` or an acknowledgement
+A record is either a batch `["b", seq, position, counters, records, 1]` (records packed as the
+commit script reads them, `streamer.records.pack_records`; an older journal's batches have no
+trailing 1 and hold `Detected` tuples) or an acknowledgement
 `["a", seq, unix time]`. A torn record at the end (a crash mid-write) is cut off on open.
 """
 
@@ -20,7 +22,7 @@ import struct
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from typing import Any
 import orjson
 
 from streamer.logs import get_logger
-from streamer.records import Detected
+from streamer.records import Detected, PackedRecords
 
 log = get_logger("streamer.journal")
 
@@ -43,16 +45,23 @@ class Entry:
     seq: int
     position: Any  # the source's JSON-able position after this batch, or None
     counters: dict[str, int]
-    records: list[Detected]
+    records: Sequence[Detected]  # a list, or PackedRecords as a pool process made them
 
     def encode(self) -> bytes:
+        if isinstance(self.records, PackedRecords):
+            # Already JSON: embedded as it is, not decoded and encoded again.
+            records: Any = orjson.Fragment(self.records.data)
+            return orjson.dumps(["b", self.seq, self.position, self.counters, records, 1])
         # orjson does not take NamedTuple subclasses: plain tuples of the same fields.
         records = [tuple(rec) for rec in self.records]
         return orjson.dumps(["b", self.seq, self.position, self.counters, records])
 
     @classmethod
     def decode(cls, raw: list[Any]) -> Entry:
-        _, seq, position, counters, records = raw
+        _, seq, position, counters, records, *packed = raw
+        if packed:
+            batch = PackedRecords(orjson.dumps(records), len(records))
+            return cls(int(seq), position, dict(counters), batch)
         detected = [
             Detected(lang, tuple(tags), tuple(geo) if geo is not None else None, post_id)
             for lang, tags, geo, post_id in records
@@ -90,9 +99,11 @@ class Journal:
 
     # --- start-up -----------------------------------------------------------------------
 
-    def open(self, now: float | None = None) -> None:
+    def open(self, now: float | None = None, redis_has: int | None = None) -> None:
         """Index what an earlier run left: batches never acknowledged, and those acknowledged
-        too recently to be sure Redis kept them, stay available through `after()`."""
+        too recently to be sure Redis kept them, stay available through `after()`. So do
+        batches numbered above `redis_has` (Redis's checkpoint), however old: Redis lost them,
+        whenever this start comes (their age says nothing once Redis has crashed)."""
         now = time.time() if now is None else now
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         acks: list[tuple[int, float]] = []
@@ -108,7 +119,8 @@ class Journal:
         for slot in found:
             # An acknowledgement covers every batch up to its sequence number.
             slot.acked_at = next((at for seq, at in acks if seq >= slot.seq), None)
-            if slot.acked_at is None or slot.acked_at >= now - self.keep_seconds:
+            recent = slot.acked_at is None or slot.acked_at >= now - self.keep_seconds
+            if recent or (redis_has is not None and slot.seq > redis_has):
                 self._remember(slot)
         self.acked_upto = acks[-1][0] if acks else 0
         self._delete_spent_segments()

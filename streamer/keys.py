@@ -12,6 +12,21 @@
 {prefix}users            hash   user id -> JSON [screen name, bio, lang, last seen]
 {prefix}users:seen       zset   user id scored by last-seen time: the bounded recent-user window
 {prefix}user_cluster     hash   user id -> "kmeans,hdbscan" cluster ids from the latest model
+
+On a Redis Cluster (`Keys(prefix, cluster=True)`, a `redis+cluster://` URL) keys that one Lua
+script touches together share a hash tag, the part of the name in literal braces, so they live
+in one slot. Shown for prefix "tweetheat:", language "en", ingest instance "ingest-1":
+
+tweetheat:hashtag_{en}  tweetheat:geo_{en}  tweetheat:stats:{en}  tweetheat:seen:{en}:<post id>
+tweetheat:checkpoint:ingest-1:{en}   hash  seq (and duplicates) of the instance's last batch
+                                           that touched the language: one chain per slot
+tweetheat:checkpoint:{ingest-1}      hash  seq, position, updated_at of the instance's last
+                                           fully committed batch
+tweetheat:pipeline:{ingest-1}        hash  the instance's pipeline counters
+tweetheat:instances                  set   every instance that committed: readers sum the
+                                           counters of pipeline:{<instance>} over it
+tweetheat:{users}  tweetheat:{users}:seen  tweetheat:{users}:cluster   the user window, one slot
+tweetheat:languages, tweetheat:daemon: as above (single keys, any slot)
 """
 
 from __future__ import annotations
@@ -22,14 +37,32 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Keys:
     prefix: str = "tweetheat:"
+    cluster: bool = False  # hash-tagged names for a Redis Cluster
+
+    def __post_init__(self) -> None:
+        if self.cluster and ("{" in self.prefix or "}" in self.prefix):
+            # A brace in the prefix would become the hash tag of every key: one slot for all.
+            raise ValueError("redis.key_prefix: no '{' or '}' on a Redis Cluster")
+
+    def _tagged(self, name: str, tag: str) -> str:
+        """`{prefix}{name}`, with `tag` as its hash tag on a cluster."""
+        if not tag:
+            raise ValueError(f"an empty hash tag for {name!r}")
+        return f"{self.prefix}{name}{{{tag}}}"
 
     def hashtags(self, lang: str) -> str:
+        if self.cluster:
+            return self._tagged("hashtag_", lang)
         return f"{self.prefix}hashtag_{lang}"
 
     def geo(self, lang: str) -> str:
+        if self.cluster:
+            return self._tagged("geo_", lang)
         return f"{self.prefix}geo_{lang}"
 
     def stats(self, lang: str) -> str:
+        if self.cluster:
+            return self._tagged("stats:", lang)
         return f"{self.prefix}stats:{lang}"
 
     @property
@@ -38,26 +71,48 @@ class Keys:
 
     @property
     def pipeline(self) -> str:
+        """The single-Redis counters hash (on a cluster, see `instance_pipeline`)."""
         return f"{self.prefix}pipeline"
+
+    def instance_pipeline(self, instance: str) -> str:
+        """Where an instance's commits add their pipeline counters: the shared hash on one
+        Redis, the instance's own (in its slot) on a cluster."""
+        if self.cluster:
+            return self._tagged("pipeline:", instance)
+        return self.pipeline
+
+    @property
+    def instances(self) -> str:
+        return f"{self.prefix}instances"
 
     @property
     def daemon(self) -> str:
         return f"{self.prefix}daemon"
 
     def checkpoint(self, instance: str) -> str:
+        if self.cluster:
+            return self._tagged("checkpoint:", instance)
         return f"{self.prefix}checkpoint:{instance}"
+
+    def lang_checkpoint(self, instance: str, lang: str) -> str:
+        """A cluster's per-(instance, language) checkpoint, in the language's slot."""
+        return self._tagged(f"checkpoint:{instance}:", lang)
 
     def seen(self, post_id: str) -> str:
         return f"{self.prefix}seen:{post_id}"
 
+    def lang_seen(self, lang: str, post_id: str) -> str:
+        """A cluster's de-duplication key, in the language's slot."""
+        return self._tagged("seen:", lang) + f":{post_id}"
+
     @property
     def users(self) -> str:
-        return f"{self.prefix}users"
+        return f"{self.prefix}{{users}}" if self.cluster else f"{self.prefix}users"
 
     @property
     def users_seen(self) -> str:
-        return f"{self.prefix}users:seen"
+        return f"{self.prefix}{{users}}:seen" if self.cluster else f"{self.prefix}users:seen"
 
     @property
     def user_cluster(self) -> str:
-        return f"{self.prefix}user_cluster"
+        return f"{self.prefix}{{users}}:cluster" if self.cluster else f"{self.prefix}user_cluster"

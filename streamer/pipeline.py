@@ -10,29 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import orjson
 from redis.exceptions import RedisError
 
+from streamer.analyst import Analyst, run_every
 from streamer.commits import Committer
 from streamer.config import Settings
 from streamer.journal import Entry, Journal
 from streamer.latency import LatencyHistogram
 from streamer.logs import RateLimitedLog, get_logger
 from streamer.recording import Recorder
-from streamer.sources import Source
+from streamer.records import PackedRecords, PackedUsers
+from streamer.sources import LineBlock, Source
 from streamer.store import Store
-from streamer.worker import BatchResult, init_worker, prepare_analysis_process, process_batch
+from streamer.worker import PackedBatch, init_worker, process_parts, worker_ready
 
 log = get_logger("streamer.pipeline")
 
@@ -43,7 +45,7 @@ DRAIN_SECONDS = 20.0  # at stop, how long to wait for Redis to take the journal'
 def make_committer(settings: Settings, source: Source, store: Store) -> Committer:
     """The journal lives under data_dir, one per ingest instance (its checkpoint's name)."""
     p = settings.pipeline
-    instance = p.instance or source.name
+    instance = p.instance or default_instance(settings, source.name)
     journal = Journal(
         settings.data_path / "journal" / instance,
         max_bytes=int(p.journal_max_mb * 1024 * 1024),
@@ -52,7 +54,17 @@ def make_committer(settings: Settings, source: Source, store: Store) -> Committe
     # A source that resumes a little behind its position (Jetstream) repeats some posts:
     # those are stored once per post id.
     dedupe = bool(getattr(source, "repeats_on_resume", False))
+    if store.keys.cluster:  # a Redis Cluster: one commit chain per language slot
+        from streamer.cluster_commits import ClusterCommitter
+
+        return ClusterCommitter(store, journal, instance, dedupe=dedupe)
     return Committer(store, journal, instance, dedupe=dedupe)
+
+
+def default_instance(settings: Settings, source_name: str) -> str:
+    """The source's name, and the share of the input when it is split: "replay-1of2"."""
+    parts = settings.source.partition_parts
+    return f"{source_name}-{parts[0]}of{parts[1]}" if parts else source_name
 
 
 def process_pool(
@@ -78,6 +90,21 @@ async def _unless_it_dies(work: Any, guard: asyncio.Task[None]) -> None:
         guard.result()
         raise RuntimeError("the committer stopped")
     work.result()
+
+
+async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel the tasks and wait until they have all ended. redis-py can swallow a cancellation
+    that lands mid-command (a map export running as the pipeline stops, say), and the task
+    then carries on as if nothing happened: whatever is still running after a second is
+    cancelled again, so the stop never waits forever."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: a task that failed as it stopped is not news
 
 
 @dataclass
@@ -107,19 +134,30 @@ class Metrics:
     latency_interval: LatencyHistogram = field(default_factory=LatencyHistogram)
 
 
+# What a pool process is sent: per chunk, a LineBlock's buffer or a list of lines.
+Parts = list[bytes | Sequence[bytes]]
+
+
 @dataclass
 class _InFlight:
-    lines: list[bytes]
-    future: asyncio.Future[BatchResult]
+    parts: Parts
+    lines: int
+    future: asyncio.Future[PackedBatch]
     read_at: float
     pool: ProcessPoolExecutor
     position: Any = None  # a resumable source's position after this batch's last line
 
 
 class _Chunk(NamedTuple):
-    lines: list[bytes]
+    lines: Sequence[bytes]  # a list of lines, or a LineBlock
     read_at: float
     position: Any
+
+
+def _part(chunk: Sequence[bytes]) -> bytes | Sequence[bytes]:
+    """How a chunk travels to a pool process: a LineBlock as its buffer (one object for the
+    whole chunk), a list of lines as it is."""
+    return chunk.data if isinstance(chunk, LineBlock) else chunk
 
 
 class Pipeline:
@@ -149,9 +187,10 @@ class Pipeline:
         )
         self._stop = asyncio.Event()
         self._pool: ProcessPoolExecutor | None = None
-        self._analysis_pool: Executor | None = None  # clustering
-        self._maps_pool: Executor | None = None
-        self._refitting = False
+        # Maps and refits, unless this daemon only ingests (`--role ingest`).
+        self.analyst = (
+            Analyst(settings, store, self.metrics) if settings.pipeline.role != "ingest" else None
+        )
         self._bad_input_log = RateLimitedLog(log, interval=10.0)
         self._users: asyncio.Queue[Any] = asyncio.Queue(maxsize=16)
         self.eof = False
@@ -184,24 +223,15 @@ class Pipeline:
             await self.committer.recover()
         committing = asyncio.create_task(self.committer.run())
         self._pool = self._new_pool()
-        # Maps and clustering get a process each: a refit can take minutes of CPU, and the maps
-        # must keep coming meanwhile. The clustering process exists only when clustering is on.
-        self._maps_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
-        if self.settings.clusters.enabled:
-            self._analysis_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
         background = [
-            asyncio.create_task(self._every(self.settings.maps.interval, self.export_maps)),
-            asyncio.create_task(self._every(self.settings.status_interval, self.report)),
+            asyncio.create_task(run_every(self.settings.status_interval, self.report)),
             asyncio.create_task(self._remember_users()),
         ]
-        if self.settings.clusters.enabled:
-            interval = self.settings.clusters.interval
-            # The first fit comes early so a new install shows clusters within minutes.
-            first = min(60.0, interval)
-            background.append(
-                asyncio.create_task(self._every(interval, self.refit_clusters, first=first))
-            )
+        if self.analyst is not None:
+            self.analyst.start()
+            background += self.analyst.tasks()
         try:
+            await asyncio.gather(self._pool_ready(), self._preload_map_modules())
             flow = [
                 asyncio.create_task(self._reader()),
                 asyncio.create_task(self._batcher()),
@@ -213,9 +243,7 @@ class Pipeline:
                 log.info("source_exhausted", note="waiting for a stop signal")
                 await self._stop.wait()
         finally:
-            for task in [*background, committing]:
-                task.cancel()
-            await asyncio.gather(*background, committing, return_exceptions=True)
+            await _cancel_all([*background, committing])
             self.committer.journal.close()
         await self.export_maps()
         await self.report(final=True)
@@ -223,27 +251,40 @@ class Pipeline:
         return self.metrics
 
     def _shutdown_pools(self) -> None:
-        for pool in (self._pool, self._maps_pool, self._analysis_pool):
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.analyst is not None:
+            self.analyst.close()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         lang = self.settings.lang
         args = (lang.detector, lang.languages, os.getpid(), lang.trust_platform)
-        return process_pool(self.settings.pipeline.workers, init_worker, args)
+        workers = self.settings.pipeline.workers
+        pool = process_pool(workers, init_worker, args)
+        # Start every worker now, not at the first batches: each builds its detector (about
+        # a second of CPU), and the first posts should not wait for that.
+        self._warming = [pool.submit(worker_ready) for _ in range(workers)]
+        return pool
 
-    async def _every(
-        self, interval: float, job: Callable[[], Any], first: float | None = None
-    ) -> None:
-        await asyncio.sleep(interval if first is None else first)
-        while True:
-            try:
-                await job()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("periodic_job_failed", job=getattr(job, "__name__", str(job)))
-            await asyncio.sleep(interval)
+    _warming: list[Future[int]] = []  # noqa: RUF012 - replaced, never mutated
+
+    async def _preload_map_modules(self) -> None:
+        """Import what the map export needs in this process (folium: half a second) while the
+        workers start, instead of in the middle of the stream at the first export, where it
+        would hold up the event loop and every post in flight."""
+        if self.analyst is not None:
+            with contextlib.suppress(ImportError):
+                await asyncio.to_thread(importlib.import_module, "analysis.snapshot")
+
+    async def _pool_ready(self, timeout: float = 120.0) -> None:
+        """Wait, before reading, until every worker has built its detector: what is read
+        sooner only waits for the pool, and shows as latency (a paced stream's first seconds).
+        A pool that fails to start is not handled here: the first batch restarts it."""
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(*map(asyncio.wrap_future, self._warming))
+        except Exception as exc:
+            log.warning("pool_not_ready", error=f"{type(exc).__name__}: {exc}")
 
     # --- stages -------------------------------------------------------------------------
 
@@ -254,7 +295,7 @@ class Pipeline:
             # Check the flag first: a fast source can finish its next chunk in the same loop
             # turn that the stop future reports done, and asyncio.wait would hand us both.
             while not self._stop.is_set():
-                nxt: asyncio.Future[list[bytes]] = asyncio.ensure_future(anext(chunks))
+                nxt: asyncio.Future[Sequence[bytes]] = asyncio.ensure_future(anext(chunks))
                 waiting: set[asyncio.Future[Any]] = {nxt, stop}
                 done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if nxt not in done:
@@ -282,7 +323,7 @@ class Pipeline:
                     await asyncio.to_thread(self.recorder.close)
             await self._lines.put(None)
 
-    async def _record(self, chunk: list[bytes]) -> None:
+    async def _record(self, chunk: Sequence[bytes]) -> None:
         """Tee to disk in a thread (gzip is CPU work). A full disk costs the recording, never
         the stream: the failure is logged and the next chunk tries again."""
         assert self.recorder is not None
@@ -295,10 +336,16 @@ class Pipeline:
     async def _batcher(self) -> None:
         """Gather whole chunks into batches of at least `batch_size` lines (or whatever came
         within `batch_timeout`). A chunk is never split, so a batch ends exactly where its
-        last chunk's source position says, and resuming from it repeats nothing."""
+        last chunk's source position says, and resuming from it repeats nothing.
+
+        While more chunks are already waiting (a backlog: the source is faster than the
+        pool), a batch takes them too, up to twice `batch_size`: fewer, larger batches cost
+        less per line to send, journal and commit. A steady stream that keeps up is batched
+        at `batch_size`, so its latency does not grow."""
         size = self.settings.pipeline.batch_size
         timeout = self.settings.pipeline.batch_timeout
-        batch: list[bytes] = []
+        batch: Parts = []
+        lines = 0
         read_at = 0.0
         position: Any = None
 
@@ -315,32 +362,31 @@ class Pipeline:
                 else:
                     item = await self._lines.get()
             except TimeoutError:
-                await self._submit(batch, read_at, position)
-                batch = []
+                await self._submit(batch, lines, read_at, position)
+                batch, lines = [], 0
                 continue
             if item is None:
                 if batch:
-                    await self._submit(batch, read_at, position)
+                    await self._submit(batch, lines, read_at, position)
                 await self._inflight.put(None)
                 return
             if not batch:
                 read_at = item.read_at
-            batch.extend(item.lines)
+            batch.append(_part(item.lines))
+            lines += len(item.lines)
             position = item.position
-            if len(batch) >= size:
-                await self._submit(batch, read_at, position)
-                batch = []
+            if lines >= size and (lines >= 2 * size or self._lines.empty()):
+                await self._submit(batch, lines, read_at, position)
+                batch, lines = [], 0
 
-    async def _submit(self, lines: list[bytes], read_at: float, position: Any) -> None:
-        pool, future = self._run_in_pool(lines)
-        await self._inflight.put(_InFlight(lines, future, read_at, pool, position))
+    async def _submit(self, parts: Parts, lines: int, read_at: float, position: Any) -> None:
+        pool, future = self._run_in_pool(parts)
+        await self._inflight.put(_InFlight(parts, lines, future, read_at, pool, position))
 
-    def _run_in_pool(
-        self, lines: list[bytes]
-    ) -> tuple[ProcessPoolExecutor, asyncio.Future[BatchResult]]:
+    def _run_in_pool(self, parts: Parts) -> tuple[ProcessPoolExecutor, asyncio.Future[PackedBatch]]:
         pool = self._pool
         assert pool is not None
-        return pool, asyncio.get_running_loop().run_in_executor(pool, process_batch, lines)
+        return pool, asyncio.get_running_loop().run_in_executor(pool, process_parts, parts)
 
     async def _writer(self) -> None:
         """Results in read order, into the journal; the committer takes them to Redis."""
@@ -349,12 +395,14 @@ class Pipeline:
             if item is None:
                 return
             result = await self._result(item)
-            counters: dict[str, int] = {"lines": len(item.lines), "accepted": len(result.records)}
+            counters: dict[str, int] = {"lines": item.lines, "accepted": len(result.records)}
             for reason, n in result.skipped.items():
                 counters[f"skipped:{reason}"] = n
             for decided_by, n in result.lang_sources.items():
                 counters[f"lang_source:{decided_by}"] = n
-            await self.committer.submit(list(result.records), counters, item.position, item.read_at)
+            # Packed, the records are a Sequence, not a list: the committers only store them.
+            records = cast(list[Any], result.records)
+            await self.committer.submit(records, counters, item.position, item.read_at)
             self._account(item, result)
             if result.users and self.settings.clusters.enabled:
                 # Bios are best effort and must never hold up the batches: when Redis is
@@ -364,7 +412,7 @@ class Pipeline:
                 except asyncio.QueueFull:
                     self.metrics.users_dropped += len(result.users)
 
-    async def _result(self, item: _InFlight) -> BatchResult:
+    async def _result(self, item: _InFlight) -> PackedBatch:
         """A batch's result. If the pool broke (a worker died), the first batch to notice
         restarts it; every batch that was in the dead pool is submitted again."""
         for _attempt in range(3):
@@ -373,12 +421,13 @@ class Pipeline:
             except BrokenProcessPool:
                 if item.pool is self._pool:
                     self.metrics.pool_restarts += 1
-                    log.error("pool_broken", lines=len(item.lines), action="restarting pool")
+                    log.error("pool_broken", lines=item.lines, action="restarting pool")
                     self._restart_pool()
-                item.pool, item.future = self._run_in_pool(item.lines)
+                item.pool, item.future = self._run_in_pool(item.parts)
         # The batch itself keeps killing workers: count it as bad input, don't loop forever.
-        log.error("batch_dropped_after_worker_crashes", lines=len(item.lines))
-        return BatchResult([], {"worker_crash": len(item.lines)}, [])
+        log.error("batch_dropped_after_worker_crashes", lines=item.lines)
+        crashed = {"worker_crash": item.lines}
+        return PackedBatch(PackedRecords(b"[]", 0), crashed, [], PackedUsers(b"[]", 0), {})
 
     def _restart_pool(self) -> None:
         old = self._pool
@@ -415,10 +464,10 @@ class Pipeline:
                 # or the stop would wait on this task forever.
                 raise asyncio.CancelledError
 
-    def _account(self, item: _InFlight, result: BatchResult) -> None:
+    def _account(self, item: _InFlight, result: PackedBatch) -> None:
         m = self.metrics
         m.batches += 1
-        m.lines_done += len(item.lines)
+        m.lines_done += item.lines
         m.accepted += len(result.records)
         m.skipped.update(result.skipped)
         for reason, detail in result.samples:
@@ -426,100 +475,13 @@ class Pipeline:
 
     # --- periodic jobs ------------------------------------------------------------------
 
-    async def refit_clusters(self) -> None:
-        """Refit the bio clusters on the recent-user window in the analysis process."""
-        from analysis.live_clusters import RefitOutcome, refit_window
-
-        pool = self._analysis_pool
-        assert pool is not None
-        loop = asyncio.get_running_loop()
-
-        def in_pool(job: Callable[[], RefitOutcome]) -> asyncio.Future[RefitOutcome]:
-            return loop.run_in_executor(pool, job)
-
-        started = time.time()
-        self._refitting = True
-        try:
-            outcome = await refit_window(
-                self.store, self.settings.clusters, self.settings.out_path, in_pool,
-                self.settings.maps.refresh,
-            )  # fmt: skip
-        finally:
-            self._refitting = False
-        if outcome.skipped:
-            log.info("cluster_refit_skipped", reason=outcome.skipped, users=outcome.users)
-            return
-        self._assigned_until = started
-        self.metrics.clusters_refit += 1
-        self.metrics.refit_seconds = time.time() - started
-        kmeans = outcome.report.get("kmeans", {})
-        log.info(
-            "clusters_refit",
-            users=outcome.users,
-            k=kmeans.get("k"),
-            silhouette=kmeans.get("silhouette"),
-            hdbscan_clusters=len(outcome.report.get("hdbscan", {}).get("clusters", [])),
-            noise=outcome.report.get("hdbscan", {}).get("noise"),
-            fit_s=round(outcome.seconds, 1),
-            seconds=round(time.time() - started, 1),
-        )
-
-    async def assign_new_users(self) -> None:
-        """Between refits, users seen since the last one get a cluster from the current model."""
-        from analysis.live_clusters import assign_new
-
-        if self._assigned_until is None or self._refitting:
-            return  # a refit running in the clustering process will label everyone anyway
-        since = time.time()
-        users = await self.store.user_bios(since=self._assigned_until)
-        assert self._analysis_pool is not None
-        loop = asyncio.get_running_loop()
-        assignments = await loop.run_in_executor(self._analysis_pool, assign_new, users)
-        await self.store.set_user_clusters(assignments)
-        self._assigned_until = since
-
-    _assigned_until: float | None = None
-
     async def export_maps(self) -> None:
-        from analysis.heatmaps import write_maps
-        from analysis.snapshot import collect_summaries
+        if self.analyst is not None:
+            await self.analyst.export_maps()
 
-        started = time.monotonic()
-        summaries = await collect_summaries(self.store, self.settings.maps)
-        assert self._maps_pool is not None
-        loop = asyncio.get_running_loop()
-        job = partial(
-            write_maps,
-            self.settings.out_path,
-            summaries,
-            refresh_seconds=self.settings.maps.refresh,
-            assets=self.settings.maps.assets,
-        )
-        try:
-            paths = await loop.run_in_executor(self._maps_pool, job)
-        except BrokenProcessPool:
-            # The map process died (OOM killer, a stray signal): start a new one, try once more.
-            log.error("maps_pool_broken", action="restarting")
-            self._maps_pool.shutdown(wait=False, cancel_futures=True)
-            self._maps_pool = process_pool(1, prepare_analysis_process, (os.getpid(),))
-            paths = await loop.run_in_executor(self._maps_pool, job)
-        self.metrics.maps_written += 1
-        self.metrics.maps_seconds = time.monotonic() - started
-        if self.settings.clusters.enabled:
-            # Clustering upkeep must never cost the maps (or the final export at shutdown).
-            c = self.settings.clusters
-            try:
-                await self.store.trim_users(c.max_users, c.max_age_hours * 3600, time.time())
-                await self.assign_new_users()
-            except (RedisError, OSError, BrokenProcessPool, ValueError) as exc:
-                log.error("user_window_upkeep_failed", error=str(exc))
-        log.info(
-            "maps_written",
-            languages=len(summaries),
-            files=len(paths),
-            out=str(self.settings.out_path / "maps"),
-            seconds=round(time.monotonic() - started, 2),
-        )
+    async def refit_clusters(self) -> None:
+        if self.analyst is not None:
+            await self.analyst.refit_clusters()
 
     _last_report: tuple[float, int, int] | None = None
 

@@ -5,7 +5,11 @@ They are NamedTuples so that they pickle small and fast between the pool and the
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple, overload
+
+import orjson
 
 UNDETERMINED = "und"
 
@@ -46,6 +50,117 @@ class Detected(NamedTuple):
     hashtags: tuple[str, ...]
     geo: tuple[float, float] | None
     id: str | None = None  # for de-duplication when a resumed stream repeats itself
+
+
+class UserSeen(NamedTuple):
+    """The newest bio of a post's author (or of a profile record) in a batch."""
+
+    user_id: str
+    screen_name: str | None
+    bio: str
+    lang: str | None
+
+
+class _Packed:
+    """Items already in the form a Redis script reads them: a JSON array. A pool process packs
+    a whole batch once, so the event loop handles one bytes object per batch instead of
+    several Python objects per post."""
+
+    __slots__ = ("data", "length")
+
+    def __init__(self, data: bytes, length: int) -> None:
+        self.data = data  # a JSON array
+        self.length = length  # how many items it holds
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Packed) and type(other) is type(self) and self.data == other.data
+
+    def __hash__(self) -> int:
+        return hash(self.data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.length} items, {len(self.data)} bytes)"
+
+    def __reduce__(self) -> tuple[type[_Packed], tuple[bytes, int]]:
+        return type(self), (self.data, self.length)
+
+
+class PackedRecords(_Packed, Sequence[Detected]):
+    """Detected posts as the commit script reads them (`pack_records`). Iterating unpacks them
+    (slowly: for code that needs Detected tuples, not for the single-Redis commit path)."""
+
+    __slots__ = ()
+
+    def unpack(self) -> list[Detected]:
+        return [
+            Detected(
+                lang,
+                tuple(tags),
+                tuple(orjson.loads(point)) if point else None,
+                post_id or None,
+            )
+            for post_id, lang, point, *tags in orjson.loads(self.data)
+        ]
+
+    @overload
+    def __getitem__(self, index: int) -> Detected: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Detected]: ...
+    def __getitem__(self, index: int | slice) -> Detected | list[Detected]:
+        return self.unpack()[index]
+
+    def __iter__(self) -> Iterator[Detected]:
+        return iter(self.unpack())
+
+
+class PackedUsers(_Packed):
+    """UserSeen tuples as the user script reads them (`pack_users`)."""
+
+    __slots__ = ()
+
+
+# Post ids longer than this are hashed before they name a de-duplication key, so a hostile
+# payload cannot make Redis hold arbitrarily long key names.
+SEEN_ID_MAX = 64
+
+
+def seen_id(post_id: str) -> str:
+    """The id as it appears in a `seen:` key: itself when short, else a 128-bit digest."""
+    if len(post_id) <= SEEN_ID_MAX:
+        return post_id
+    return (
+        "h:" + hashlib.blake2b(post_id.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    )
+
+
+def pack_records(records: Iterable[Detected]) -> PackedRecords:
+    """Detected posts as the commit script reads them: a JSON array with one array of strings
+    per post, [seen id or "", lang, point or "", tag, tag, ...]. The point is "[lat,lon]" as
+    orjson writes it; the script adds the commit time (`streamer.store.encode_point`)."""
+    rows = [
+        [
+            seen_id(rec.id) if rec.id else "",
+            rec.lang,
+            orjson.dumps(rec.geo).decode() if rec.geo is not None else "",
+            *rec.hashtags,
+        ]
+        for rec in records
+    ]
+    return PackedRecords(orjson.dumps(rows), len(rows))
+
+
+def pack_users(users: Iterable[UserSeen]) -> PackedUsers:
+    """Users as the user script reads them: a flat JSON array of user id, then the user's
+    JSON value [screen name, bio, lang, last seen] up to and including the comma before the
+    time, which the script appends (with the closing "]") when it writes them."""
+    flat: list[str] = []
+    for user in users:
+        head = orjson.dumps([user.screen_name, user.bio, user.lang])
+        flat += [user.user_id, head[:-1].decode() + ","]
+    return PackedUsers(orjson.dumps(flat), len(flat) // 2)
 
 
 # Skip reasons. Notices are expected stream traffic; the rest are bad input.

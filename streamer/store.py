@@ -3,11 +3,12 @@
 Writes: one atomic Lua commit per batch (see _COMMIT_LUA), one RPUSH per key per batch, every
 list trimmed in the same step, so a batch lands whole or not at all and no list outgrows its cap.
 Reads: the small API the CLI and the map exporter use.
+On a Redis Cluster (hash-tagged `Keys(cluster=True)`) batches are committed per language slot
+by `streamer.cluster_commits` instead, and the reads that differ live in `streamer.redis_cluster`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,9 +17,20 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from streamer.keys import Keys
-from streamer.records import Detected
+from streamer.records import (
+    SEEN_ID_MAX,
+    Detected,
+    PackedRecords,
+    PackedUsers,
+    pack_records,
+    pack_users,
+    seen_id,
+)
+
+__all__ = ["SEEN_ID_MAX", "Store", "seen_id"]  # the id helpers live in streamer.records
 
 Point = tuple[float, float]
 # (lat, lon, commit time in Unix seconds); the time is None for an entry stored without one.
@@ -37,8 +49,11 @@ _PUSH_SLICE = 1000
 # id was seen within the TTL is counted as a duplicate and not stored again.
 # ARGV: hashtag prefix, geo prefix, stats prefix, seen prefix, languages key, pipeline key,
 #       cap, ttl, checkpoint key, seq, expected previous seq ("" = any), position, now,
-#       dedupe (1/0), counter count, counter pairs...,
-#       then per post: id, lang, tag count, tags..., point ("" for none).
+#       dedupe (1/0), point time, counter count, counter pairs...,
+#       then the posts as one JSON array (`streamer.records.pack_records`): per post
+#       [seen id or "", lang, "[lat,lon]" or "", tags...]. Each point is stored as
+#       "[lat,lon,point time]" (`encode_point`). One JSON argument instead of several per post:
+#       the event loop then never touches a post, and cjson decodes it in C.
 # Returns {status, committed seq, duplicates}: 0 applied, 1 already applied, 2 gap.
 _COMMIT_LUA = """
 local a = ARGV
@@ -46,6 +61,7 @@ local tag_p, geo_p, stats_p, seen_p = a[1], a[2], a[3], a[4]
 local langs_key, pipe_key, cap, ttl = a[5], a[6], tonumber(a[7]), a[8]
 local ckpt, seq, expected = a[9], tonumber(a[10]), a[11]
 local position, now, dedupe = a[12], a[13], a[14] == "1"
+local point_end = "," .. a[15] .. "]"
 local committed = tonumber(redis.call("HGET", ckpt, "seq") or "0")
 if seq <= committed then return {1, committed, 0} end
 if expected == "" then
@@ -53,14 +69,13 @@ if expected == "" then
 elseif committed ~= tonumber(expected) then
   return {2, committed, 0}
 end
-local i = 16
+local i = 17
 local counters = {}
-for _ = 1, tonumber(a[15]) do counters[a[i]] = tonumber(a[i + 1]); i = i + 2 end
+for _ = 1, tonumber(a[16]) do counters[a[i]] = tonumber(a[i + 1]); i = i + 2 end
 local order, tweets, tags, points = {}, {}, {}, {}
 local dups = 0
-while i <= #a do
-  local id, lang, ntags = a[i], a[i + 1], tonumber(a[i + 2])
-  i = i + 3
+for _, post in ipairs(cjson.decode(a[i])) do
+  local id, lang, point = post[1], post[2], post[3]
   local fresh = true
   if dedupe and id ~= "" then fresh = redis.call("SET", seen_p .. id, "1", "NX", "EX", ttl) end
   if fresh then
@@ -69,12 +84,12 @@ while i <= #a do
       table.insert(order, lang)
     end
     tweets[lang] = tweets[lang] + 1
-    for t = 0, ntags - 1 do table.insert(tags[lang], a[i + t]) end
-    if a[i + ntags] ~= "" then table.insert(points[lang], a[i + ntags]) end
+    local into = tags[lang]
+    for t = 4, #post do into[#into + 1] = post[t] end
+    if point ~= "" then table.insert(points[lang], string.sub(point, 1, -2) .. point_end) end
   else
     dups = dups + 1
   end
-  i = i + ntags + 1
 end
 local function push(key, values)
   for s = 1, #values, 1000 do
@@ -105,20 +120,6 @@ end
 redis.call("HSET", ckpt, "seq", seq, "position", position, "updated_at", now)
 return {0, seq, dups}
 """
-
-# Post ids longer than this are hashed before they name a de-duplication key, so a hostile
-# payload cannot make Redis hold arbitrarily long key names.
-SEEN_ID_MAX = 64
-
-
-def seen_id(post_id: str) -> str:
-    """The id as it appears in a `seen:` key: itself when short, else a 128-bit digest."""
-    if len(post_id) <= SEEN_ID_MAX:
-        return post_id
-    return (
-        "h:" + hashlib.blake2b(post_id.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    )
-
 
 # Commit statuses.
 APPLIED, ALREADY_APPLIED, GAP = 0, 1, 2
@@ -202,6 +203,27 @@ return #evict
 """
 
 
+# Remember users: their JSON value and when they were seen. KEYS: users, users:seen.
+# ARGV: the time as the value's last item, the time as a score, then the users as one JSON
+# array (`streamer.records.pack_users`): user id, value up to the time, user id, ...
+_UPDATE_USERS_LUA = """
+local users = cjson.decode(ARGV[3])
+local tail, score = ARGV[1] .. "]", ARGV[2]
+local values, seen = {}, {}
+for i = 1, #users, 2 do
+  values[#values + 1] = users[i]
+  values[#values + 1] = users[i + 1] .. tail
+  seen[#seen + 1] = score
+  seen[#seen + 1] = users[i]
+end
+for s = 1, #values, 1000 do
+  redis.call("HSET", KEYS[1], unpack(values, s, math.min(s + 999, #values)))
+  redis.call("ZADD", KEYS[2], unpack(seen, s, math.min(s + 999, #seen)))
+end
+return #users / 2
+"""
+
+
 @dataclass(frozen=True)
 class UserRecord:
     user_id: str
@@ -213,12 +235,15 @@ class UserRecord:
 
 
 class Store:
-    def __init__(self, redis: Redis, keys: Keys, list_cap: int = 100_000) -> None:
+    def __init__(self, redis: Redis | RedisCluster, keys: Keys, list_cap: int = 100_000) -> None:
+        if isinstance(redis, RedisCluster) and not keys.cluster:
+            raise ValueError("a RedisCluster client needs hash-tagged keys: Keys(cluster=True)")
         self.redis = redis
         self.keys = keys
         self.list_cap = list_cap
         self._commit = redis.register_script(_COMMIT_LUA)
         self._trim_users = redis.register_script(_TRIM_USERS_LUA)
+        self._update_users = redis.register_script(_UPDATE_USERS_LUA)
 
     # --- writes -------------------------------------------------------------------------
 
@@ -245,16 +270,14 @@ class Store:
             k.hashtags(""), k.geo(""), k.stats(""), k.seen(""), k.languages, k.pipeline,
             self.list_cap, SEEN_TTL_SECONDS, k.checkpoint(instance), seq,
             "" if expected is None else expected, orjson.dumps(position), round(now, 3),
-            1 if dedupe else 0,
+            1 if dedupe else 0, t,
         ]  # fmt: skip
         pairs = [(name, value) for name, value in (counters or {}).items() if value]
         argv.append(len(pairs))
         for name, value in pairs:
             argv += [name, value]
-        for rec in records:
-            post_id = seen_id(rec.id) if dedupe and rec.id else ""
-            argv += [post_id, rec.lang, len(rec.hashtags), *rec.hashtags]
-            argv.append(encode_point(rec.geo, t) if rec.geo is not None else "")
+        packed = records if isinstance(records, PackedRecords) else pack_records(records)
+        argv.append(packed.data)
         status, committed, dups = await self._commit(args=argv)
         return CommitResult(int(status), int(committed), int(dups))
 
@@ -270,21 +293,15 @@ class Store:
 
     # --- the recent-user window (bios for clustering) --------------------------------------
 
-    async def update_users(self, users: Sequence[Any], now: float) -> None:
-        """Remember each user's newest bio and when they were seen (UserSeen tuples)."""
+    async def update_users(self, users: Sequence[Any] | PackedUsers, now: float) -> None:
+        """Remember each user's newest bio and when they were seen (UserSeen tuples, or as a
+        pool process packs them: `streamer.records.pack_users`). Each user's value is the
+        JSON [screen name, bio, lang, now rounded to ms]; `now` is their score."""
         if not users:
             return
-        k = self.keys
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(
-                k.users,
-                mapping={
-                    u.user_id: orjson.dumps([u.screen_name, u.bio, u.lang, round(now, 3)])
-                    for u in users
-                },
-            )
-            pipe.zadd(k.users_seen, {u.user_id: now for u in users})
-            await pipe.execute()
+        packed = users if isinstance(users, PackedUsers) else pack_users(users)
+        keys = [self.keys.users, self.keys.users_seen]
+        await self._update_users(keys=keys, args=[orjson.dumps(round(now, 3)), now, packed.data])
 
     async def trim_users(self, max_users: int, max_age_s: float, now: float) -> int:
         """Keep the window bounded by count and age; returns how many users left it."""
@@ -429,6 +446,10 @@ class Store:
         return [p for p in map(decode_timed_point, raw) if p is not None]
 
     async def pipeline_counters(self) -> dict[str, int]:
+        if self.keys.cluster:  # one hash per ingest instance, summed
+            from streamer.redis_cluster import cluster_pipeline_counters
+
+            return await cluster_pipeline_counters(self)
         counters = await self.redis.hgetall(self.keys.pipeline)
         return {str(k): int(v) for k, v in counters.items()}
 
@@ -436,6 +457,10 @@ class Store:
         return {str(k): str(v) for k, v in (await self.redis.hgetall(self.keys.daemon)).items()}
 
     async def memory(self) -> dict[str, Any]:
+        if self.keys.cluster:  # summed over the masters
+            from streamer.redis_cluster import cluster_memory
+
+            return await cluster_memory(self.redis)
         info = await self.redis.info("memory")
         return {
             "used_memory": int(info.get("used_memory", 0)),

@@ -16,21 +16,32 @@ from typing import NamedTuple
 
 from streamer.langid.chooser import LanguageChooser
 from streamer.parser import parse_payload
-from streamer.records import BAD_INPUT_REASONS, PROFILE, Detected, Profile, Skip
+from streamer.records import (
+    BAD_INPUT_REASONS,
+    PROFILE,
+    Detected,
+    PackedRecords,
+    PackedUsers,
+    Profile,
+    Skip,
+    UserSeen,
+    pack_records,
+    pack_users,
+)
+
+__all__ = [
+    "BatchResult",
+    "PackedBatch",
+    "UserSeen",
+    "process_batch",
+    "process_parts",
+    "worker_ready",
+]
 
 # How many bad lines per batch travel back for the log; the rest are only counted.
 MAX_SAMPLES = 3
 
 _chooser: LanguageChooser | None = None
-
-
-class UserSeen(NamedTuple):
-    """The newest bio of a post's author (or of a profile record) in this batch."""
-
-    user_id: str
-    screen_name: str | None
-    bio: str
-    lang: str | None
 
 
 class BatchResult(NamedTuple):
@@ -39,6 +50,16 @@ class BatchResult(NamedTuple):
     samples: list[tuple[str, str]]  # (reason, detail) of a few bad lines, for the log
     users: list[UserSeen] = []  # noqa: RUF012 - a NamedTuple default, never mutated
     lang_sources: dict[str, int] = {}  # noqa: RUF012 - "platform" / "detector" -> posts
+
+
+class PackedBatch(NamedTuple):
+    """A BatchResult as the daemon takes it: records and users packed for Redis."""
+
+    records: PackedRecords
+    skipped: dict[str, int]
+    samples: list[tuple[str, str]]
+    users: PackedUsers
+    lang_sources: dict[str, int]
 
 
 def prepare_pool_process(daemon_pid: int) -> None:
@@ -78,6 +99,12 @@ def init_worker(
     _chooser = LanguageChooser(detector, languages, trust_platform)
 
 
+def worker_ready() -> int:
+    """A no-op task: submitted once per worker, it makes the pool start them all at once."""
+    chooser()
+    return os.getpid()
+
+
 def chooser() -> LanguageChooser:
     if _chooser is None:
         raise RuntimeError("init_worker() was not called in this process")
@@ -108,3 +135,27 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
         if item.user_id is not None and item.bio is not None:
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
     return BatchResult(records, dict(skipped), samples, list(users.values()), dict(lang_sources))
+
+
+def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
+    """The daemon's entry point: a batch as the pipeline sends it, packed for Redis.
+
+    A part is either a list of lines or a buffer of lines each ended by b"\\n" (a replay's
+    LineBlock): one bytes object per thousand lines is far cheaper to send than one per line.
+    """
+    lines: list[bytes] = []
+    for part in parts:
+        if isinstance(part, bytes):
+            split = part.split(b"\n")
+            split.pop()  # what follows the last newline: nothing
+            lines += split
+        else:
+            lines += part
+    result = process_batch(lines)
+    return PackedBatch(
+        pack_records(result.records),
+        result.skipped,
+        result.samples,
+        pack_users(result.users),
+        result.lang_sources,
+    )

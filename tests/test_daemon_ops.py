@@ -332,3 +332,38 @@ def test_a_replay_shows_progress(
     assert final
     for line in final:  # what stays on screen after the last carriage return: the log line
         assert "posts/s" not in line.split("\r")[-1]
+
+
+def test_stopping_does_not_wait_for_a_refit_in_progress(
+    redis_url: str, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    """A refit on tens of thousands of bios runs for a minute; SIGTERM must not wait for it."""
+    config = write_config(tmp_path / "c.toml", "[clusters]\ninterval = 10.0\n")
+    daemon = Daemon(
+        ["--config", str(config), "--source", "demo", "--rate", "3000", "--redis-url",
+         redis_url, "--no-http", "--out", str(tmp_path / "out"),
+         "--data-dir", str(tmp_path / "data")],
+        cli_env, tmp_path,
+    )  # fmt: skip
+    try:
+        # The first refit starts 10 s in, on ~30,000 users: it is still fitting at 13 s.
+        time.sleep(13)
+        assert "clusters_refit " not in daemon.log
+        daemon.proc.send_signal(signal.SIGTERM)
+        code = daemon.finish(timeout=30)
+    finally:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+    assert code == 0, daemon.log
+    assert "refit_abandoned" in daemon.log and "stopped" in daemon.log
+
+
+def test_an_unreachable_redis_is_one_line_not_a_traceback(cli_env: dict[str, str]) -> None:
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"  # nothing listens there
+    proc = subprocess.run(
+        [TWEETHEAT, "status", "--redis-url", url],
+        env=cli_env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("tweetheat: cannot reach Redis:"), proc.stderr
+    assert "Traceback" not in proc.stderr and "hunter2" not in proc.stderr

@@ -207,7 +207,9 @@ def test_user_text_stays_text(browser: Browser, site: str) -> None:
 
 
 def test_play_then_reload_keeps_what_was_chosen(browser: Browser, tmp_path: Path) -> None:
-    write_maps(tmp_path, SUMMARIES, refresh_seconds=3, generated_at=NOW, assets="local")
+    # The page reloads itself after `refresh_seconds`: long enough for the steps before the
+    # reload to finish on a loaded machine (at 3 s, they sometimes did not).
+    write_maps(tmp_path, SUMMARIES, refresh_seconds=8, generated_at=NOW, assets="local")
     with serve_directory(tmp_path / "maps") as base_url:
         page, record = open_live_page(browser, f"{base_url}/index.html")
         page.select_option("#lang", "es")
@@ -218,7 +220,7 @@ def test_play_then_reload_keeps_what_was_chosen(browser: Browser, tmp_path: Path
         page.wait_for_function("() => window.tweetheatLive.state.frame >= 2")
         zoom = page.evaluate("() => window.tweetheatLive.map.getZoom()")
 
-        with page.expect_navigation(timeout=10_000):  # the page's own reload, after 3 s
+        with page.expect_navigation(timeout=15_000):  # the page's own reload, after 8 s
             pass
         page.wait_for_function("() => window.tweetheatLive && window.tweetheatLive.heat")
 

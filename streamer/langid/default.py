@@ -77,8 +77,9 @@ class DefaultDetector:
             for code in models.words.languages:
                 model_scripts[code] = script_of_words(models.words.top_words(code)) or ""
         self._router = ScriptRouter(self.languages, model_scripts)
-        # Where each candidate tuple's languages sit in the word model, found on first use.
-        self._columns: dict[tuple[str, ...], npt.NDArray[np.intp]] = {}
+        # The word model's costs for each candidate tuple's languages (one per script in
+        # practice: a few MB each), made on first use.
+        self._tables: dict[tuple[str, ...], npt.NDArray[np.uint8]] = {}
 
     def detect(self, text: str) -> str:
         return self.decide(text).lang
@@ -104,11 +105,10 @@ class DefaultDetector:
         rows = words.rows_of(lookup_words(cleaned))
         if not rows:
             return None
-        columns = self._columns.get(candidates)
-        if columns is None:
-            columns = np.array([words.languages.index(c) for c in candidates], dtype=np.intp)
-            self._columns[candidates] = columns
-        return words.costs(rows)[columns]
+        table = self._tables.get(candidates)
+        if table is None:
+            table = self._tables[candidates] = words.restricted(candidates)
+        return words.summed_costs(table, rows)
 
     def _combined(
         self,

@@ -63,9 +63,10 @@ def strip_noise(text: str) -> str:
         del tokens[0]
     kept = []
     for token in tokens:
-        if _is_noise(token):
-            continue
-        kept.append(_hashtag_words(token) if token.startswith(_HASHTAG_SIGNS) else token)
+        if token.isalpha():  # most tokens: a plain word is neither noise nor a hashtag
+            kept.append(token)
+        elif not _is_noise(token):
+            kept.append(_hashtag_words(token) if token.startswith(_HASHTAG_SIGNS) else token)
     return " ".join(kept)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from streamer.parser import MAX_LINE_BYTES
+from streamer.sources import LineBlock
 from streamer.sources.pacing import Pacer
 
 READ_SIZE = 1 << 20
@@ -60,6 +61,7 @@ class LineSplitter:
         self._cut: bytes | None = None  # the head of an over-long line, until its newline
         self.offset = offset  # bytes of the input fed so far
         self.ends: list[int] = []  # after feed(): the input offset just past each line returned
+        self.block_end = offset  # after feed_block(): the offset just past its last line
 
     def feed(self, data: bytes) -> list[bytes]:
         lines: list[bytes] = []
@@ -87,6 +89,27 @@ class LineSplitter:
         self.ends = ends
         return lines
 
+    def feed_block(self, data: bytes) -> bytes:
+        """feed() for the reader: the complete lines as one buffer, each ended by b"\\n",
+        instead of a bytes object per line. The same lines, cut the same way; `block_end` is
+        then the input offset just past the buffer's last line."""
+        last = data.rfind(b"\n")
+        if last < 0:
+            self.feed(data)  # no line ends here: the pending line only grows (or is cut)
+            return b""
+        head = b""
+        start = 0
+        if self._partial or self._cut is not None:
+            # The first newline ends the pending line, as feed() puts it together.
+            start = data.find(b"\n") + 1
+            (line,) = self.feed(data[:start])
+            head = line + b"\n"
+        self.offset += last + 1 - start
+        self.block_end = self.offset
+        self.feed(data[last + 1 :])  # the start of the next line, if any
+        body = data[start : last + 1] if start or last + 1 < len(data) else data
+        return head + body if head else body
+
     def close(self) -> list[bytes]:
         """The last line of an input may lack its newline."""
         tail = self._cut if self._cut is not None else bytes(self._partial)
@@ -95,10 +118,24 @@ class LineSplitter:
         return [tail] if tail else []
 
 
-def _chunks_of(lines: list[bytes], ends: list[int], size: int) -> Iterable[tuple[list[bytes], int]]:
-    for i in range(0, len(lines), size):
-        part = lines[i : i + size]
-        yield part, ends[i + len(part) - 1]
+def _blocks_of(buffer: bytes, end: int, size: int) -> Iterable[tuple[LineBlock, int]]:
+    """The buffer's lines as LineBlocks of at most `size` lines, each with the input offset
+    just past its last line (`end` is the buffer's)."""
+    count = buffer.count(b"\n")
+    if count <= size:
+        if count:
+            yield LineBlock(buffer, count), end
+        return
+    base = end - len(buffer)
+    start = 0
+    while count:
+        n = min(size, count)
+        stop = start
+        for _ in range(n):
+            stop = buffer.index(b"\n", stop) + 1
+        yield LineBlock(buffer[start:stop], n), base + stop
+        start = stop
+        count -= n
 
 
 def file_identity(path: str) -> str:
@@ -111,8 +148,15 @@ def file_identity(path: str) -> str:
 class ReplaySource:
     name = "replay"
 
-    def __init__(self, patterns: Sequence[str], rate: float = 0.0) -> None:
+    def __init__(
+        self, patterns: Sequence[str], rate: float = 0.0, partition: tuple[int, int] | None = None
+    ) -> None:
         self.paths = expand_paths(patterns)
+        if partition is not None:
+            # `--partition i/N`: every N-th input file, starting with the i-th (1-based), so
+            # N ingest daemons given the same inputs read each file exactly once between them.
+            part, parts = partition
+            self.paths = self.paths[part - 1 :: parts]
         self.rate = rate
         self._start = (0, 0)  # (input index, byte offset) to begin at
         self._position: dict[str, Any] | None = None
@@ -138,7 +182,7 @@ class ReplaySource:
         self._position = dict(position)
         return f"resuming input {index + 1} of {len(self.paths)} at byte {offset}"
 
-    async def chunks(self) -> AsyncIterator[list[bytes]]:
+    async def chunks(self) -> AsyncIterator[LineBlock | list[bytes]]:
         pacer = Pacer(self.rate)
         size = pacer.chunk_size(1000)
         first, skip = self._start
@@ -159,10 +203,10 @@ class ReplaySource:
                     await asyncio.to_thread(handle.seek, offset)
                 # File reads happen in a thread: the event loop only ever waits on them.
                 while data := await asyncio.to_thread(handle.read1, READ_SIZE):  # type: ignore[attr-defined]
-                    lines = splitter.feed(data)
+                    buffer = splitter.feed_block(data)
                     if path != "-":
                         self.bytes_done = done_before + stored.tell()
-                    for chunk, end in _chunks_of(lines, splitter.ends, size):
+                    for chunk, end in _blocks_of(buffer, splitter.block_end, size):
                         await pacer.wait(len(chunk))
                         if identity is not None:
                             self._position = {"index": index, "file": identity, "offset": end}
