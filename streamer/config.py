@@ -36,6 +36,7 @@ class SourceSettings:
     record_max_mb: float = 100.0
     record_max_seconds: float = 3600.0
     partition: str = ""  # "i/N": read the i-th of N shares of the input (replay: by file)
+    max_line_bytes: int = 1_000_000  # longer lines are skipped as too_long, never buffered whole
 
     @property
     def partition_parts(self) -> tuple[int, int] | None:
@@ -402,6 +403,10 @@ def validate(s: Settings) -> Settings:
         (s.source.rate >= 0, "source.rate: must be positive or 'max'"),
         (0.0 <= s.source.demo_geo_share <= 1.0, "source.demo.geo_share: must be within 0..1"),
         (s.source.demo_count >= 0, "source.demo.count: must be >= 0"),
+        (
+            1024 <= s.source.max_line_bytes <= 64 * 1024 * 1024,
+            "source.max_line_bytes: must be within 1024..67108864",
+        ),
         (
             s.redis.url == ""
             or s.redis.url.startswith(("redis://", "rediss://", "unix://"))

@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 async def run_daemon(settings: Settings) -> int:
     from streamer.connections import open_store
     from streamer.logs import get_logger
+    from streamer.parser import set_max_line_bytes
     from streamer.pipeline import Pipeline, make_committer
     from streamer.sources import make_source
     from streamer.systemd import Notifier
 
     log = get_logger("streamer.daemon")
     notifier = Notifier.from_env()
+    set_max_line_bytes(settings.source.max_line_bytes)  # before any source reads a line
     if settings.pipeline.role == "analyze":
         return await run_analyze(settings, notifier)
     source = make_source(settings)

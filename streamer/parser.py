@@ -40,9 +40,29 @@ from streamer.records import (
     Skip,
 )
 
-__all__ = ["MAX_LINE_BYTES", "parse_payload", "post_to_json_dict"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "max_line_bytes",
+    "parse_payload",
+    "post_to_json_dict",
+    "set_max_line_bytes",
+]
 
-MAX_LINE_BYTES = 1_000_000
+MAX_LINE_BYTES = 1_000_000  # the default of `[source] max_line_bytes`
+_max_line_bytes = MAX_LINE_BYTES
+
+
+def set_max_line_bytes(limit: int) -> None:
+    """The longest line this process accepts (`[source] max_line_bytes`): set once at start-up
+    in the daemon and in every pool process, before any line is read or parsed."""
+    global _max_line_bytes
+    _max_line_bytes = limit
+
+
+def max_line_bytes() -> int:
+    return _max_line_bytes
+
+
 MAX_DETAIL_CHARS = 200
 
 Obj = dict[str, Any]  # a decoded JSON object; values are checked before use
@@ -128,7 +148,7 @@ def post_to_json_dict(post: Post, lang: str, lang_source: str | None = None) -> 
 
 def _parse(raw: object) -> Post | Profile | Skip:
     data = _as_bytes(raw)
-    if len(data) > MAX_LINE_BYTES:
+    if len(data) > _max_line_bytes:
         return _skip(TOO_LONG, f"{len(data)} bytes")
     # isspace() stops at the first non-space byte, so a real payload costs one byte here.
     if not data or data.isspace():

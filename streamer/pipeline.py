@@ -258,7 +258,8 @@ class Pipeline:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         lang = self.settings.lang
-        args = (lang.detector, lang.languages, os.getpid(), lang.trust_platform)
+        max_line = self.settings.source.max_line_bytes
+        args = (lang.detector, lang.languages, os.getpid(), lang.trust_platform, max_line)
         workers = self.settings.pipeline.workers
         pool = process_pool(workers, init_worker, args)
         # Start every worker now, not at the first batches: each builds its detector (about

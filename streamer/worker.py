@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from streamer.langid.chooser import LanguageChooser
-from streamer.parser import parse_payload
+from streamer.parser import MAX_LINE_BYTES, parse_payload, set_max_line_bytes
 from streamer.records import (
     BAD_INPUT_REASONS,
     PROFILE,
@@ -91,11 +91,16 @@ def _exit_when_readable(pidfd: int) -> None:
 
 
 def init_worker(
-    detector: str, languages: Sequence[str] | None, daemon_pid: int, trust_platform: bool = False
+    detector: str,
+    languages: Sequence[str] | None,
+    daemon_pid: int,
+    trust_platform: bool = False,
+    max_line: int = MAX_LINE_BYTES,
 ) -> None:
     """Pool initializer: build the detector once per process."""
     global _chooser
     prepare_pool_process(daemon_pid)
+    set_max_line_bytes(max_line)
     _chooser = LanguageChooser(detector, languages, trust_platform)
 
 

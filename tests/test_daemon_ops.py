@@ -367,3 +367,35 @@ def test_an_unreachable_redis_is_one_line_not_a_traceback(cli_env: dict[str, str
     assert proc.returncode == 1
     assert proc.stderr.startswith("tweetheat: cannot reach Redis:"), proc.stderr
     assert "Traceback" not in proc.stderr and "hunter2" not in proc.stderr
+
+
+def test_the_line_length_cap_is_configurable(
+    redis_url: str, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    """`[source] max_line_bytes`: a longer line is a counted skip, in the reader and the
+    detector processes alike, and the lines around it are stored."""
+    tweet = b'{"id_str":"%d","text":"the cat sat on the mat with the dog","lang":"en"}'
+    data = tmp_path / "long.ndjson"
+    long_text = b"the " * 3000  # 12 KB: over a 4 KiB cap, far under the default 1 MB
+    data.write_bytes(
+        tweet % 1 + b"\n" + b'{"id_str":"2","text":"' + long_text + b'"}\n' + tweet % 3 + b"\n"
+    )
+    config = write_config(tmp_path / "c.toml", "[source]\nmax_line_bytes = 4096\n")
+    daemon = Daemon(
+        ["--config", str(config), "--replay-file", str(data), "--rate", "max", "--exit-at-eof",
+         "--redis-url", redis_url, "--no-http", "--out", str(tmp_path / "out"),
+         "--data-dir", str(tmp_path / "data")],
+        cli_env, tmp_path,
+    )  # fmt: skip
+    assert daemon.finish() == 0, daemon.log
+    import redis
+
+    counters = redis.Redis.from_url(redis_url, decode_responses=True).hgetall("tweetheat:pipeline")
+    assert counters.get("skipped:too_long") == "1", counters
+    assert counters.get("accepted") == "2", counters
+    refused = subprocess.run(
+        [TWEETHEAT, "run", "--config", str(write_config(tmp_path / "bad.toml",
+         "[source]\nmax_line_bytes = 10\n"))],
+        env=cli_env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "source.max_line_bytes" in refused.stderr

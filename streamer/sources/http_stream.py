@@ -19,7 +19,7 @@ import aiohttp
 from yarl import URL
 
 from streamer.logs import get_logger
-from streamer.parser import MAX_LINE_BYTES
+from streamer.parser import max_line_bytes
 from streamer.sources.live_stats import ConnectionReport, ConsumerWatch, StreamStats
 from streamer.sources.reconnect import Backoff, Reason, ReconnectPolicy, reason_for_status
 from streamer.sources.redact import Redactor, redact_url
@@ -101,7 +101,7 @@ class LineReader:
         self._stall_timeout = stall_timeout
         self._chunk_lines = chunk_lines
         self._watch = watch
-        self._splitter = LineSplitter(MAX_LINE_BYTES)
+        self._splitter = LineSplitter(max_line_bytes())
         self._pending: list[bytes] = []
         self._announced: Reason | None = None
         self.ended: StreamEnded | None = None
@@ -136,7 +136,7 @@ class LineReader:
         stats = self._stats
         stats.bytes += len(data)
         for line in self._splitter.feed(data):
-            if len(line) > MAX_LINE_BYTES:
+            if len(line) > self._splitter.limit:
                 stats.oversized_lines += 1  # handed on cut short: the parser counts it
             elif line.endswith(b"\r"):
                 line = line[:-1]

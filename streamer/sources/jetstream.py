@@ -20,7 +20,7 @@ import orjson
 from yarl import URL
 
 from streamer.logs import get_logger
-from streamer.parser import MAX_LINE_BYTES
+from streamer.parser import max_line_bytes
 from streamer.sources.http_stream import (
     CHUNK_LINES,
     USER_AGENT,
@@ -139,9 +139,10 @@ class FrameReader:
             if not data:
                 self._stats.keepalives += 1
                 continue
-            if len(data) > MAX_LINE_BYTES:
+            limit = max_line_bytes()
+            if len(data) > limit:
                 self._stats.oversized_lines += 1
-                data = data[: MAX_LINE_BYTES + 1]  # enough for the parser to call it too long
+                data = data[: limit + 1]  # enough for the parser to call it too long
             await self._queue.put(data)
 
     def _closed(self) -> StreamEnded:
@@ -274,5 +275,5 @@ class JetstreamSource:
                 autoping=True,
                 timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_TIMEOUT),
                 headers={"User-Agent": USER_AGENT},
-                max_msg_size=4 * MAX_LINE_BYTES,
+                max_msg_size=4 * max_line_bytes(),
             )

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from streamer.parser import MAX_LINE_BYTES
+from streamer.parser import max_line_bytes
 from streamer.sources import LineBlock
 from streamer.sources.pacing import Pacer
 
@@ -55,8 +55,8 @@ class LineSplitter:
     the cut line is handed on when its newline arrives, so that every position in `ends`
     falls on a line boundary."""
 
-    def __init__(self, limit: int = MAX_LINE_BYTES, offset: int = 0) -> None:
-        self.limit = limit
+    def __init__(self, limit: int | None = None, offset: int = 0) -> None:
+        self.limit = max_line_bytes() if limit is None else limit
         self._partial = bytearray()
         self._cut: bytes | None = None  # the head of an over-long line, until its newline
         self.offset = offset  # bytes of the input fed so far
