@@ -30,7 +30,7 @@ import asyncio
 import os
 import time
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -139,7 +139,7 @@ CLUSTER_KEEP_SECONDS = 60.0
 INDEX_BATCHES = 20_000
 
 
-def _transient(exc: BaseException) -> bool:
+def is_transient(exc: BaseException) -> bool:
     """Worth retrying: Redis or a node unreachable, a failover in progress, slots moving. Not
     a key-routing bug (keys of one script in two slots), which no retry fixes."""
     if isinstance(exc, RedisClusterException):
@@ -192,7 +192,6 @@ class ClusterCommitter(Committer):
         self._dups: dict[int, int] = {}  # seq -> duplicates its language parts found
         self._recent: OrderedDict[int, Entry] = OrderedDict()  # committed, for re-sends
         self._in_languages: set[str] = set()  # added to the `languages` set by this run
-        self._failing = 0  # calls retrying right now; the outage ends when none is left
         self._last_check = 0.0
         self._check_wanted = False  # drain() asks the committing task for a last check
         self.checks = 0  # completed checks of every chain against Redis
@@ -253,22 +252,19 @@ class ClusterCommitter(Committer):
 
     # --- the committing task ------------------------------------------------------------
 
-    async def run(self) -> None:
-        while True:
-            try:
-                async with asyncio.timeout(IDLE_CHECK_SECONDS):
-                    await self._work.wait()
-            except TimeoutError:
-                await self._check_redis_kept_it()
-                continue
-            self._work.clear()
-            while self.committed < self.next_seq - 1:
-                await self._commit_next()
-                if time.monotonic() - self._last_check >= IDLE_CHECK_SECONDS:
-                    await self._check_redis_kept_it()
-            if self._check_wanted:
-                self._check_wanted = False
-                await self._check_redis_kept_it()
+    def _transient(self, exc: BaseException) -> bool:
+        return is_transient(exc)
+
+    async def _after_commit(self) -> None:
+        # Busy or not, every chain is checked every 2 s: a language part lost in a failover
+        # shows nowhere else until that language comes again.
+        if time.monotonic() - self._last_check >= IDLE_CHECK_SECONDS:
+            await self._check_redis_kept_it()
+
+    async def _after_round(self) -> None:
+        if self._check_wanted:
+            self._check_wanted = False
+            await self._check_redis_kept_it()
 
     async def drain(self, timeout: float) -> bool:
         """As Committer.drain, then one last check of every chain: a failover during the run
@@ -291,23 +287,9 @@ class ClusterCommitter(Committer):
 
     async def _commit_next(self) -> None:
         seq = self.committed + 1
-        cached = self._cache.pop(seq, None)
-        read_at: float | None = None
-        entry: Entry | None
-        if cached is not None:
-            entry, read_at = cached
-        else:
-            entry = await asyncio.to_thread(self._read_back, seq)
+        entry, read_at = await self._take(seq)
         if entry is None or entry.seq != seq:
-            # Redis is missing batches the journal no longer has: they are lost (see
-            # Committer._commit_next). The instance chain moves past them.
-            if entry is None:
-                entry = Entry(self.next_seq - 1, self._last_position, {}, [])
-                last = entry.seq
-            else:
-                last = entry.seq - 1
-            self.lost += last - seq + 1
-            log.error("batches_lost", first=seq, last=last, committed=self.committed)
+            entry = self._past_lost(seq, entry)  # the instance chain moves past them
         self._remember(entry.seq, tuple(sorted({rec.lang for rec in entry.records})))
         parts = split_by_language(entry.records)
         found = await asyncio.gather(
@@ -466,41 +448,6 @@ class ClusterCommitter(Committer):
             entry = await asyncio.to_thread(self._read_back, seq)
         return entry if entry is not None and entry.seq == seq else None
 
-    async def _call(self, command: Callable[[], Awaitable[T]]) -> T:
-        """Run a Redis command until it answers: retry with backoff while a node is away or a
-        failover is under way (batches wait in the journal meanwhile). The outage is logged
-        once, when the first call starts failing, and its end when no call fails any more."""
-        delay = 0.1
-        failed = False
-        try:
-            while True:
-                try:
-                    result = await command()
-                except Exception as exc:
-                    if not _transient(exc):
-                        raise
-                    self.retries += 1
-                    if not failed:
-                        failed = True
-                        self._failing += 1
-                    if self.redis_down_since is None:
-                        self.redis_down_since = time.monotonic()
-                        log.error("redis_unavailable", error=str(exc), journaled=self.backlog)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 2.0)
-                    continue
-                if failed:
-                    failed = False
-                    self._failing -= 1
-                    if self._failing == 0 and self.redis_down_since is not None:
-                        outage = time.monotonic() - self.redis_down_since
-                        self.redis_down_since = None
-                        log.info("redis_back", outage_s=round(outage, 1), backlog=self.backlog)
-                return result
-        finally:
-            if failed:  # cancelled while retrying
-                self._failing -= 1
-
     async def _check_redis_kept_it(self) -> None:
         """Every 2 s: do the checkpoints still hold the chain heads? A promoted replica may
         have missed the last writes of a language nothing has touched since (or, at start-up,
@@ -529,7 +476,7 @@ class ClusterCommitter(Committer):
                 pipe.sadd(k.instances, self.instance)
                 held = await pipe.execute()
         except Exception as exc:
-            if _transient(exc):
+            if self._transient(exc):
                 return  # Redis is away: the next check (or commit) finds out
             raise
         for lang, raw in zip(langs, held[1 : 1 + len(langs)], strict=True):

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
 from streamer.journal import Entry, Journal
 from streamer.logs import get_logger
-from streamer.store import ALREADY_APPLIED, GAP, Checkpoint, Store
+from streamer.store import ALREADY_APPLIED, GAP, Checkpoint, CommitResult, Store
 
 log = get_logger("streamer.commits")
+
+T = TypeVar("T")
 
 # Batches kept in memory between the writer and the committer; beyond this the committer
 # reads them back from the journal, so an outage costs disk, not memory.
@@ -65,6 +67,7 @@ class Committer:
         self._room = asyncio.Event()
         self._last_position: Any = None
         self._fresh_base: int | None = None  # a new store: its first commit follows nothing
+        self._failing = 0  # calls retrying right now; the outage ends when none is left
         self.recovered = False
 
     # --- start-up -----------------------------------------------------------------------
@@ -139,29 +142,44 @@ class Committer:
             self._work.clear()
             while self.committed < self.next_seq - 1:
                 await self._commit_next()
+                await self._after_commit()
+            await self._after_round()
+
+    async def _after_commit(self) -> None:
+        """Between two commits of a busy round (a subclass may check Redis here)."""
+
+    async def _after_round(self) -> None:
+        """When every submitted batch is committed."""
+
+    async def _take(self, seq: int) -> tuple[Entry | None, float | None]:
+        """Batch `seq` and when it was read: from memory, else the journal (which answers with
+        the oldest batch after `seq` when `seq` itself is gone; read_at is then unknown)."""
+        cached = self._cache.pop(seq, None)
+        if cached is not None:
+            return cached
+        return await asyncio.to_thread(self._read_back, seq), None
+
+    def _past_lost(self, seq: int, entry: Entry | None) -> Entry:
+        """Redis is missing batches the journal no longer has: they are lost. Say so, loudly,
+        and return the batch that moves the checkpoint past them (an empty one when nothing is
+        left)."""
+        if entry is None:
+            entry = Entry(self.next_seq - 1, self._last_position, {}, [])
+            last = entry.seq
+        else:
+            last = entry.seq - 1
+        self.lost += last - seq + 1
+        log.error("batches_lost", first=seq, last=last, committed=self.committed)
+        return entry
 
     async def _commit_next(self) -> None:
         seq = self.committed + 1
-        cached = self._cache.pop(seq, None)
-        read_at: float | None = None
-        if cached is not None:
-            entry: Entry | None
-            entry, read_at = cached
-        else:
-            entry = await asyncio.to_thread(self._read_back, seq)
+        entry, read_at = await self._take(seq)
         expected: int | None = None
         if self._fresh_base is not None and entry is not None:
             expected, self._fresh_base = 0, None
         if expected is None and (entry is None or entry.seq != seq):
-            # Redis is missing batches the journal no longer has: they are lost. Say so,
-            # loudly, and move the checkpoint past them (an empty batch when nothing is left).
-            if entry is None:
-                entry = Entry(self.next_seq - 1, self._last_position, {}, [])
-                last = entry.seq
-            else:
-                last = entry.seq - 1
-            self.lost += last - seq + 1
-            log.error("batches_lost", first=seq, last=last, committed=self.committed)
+            entry = self._past_lost(seq, entry)
             expected = self.committed
         assert entry is not None
         result = await self._commit_with_retry(entry, expected)
@@ -189,34 +207,59 @@ class Committer:
         """The batch numbered `seq` from the journal, or the oldest one after it."""
         return next(self.journal.after(seq - 1), None)
 
-    async def _commit_with_retry(self, entry: Entry, expected: int | None) -> Any:
+    async def _commit_with_retry(self, entry: Entry, expected: int | None) -> CommitResult:
         """Retry while Redis is unreachable: batches wait in the journal, never dropped."""
+        return await self._call(
+            lambda: self.store.commit_batch(
+                self.instance,
+                entry.seq,
+                entry.records,
+                entry.counters,
+                entry.position,
+                dedupe=self.dedupe,
+                expected=expected,
+                now=time.time(),
+            )
+        )
+
+    def _transient(self, exc: BaseException) -> bool:
+        """Worth retrying: Redis unreachable or failing, not a bug of ours."""
+        return isinstance(exc, RedisError | OSError)
+
+    async def _call(self, command: Callable[[], Awaitable[T]]) -> T:
+        """Run a Redis command until it answers: retry with backoff while Redis is away
+        (batches wait in the journal meanwhile). The outage is logged once, when the first call
+        starts failing, and its end when no call (several may run at once) fails any more."""
         delay = 0.1
-        while True:
-            try:
-                result = await self.store.commit_batch(
-                    self.instance,
-                    entry.seq,
-                    entry.records,
-                    entry.counters,
-                    entry.position,
-                    dedupe=self.dedupe,
-                    expected=expected,
-                    now=time.time(),
-                )
-            except (RedisError, OSError) as exc:
-                self.retries += 1
-                if self.redis_down_since is None:
-                    self.redis_down_since = time.monotonic()
-                    log.error("redis_unavailable", error=str(exc), journaled=self.backlog)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-                continue
-            if self.redis_down_since is not None:
-                outage = time.monotonic() - self.redis_down_since
-                self.redis_down_since = None
-                log.info("redis_back", outage_s=round(outage, 1), backlog=self.backlog)
-            return result
+        failed = False
+        try:
+            while True:
+                try:
+                    result = await command()
+                except Exception as exc:
+                    if not self._transient(exc):
+                        raise
+                    self.retries += 1
+                    if not failed:
+                        failed = True
+                        self._failing += 1
+                    if self.redis_down_since is None:
+                        self.redis_down_since = time.monotonic()
+                        log.error("redis_unavailable", error=str(exc), journaled=self.backlog)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+                    continue
+                if failed:
+                    failed = False
+                    self._failing -= 1
+                    if self._failing == 0 and self.redis_down_since is not None:
+                        outage = time.monotonic() - self.redis_down_since
+                        self.redis_down_since = None
+                        log.info("redis_back", outage_s=round(outage, 1), backlog=self.backlog)
+                return result
+        finally:
+            if failed:  # cancelled while retrying
+                self._failing -= 1
 
     async def _check_redis_kept_it(self) -> None:
         """With nothing to send, make sure a restarted Redis did not lose the last batches."""
