@@ -31,7 +31,7 @@ import os
 import time
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from redis.exceptions import RedisClusterException, RedisError
@@ -44,6 +44,7 @@ from streamer.store import (
     ALREADY_APPLIED,
     APPLIED,
     GAP,
+    PUSH_CAPPED_LUA,
     SEEN_TTL_SECONDS,
     CommitResult,
     Store,
@@ -54,8 +55,6 @@ from streamer.store import (
 
 log = get_logger("streamer.cluster_commits")
 
-T = TypeVar("T")
-
 # One language part of one batch. Every key is declared (redis-py routes EVALSHA by KEYS, and
 # they all share the language's hash tag, so one slot).
 # KEYS: (instance, language) checkpoint, stats, hashtag list, geo list, then one de-dup key
@@ -64,7 +63,8 @@ T = TypeVar("T")
 #       then per post: its de-dup key's index in KEYS (0: none), tag count, tags..., point ("").
 # Returns {status, checkpoint seq, duplicates}: 0 applied, 1 already applied (duplicates as
 # stored when the checkpoint is this very batch), 2 gap (the checkpoint is not `prev`).
-LANG_PART_LUA = """
+LANG_PART_LUA = (
+    """
 local seq, prev = tonumber(ARGV[1]), tonumber(ARGV[2])
 local cap, ttl = tonumber(ARGV[3]), ARGV[4]
 local row = redis.call("HMGET", KEYS[1], "seq", "duplicates")
@@ -91,12 +91,9 @@ while i <= #ARGV do
   end
   i = i + ntags + 1
 end
-local function push(key, values)
-  for s = 1, #values, 1000 do
-    redis.call("RPUSH", key, unpack(values, s, math.min(s + 999, #values)))
-  end
-  redis.call("LTRIM", key, -cap, -1)
-end
+"""
+    + PUSH_CAPPED_LUA
+    + """
 if tweets > 0 then
   redis.call("HINCRBY", KEYS[2], "tweets", tweets)
   if #tags > 0 then
@@ -111,6 +108,7 @@ end
 redis.call("HSET", KEYS[1], "seq", seq, "duplicates", dups, "updated_at", ARGV[5])
 return {0, seq, dups}
 """
+)
 
 # The instance part of one batch, after all its language parts.
 # KEYS: checkpoint:{instance}, pipeline:{instance}.

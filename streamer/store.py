@@ -38,8 +38,17 @@ TimedPoint = tuple[float, float, float | None]
 
 # How long a resumable source's post ids are remembered: far longer than any rewind.
 SEEN_TTL_SECONDS = 3600
-# Lua's unpack() has a stack limit: push long lists in slices.
+# The scripts' `push(key, values)`: RPUSH in slices (Lua's unpack() has a stack limit), then
+# LTRIM to the script's local `cap`, so no list outgrows its cap.
 _PUSH_SLICE = 1000
+PUSH_CAPPED_LUA = f"""
+local function push(key, values)
+  for s = 1, #values, {_PUSH_SLICE} do
+    redis.call("RPUSH", key, unpack(values, s, math.min(s + {_PUSH_SLICE - 1}, #values)))
+  end
+  redis.call("LTRIM", key, -cap, -1)
+end
+"""
 
 # A batch's commit, one atomic script: it applies batch number `seq` only if the checkpoint
 # says `seq - 1` was the last one applied, and moves the checkpoint (sequence number and the
@@ -55,7 +64,8 @@ _PUSH_SLICE = 1000
 #       "[lat,lon,point time]" (`encode_point`). One JSON argument instead of several per post:
 #       the event loop then never touches a post, and cjson decodes it in C.
 # Returns {status, committed seq, duplicates}: 0 applied, 1 already applied, 2 gap.
-_COMMIT_LUA = """
+_COMMIT_LUA = (
+    """
 local a = ARGV
 local tag_p, geo_p, stats_p, seen_p = a[1], a[2], a[3], a[4]
 local langs_key, pipe_key, cap, ttl = a[5], a[6], tonumber(a[7]), a[8]
@@ -91,12 +101,9 @@ for _, post in ipairs(cjson.decode(a[i])) do
     dups = dups + 1
   end
 end
-local function push(key, values)
-  for s = 1, #values, 1000 do
-    redis.call("RPUSH", key, unpack(values, s, math.min(s + 999, #values)))
-  end
-  redis.call("LTRIM", key, -cap, -1)
-end
+"""
+    + PUSH_CAPPED_LUA
+    + """
 for _, lang in ipairs(order) do
   local stats = stats_p .. lang
   redis.call("HINCRBY", stats, "tweets", tweets[lang])
@@ -120,6 +127,7 @@ end
 redis.call("HSET", ckpt, "seq", seq, "position", position, "updated_at", now)
 return {0, seq, dups}
 """
+)
 
 # Commit statuses.
 APPLIED, ALREADY_APPLIED, GAP = 0, 1, 2
