@@ -16,10 +16,28 @@ from streamer.http_api import Health, MetricFamily, Sample, histogram_family
 
 if TYPE_CHECKING:
     from streamer.analyst import Analyst
-    from streamer.pipeline import Pipeline
+    from streamer.pipeline import Metrics, Pipeline
 
 # A live source reports one of these states; replays and the demo have no connection at all.
 _CONNECTED_STATES = frozenset({"streaming"})
+
+
+def counter(name: str, help: str, value: float) -> MetricFamily:
+    return MetricFamily(name, "counter", help, [Sample({}, value)])
+
+
+def gauge(name: str, help: str, value: float) -> MetricFamily:
+    return MetricFamily(name, "gauge", help, [Sample({}, value)])
+
+
+def analysis_families(m: Metrics) -> Iterable[MetricFamily]:
+    """Map exports and refits: the same series whether ingest runs beside them or not."""
+    yield counter("tweetheat_maps_written", "Map exports finished.", m.maps_written)
+    yield gauge("tweetheat_map_export_seconds", "Duration of the last map export.", m.maps_seconds)
+    yield counter("tweetheat_cluster_refits", "Bio-cluster refits finished.", m.clusters_refit)
+    yield gauge(
+        "tweetheat_cluster_refit_seconds", "Duration of the last cluster refit.", m.refit_seconds
+    )
 
 
 class DaemonHealth:
@@ -63,13 +81,6 @@ class DaemonHealth:
         p = self.pipeline
         m = p.metrics
         c = p.committer
-
-        def counter(name: str, help: str, value: float) -> MetricFamily:
-            return MetricFamily(name, "counter", help, [Sample({}, value)])
-
-        def gauge(name: str, help: str, value: float) -> MetricFamily:
-            return MetricFamily(name, "gauge", help, [Sample({}, value)])
-
         yield counter("tweetheat_lines_read", "Lines read from the source.", m.lines_read)
         yield counter("tweetheat_posts_accepted", "Posts stored with a language.", m.accepted)
         yield MetricFamily(
@@ -131,16 +142,7 @@ class DaemonHealth:
             "Seconds from a post's read to its batch's commit.",
             m.latency,
         )
-        yield counter("tweetheat_maps_written", "Map exports finished.", m.maps_written)
-        yield gauge(
-            "tweetheat_map_export_seconds", "Duration of the last map export.", m.maps_seconds
-        )
-        yield counter("tweetheat_cluster_refits", "Bio-cluster refits finished.", m.clusters_refit)
-        yield gauge(
-            "tweetheat_cluster_refit_seconds",
-            "Duration of the last cluster refit.",
-            m.refit_seconds,
-        )
+        yield from analysis_families(m)
         yield counter(
             "tweetheat_users_dropped",
             "Bios not remembered because Redis was slow.",
@@ -233,34 +235,12 @@ class AnalystHealth:
         )
 
     def metric_families(self) -> Iterable[MetricFamily]:
-        m = self.analyst.metrics
-        yield MetricFamily(
-            "tweetheat_maps_written",
-            "counter",
-            "Map exports finished.",
-            [Sample({}, m.maps_written)],
-        )
-        yield MetricFamily(
+        yield from analysis_families(self.analyst.metrics)
+        yield gauge(
             "tweetheat_maps_overdue_seconds",
-            "gauge",
             "How far the next map export is behind its interval.",
-            [Sample({}, self.overdue())],
+            self.overdue(),
         )
-        yield MetricFamily(
-            "tweetheat_map_export_seconds",
-            "gauge",
-            "Duration of the last map export.",
-            [Sample({}, m.maps_seconds)],
+        yield gauge(
+            "tweetheat_start_time_seconds", "Unix time the daemon started.", self.started_at
         )
-        yield MetricFamily(
-            "tweetheat_cluster_refits", "counter", "Bio-cluster refits finished.",
-            [Sample({}, m.clusters_refit)],
-        )  # fmt: skip
-        yield MetricFamily(
-            "tweetheat_cluster_refit_seconds", "gauge", "Duration of the last cluster refit.",
-            [Sample({}, m.refit_seconds)],
-        )  # fmt: skip
-        yield MetricFamily(
-            "tweetheat_start_time_seconds", "gauge", "Unix time the daemon started.",
-            [Sample({}, self.started_at)],
-        )  # fmt: skip

@@ -399,3 +399,24 @@ def test_the_line_length_cap_is_configurable(
         env=cli_env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert refused.returncode == 2 and "source.max_line_bytes" in refused.stderr
+
+
+def test_an_analyst_is_unhealthy_when_its_maps_are_overdue() -> None:
+    """`--role analyze` has no source: its lag is how far the maps are behind their interval."""
+    from types import SimpleNamespace
+
+    from streamer.health import AnalystHealth
+    from streamer.http_api import render_prometheus
+    from streamer.pipeline import Metrics
+
+    metrics = Metrics()
+    metrics.maps_written = 3
+    analyst = SimpleNamespace(metrics=metrics, alive=True, last_export=time.monotonic())
+    provider = AnalystHealth(analyst, interval=30.0)  # type: ignore[arg-type]
+    assert provider.health().is_ok() and provider.overdue() == 0
+    analyst.last_export = time.monotonic() - 100  # 70 s late
+    late = provider.health()
+    assert not late.is_ok(max_lag_s=30.0) and late.lag_seconds >= 70
+    text = render_prometheus(provider.metric_families())
+    assert metric(text, "tweetheat_maps_written_total") == 3
+    assert metric(text, "tweetheat_maps_overdue_seconds") >= 70
