@@ -2,17 +2,28 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+PIP := $(BIN)/pip install -q --disable-pip-version-check
+# Two locks compiled from pyproject.toml (`make lock`): what the daemon runs on, and that plus
+# what tests, linters and benchmarks need. `make run` installs only the first.
+RUN_STAMP := $(VENV)/.runtime-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
 WEB_ASSETS := .cache/web-assets
 
-.PHONY: setup run test lint typecheck check system-deps web-assets test-deps clean
+.PHONY: setup dev-setup run test test-unit lint typecheck check lock system-deps web-assets \
+  test-deps clean
 
-setup: $(STAMP) system-deps web-assets
+setup: $(RUN_STAMP) system-deps web-assets
 
-$(STAMP): pyproject.toml requirements.lock
+dev-setup: setup $(DEV_STAMP) test-deps
+
+$(RUN_STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	$(PIP) --require-hashes -r requirements.lock
+	$(PIP) --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): $(RUN_STAMP) requirements-dev.lock
+	$(PIP) --require-hashes -r requirements-dev.lock
 	touch $@
 
 system-deps:
@@ -27,22 +38,36 @@ web-assets:
 	  scripts/ensure-system-deps.sh npm:npm && \
 	  $(PYTHON) scripts/install_web_assets.py --dest $(WEB_ASSETS); }
 
-# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser);
+# fonts-noto-cjk lets its screenshots show Japanese, Korean, Chinese and Thai text.
 test-deps:
-	@scripts/ensure-system-deps.sh chromium:/usr/bin/chromium
+	@scripts/ensure-system-deps.sh chromium:/usr/bin/chromium \
+	  fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 run: setup
 	$(BIN)/tweetheat run
 
-test: setup test-deps
+# Everything: the linters and the layering contracts first, so a broken layer fails fast.
+test: dev-setup lint typecheck
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+# The fast layer alone (pure functions, no Redis, no daemon): seconds.
+test-unit: dev-setup
+	$(BIN)/pytest -q tests/unit
+
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check streamer analysis scripts tests
 	$(BIN)/ruff format --check streamer analysis scripts tests
+	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
+
+lock: $(DEV_STAMP)
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q \
+	  --custom-compile-command "make lock" -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q \
+	  --custom-compile-command "make lock" -o requirements-dev.lock
 
 check: lint typecheck test
 

@@ -24,7 +24,7 @@ from folium.plugins import HeatMap
 
 from analysis.pages import write_atomically
 from analysis.topojson import as_multipolygon
-from streamer.logs import get_logger
+from streamer.core.logs import get_logger
 
 log = get_logger("analysis.assets")
 

@@ -19,7 +19,12 @@ from functools import lru_cache
 
 from nltk.tokenize import TweetTokenizer
 
-from streamer.langid.stopwords import AUTO, DEFAULT_LANGUAGES, NLTK_LANGUAGE_CODES, load_lists
+from streamer.ingest.langid.stopwords import (
+    AUTO,
+    DEFAULT_LANGUAGES,
+    NLTK_LANGUAGE_CODES,
+    load_lists,
+)
 
 URL_TOKEN = "<url>"  # TweetTokenizer keeps "<url>" whole, and no real word looks like it
 

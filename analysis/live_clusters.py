@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from streamer.config import ClustersSettings
-from streamer.store import Store
+from streamer.storage.store import Store
 
 if TYPE_CHECKING:
     # scikit-learn and hdbscan load only in the process that fits: the daemon's main process

@@ -12,7 +12,8 @@
 
 `points` keeps giving (lat, lon) pairs; `timed_points` adds when each point was committed, with
 t None for points stored before the daemon kept times. The answers are those of
-`tweetheat status/top/points --json`, read through the same key names (`streamer.keys.Keys`).
+`tweetheat status/top/points --json`, read through the same key names
+(`streamer.storage.keys.Keys`).
 The functions are synchronous on purpose: a notebook kernel already runs an event loop, so the
 daemon's asyncio Store (and asyncio.run) cannot be used from a cell.
 Each function uses the connection made by the last `connect()`, or connects on first use.
@@ -32,9 +33,9 @@ import redis.cluster
 
 from analysis.heatmaps import heatmap_map
 from analysis.summaries import Point, usable_points
-from streamer.keys import Keys
-from streamer.redis_cluster import is_cluster_url, sync_cluster_client
-from streamer.store import TimedPoint, decode_point, decode_timed_point, rank_hashtags
+from streamer.storage.keys import Keys
+from streamer.storage.redis_cluster import is_cluster_url, sync_cluster_client
+from streamer.storage.store import TimedPoint, decode_point, decode_timed_point, rank_hashtags
 
 URL_ENV = "TWEETHEAT_REDIS_URL"
 DEFAULT_PREFIX = Keys().prefix

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analysis.heatmaps import LanguageSummary
 from streamer.config import MapsSettings
-from streamer.store import Store
+from streamer.storage.store import Store
 
 
 async def collect_summaries(store: Store, maps: MapsSettings) -> list[LanguageSummary]:

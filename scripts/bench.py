@@ -58,8 +58,8 @@ import redis
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from streamer.keys import Keys  # noqa: E402
 from streamer.sources.generator import generate  # noqa: E402
+from streamer.storage.keys import Keys  # noqa: E402
 
 SCRIPTS = REPO / "scripts"
 PYTHON = sys.executable

@@ -185,7 +185,7 @@ def build_dev_set(udhr: Path, languages: Sequence[str], seed: int = SEED) -> Dev
 def headline_languages(udhr: Path, count: int) -> list[str]:
     """The first `count` of the detectors' default languages (most common on Twitter first)
     that the UDHR set has."""
-    from streamer.langid import DEFAULT_LANGUAGES
+    from streamer.ingest.langid import DEFAULT_LANGUAGES
 
     available = [code for code in DEFAULT_LANGUAGES if (udhr / f"{code}.txt").exists()]
     return available[:count]
@@ -197,7 +197,7 @@ Detect = Callable[[str], str]
 
 
 def our_detector(name: str, languages: Sequence[str] | None) -> Detect:
-    from streamer.langid import make_detector
+    from streamer.ingest.langid import make_detector
 
     return make_detector(name, languages).detect
 

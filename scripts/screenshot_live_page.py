@@ -26,7 +26,7 @@ from playwright.sync_api import Route, sync_playwright
 
 from analysis.heatmaps import LanguageSummary, write_maps
 from streamer.sources.generator import generate
-from streamer.store import rank_hashtags
+from streamer.storage.store import rank_hashtags
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -14,8 +14,8 @@ streamer/:
   No prefix, no pipelining, no transaction, no cap.
 
 Two departures, so that the benchmark compares like with like: the stopword sets come from the
-product's NLTK loader (streamer.langid.stopwords.load_nltk_lists, keyed by ISO code, so the keys
-match the product's), and hashtags and points are read as the product reads them (see
+product's NLTK loader (streamer.ingest.langid.stopwords.load_nltk_lists, keyed by ISO code, so
+the keys match the product's), and hashtags and points are read as the product reads them (see
 scripts/bench_payloads.py), so every stage stores the same entries.
 
 `run()` times from the moment every detector has built its sets to the moment the last one has
@@ -58,7 +58,7 @@ def nltk_data_dir() -> str | None:
 
 
 def load_stopwords(nltk_data: str | None) -> dict[str, frozenset[str]]:
-    from streamer.langid.stopwords import load_nltk_lists
+    from streamer.ingest.langid.stopwords import load_nltk_lists
 
     lists = load_nltk_lists(nltk_data)
     if not lists:

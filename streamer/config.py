@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from streamer.core.redis_urls import is_cluster_url, parse_cluster_url
+
 SOURCES = ("demo", "replay", "twitter-v2", "twitter-v1", "jetstream")
 LIVE_SOURCES = ("twitter-v2", "twitter-v1", "jetstream")
 LOG_FORMATS = ("console", "json")
@@ -20,6 +22,13 @@ RATE_MAX = 0.0  # a rate of 0 means "as fast as the pipeline takes it"
 
 class ConfigError(ValueError):
     """A setting is missing or wrong; the message names the key."""
+
+
+# The language detectors streamer.ingest.langid registers (a test keeps the two in step).
+DETECTOR_NAMES = ("default", "stopwords")
+
+# The longest line read or parsed, by default (`[source] max_line_bytes`).
+DEFAULT_MAX_LINE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,9 @@ class SourceSettings:
     record_max_mb: float = 100.0
     record_max_seconds: float = 3600.0
     partition: str = ""  # "i/N": read the i-th of N shares of the input (replay: by file)
-    max_line_bytes: int = 1_000_000  # longer lines are skipped as too_long, never buffered whole
+    max_line_bytes: int = (
+        DEFAULT_MAX_LINE_BYTES  # longer lines are skipped as too_long, never buffered whole
+    )
 
     @property
     def partition_parts(self) -> tuple[int, int] | None:
@@ -382,8 +393,6 @@ def _partition_ok(text: str) -> bool:
 
 def _cluster_url_problem(url: str) -> str | None:
     """None for a usable redis+cluster:// URL; otherwise what is wrong with `url` as one."""
-    from streamer.redis_cluster import is_cluster_url, parse_cluster_url
-
     if not is_cluster_url(url):
         return (
             "expected redis://, rediss://, unix:// (or empty for embedded), or "
@@ -479,10 +488,8 @@ def validate(s: Settings) -> Settings:
     _validate_live(s)
     if s.source.kind == "replay" and not s.source.replay_files:
         raise ConfigError("source.replay_files: replay needs at least one file, glob or '-'")
-    from streamer.langid import DETECTORS
-
-    if s.lang.detector not in DETECTORS:
-        raise ConfigError(f"lang.detector: expected one of {', '.join(sorted(DETECTORS))}")
+    if s.lang.detector not in DETECTOR_NAMES:
+        raise ConfigError(f"lang.detector: expected one of {', '.join(sorted(DETECTOR_NAMES))}")
     for code in s.lang.languages:
         if not (code.isascii() and code.isalpha() and code.islower() and len(code) == 2):
             raise ConfigError(f"lang.languages: {code!r} is not an ISO 639-1 code")

@@ -18,12 +18,12 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from streamer.logs import get_logger
-from streamer.parser import max_line_bytes
+from streamer.config import DEFAULT_MAX_LINE_BYTES
+from streamer.core.logs import get_logger
+from streamer.sources.lines import LineSplitter
 from streamer.sources.live_stats import ConnectionReport, ConsumerWatch, StreamStats
 from streamer.sources.reconnect import Backoff, Reason, ReconnectPolicy, reason_for_status
 from streamer.sources.redact import Redactor, redact_url
-from streamer.sources.replay import LineSplitter
 
 log = get_logger("streamer.sources.http_stream")
 
@@ -95,13 +95,14 @@ class LineReader:
         stall_timeout: float,
         chunk_lines: int = CHUNK_LINES,
         watch: ControlWatch | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         self._content = content
         self._stats = stats
         self._stall_timeout = stall_timeout
         self._chunk_lines = chunk_lines
         self._watch = watch
-        self._splitter = LineSplitter(max_line_bytes())
+        self._splitter = LineSplitter(max_line_bytes)
         self._pending: list[bytes] = []
         self._announced: Reason | None = None
         self.ended: StreamEnded | None = None
@@ -176,7 +177,9 @@ class HttpStream:
         clock: Callable[[], float] = time.monotonic,
         chunk_lines: int = CHUNK_LINES,
         slow_consumer_s: float = 5.0,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
+        self.max_line_bytes = max_line_bytes
         parsed = URL(url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"{source}: not an http(s) URL: {redact_url(url)}")
@@ -217,7 +220,7 @@ class HttpStream:
                         report.connected(response.status)
                         reader = LineReader(
                             response.content, stats, self.stall_timeout, self._chunk_lines,
-                            self._watch,
+                            self._watch, self.max_line_bytes,
                         )  # fmt: skip
                         try:
                             while lines := await reader.next_lines():

@@ -19,8 +19,8 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from streamer.logs import get_logger
-from streamer.parser import max_line_bytes
+from streamer.config import DEFAULT_MAX_LINE_BYTES
+from streamer.core.logs import get_logger
 from streamer.sources.http_stream import (
     CHUNK_LINES,
     USER_AGENT,
@@ -82,8 +82,10 @@ class FrameReader:
         stats: StreamStats,
         stall_timeout: float,
         chunk_lines: int = CHUNK_LINES,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         self._ws = ws
+        self._max_line_bytes = max_line_bytes
         self._stats = stats
         self._stall_timeout = stall_timeout
         self._chunk_lines = chunk_lines
@@ -139,7 +141,7 @@ class FrameReader:
             if not data:
                 self._stats.keepalives += 1
                 continue
-            limit = max_line_bytes()
+            limit = self._max_line_bytes
             if len(data) > limit:
                 self._stats.oversized_lines += 1
                 data = data[: limit + 1]  # enough for the parser to call it too long
@@ -173,7 +175,9 @@ class JetstreamSource:
         clock: Callable[[], float] = time.monotonic,
         chunk_lines: int = CHUNK_LINES,
         slow_consumer_s: float = 5.0,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
+        self.max_line_bytes = max_line_bytes
         if not urls:
             raise ValueError("jetstream: at least one instance URL is required")
         for url in urls:
@@ -237,7 +241,9 @@ class JetstreamSource:
                         delay = report.disconnected(Reason.NETWORK, None, describe_error(exc))
                     else:
                         report.connected(101, cursor=self.cursor)
-                        frames = FrameReader(ws, stats, self.stall_timeout, self._chunk_lines)
+                        frames = FrameReader(
+                            ws, stats, self.stall_timeout, self._chunk_lines, self.max_line_bytes
+                        )
                         try:
                             while lines := await frames.next_lines():
                                 delivered = True
@@ -275,5 +281,5 @@ class JetstreamSource:
                 autoping=True,
                 timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_TIMEOUT),
                 headers={"User-Agent": USER_AGENT},
-                max_msg_size=4 * max_line_bytes(),
+                max_msg_size=4 * self.max_line_bytes,
             )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from streamer.logs import RateLimitedLog
+from streamer.core.logs import RateLimitedLog
 from streamer.sources.reconnect import Reason, ReconnectPolicy
 from streamer.sources.redact import Redactor, redact_url
 

@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 
+from streamer.config import DEFAULT_MAX_LINE_BYTES
 from streamer.sources.http_stream import HttpStream, Sleep
 from streamer.sources.live_stats import StreamStats
 from streamer.sources.oauth1 import OAuth1Credentials, OAuth1Signer
@@ -43,6 +44,7 @@ class TwitterV1Source:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         signer: OAuth1Signer | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         if not all((credentials.consumer_key, *credentials.secrets)):
             raise ValueError("twitter-v1: consumer key/secret and token/secret are required")
@@ -62,6 +64,7 @@ class TwitterV1Source:
             rng=rng,
             sleep=sleep,
             clock=clock,
+            max_line_bytes=max_line_bytes,
         )
 
     def _authorize(self, request_url: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 
 import orjson
 
+from streamer.config import DEFAULT_MAX_LINE_BYTES
 from streamer.sources.http_stream import HttpStream, Sleep
 from streamer.sources.live_stats import StreamStats
 from streamer.sources.reconnect import Backoff, Reason
@@ -60,6 +61,7 @@ class TwitterV2Source:
         rng: random.Random | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         if not bearer_token:
             raise ValueError("twitter-v2: a bearer token is required")
@@ -79,6 +81,7 @@ class TwitterV2Source:
             rng=rng,
             sleep=sleep,
             clock=clock,
+            max_line_bytes=max_line_bytes,
         )
 
     @property

@@ -1,0 +1,182 @@
+"""The shapes that cross process boundaries: a parsed post, a skip, a detected record.
+
+They are NamedTuples so that they pickle small and fast between the pool and the loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple, overload
+
+import orjson
+
+UNDETERMINED = "und"
+
+
+class Post(NamedTuple):
+    """One post, normalized from any supported payload format."""
+
+    id: str | None
+    created_at: str | None  # ISO 8601 in UTC, e.g. "2018-10-10T20:19:24Z"
+    text: str
+    hashtags: tuple[str, ...]  # lower-cased, first occurrence order, no repeats
+    geo: tuple[float, float] | None  # (lat, lon), rounded to 6 decimals
+    user_id: str | None
+    screen_name: str | None
+    bio: str | None
+    platform_lang: str | None  # the platform's own label, if it sent one
+
+
+class Profile(NamedTuple):
+    """A profile update that is not a post (Bluesky sends bios as their own records)."""
+
+    user_id: str
+    screen_name: str | None
+    bio: str
+
+
+class Skip(NamedTuple):
+    """A line that is not a post: why, and (for errors) a short detail for the log."""
+
+    reason: str
+    detail: str = ""
+
+
+class Detected(NamedTuple):
+    """What the writer needs of a post once its language is known."""
+
+    lang: str
+    hashtags: tuple[str, ...]
+    geo: tuple[float, float] | None
+    id: str | None = None  # for de-duplication when a resumed stream repeats itself
+
+
+class UserSeen(NamedTuple):
+    """The newest bio of a post's author (or of a profile record) in a batch."""
+
+    user_id: str
+    screen_name: str | None
+    bio: str
+    lang: str | None
+
+
+class _Packed:
+    """Items already in the form a Redis script reads them: a JSON array. A pool process packs
+    a whole batch once, so the event loop handles one bytes object per batch instead of
+    several Python objects per post."""
+
+    __slots__ = ("data", "length")
+
+    def __init__(self, data: bytes, length: int) -> None:
+        self.data = data  # a JSON array
+        self.length = length  # how many items it holds
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Packed) and type(other) is type(self) and self.data == other.data
+
+    def __hash__(self) -> int:
+        return hash(self.data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.length} items, {len(self.data)} bytes)"
+
+    def __reduce__(self) -> tuple[type[_Packed], tuple[bytes, int]]:
+        return type(self), (self.data, self.length)
+
+
+class PackedRecords(_Packed, Sequence[Detected]):
+    """Detected posts as the commit script reads them (`pack_records`). Iterating unpacks them
+    (slowly: for code that needs Detected tuples, not for the single-Redis commit path)."""
+
+    __slots__ = ()
+
+    def unpack(self) -> list[Detected]:
+        return [
+            Detected(
+                lang,
+                tuple(tags),
+                tuple(orjson.loads(point)) if point else None,
+                post_id or None,
+            )
+            for post_id, lang, point, *tags in orjson.loads(self.data)
+        ]
+
+    @overload
+    def __getitem__(self, index: int) -> Detected: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Detected]: ...
+    def __getitem__(self, index: int | slice) -> Detected | list[Detected]:
+        return self.unpack()[index]
+
+    def __iter__(self) -> Iterator[Detected]:
+        return iter(self.unpack())
+
+
+class PackedUsers(_Packed):
+    """UserSeen tuples as the user script reads them (`pack_users`)."""
+
+    __slots__ = ()
+
+
+# Post ids longer than this are hashed before they name a de-duplication key, so a hostile
+# payload cannot make Redis hold arbitrarily long key names.
+SEEN_ID_MAX = 64
+
+
+def seen_id(post_id: str) -> str:
+    """The id as it appears in a `seen:` key: itself when short, else a 128-bit digest."""
+    if len(post_id) <= SEEN_ID_MAX:
+        return post_id
+    return (
+        "h:" + hashlib.blake2b(post_id.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    )
+
+
+def pack_records(records: Iterable[Detected]) -> PackedRecords:
+    """Detected posts as the commit script reads them: a JSON array with one array of strings
+    per post, [seen id or "", lang, point or "", tag, tag, ...]. The point is "[lat,lon]" as
+    orjson writes it; the script adds the commit time (`streamer.storage.store.encode_point`)."""
+    rows = [
+        [
+            seen_id(rec.id) if rec.id else "",
+            rec.lang,
+            orjson.dumps(rec.geo).decode() if rec.geo is not None else "",
+            *rec.hashtags,
+        ]
+        for rec in records
+    ]
+    return PackedRecords(orjson.dumps(rows), len(rows))
+
+
+def pack_users(users: Iterable[UserSeen]) -> PackedUsers:
+    """Users as the user script reads them: a flat JSON array of user id, then the user's
+    JSON value [screen name, bio, lang, last seen] up to and including the comma before the
+    time, which the script appends (with the closing "]") when it writes them."""
+    flat: list[str] = []
+    for user in users:
+        head = orjson.dumps([user.screen_name, user.bio, user.lang])
+        flat += [user.user_id, head[:-1].decode() + ","]
+    return PackedUsers(orjson.dumps(flat), len(flat) // 2)
+
+
+# Skip reasons. Notices are expected stream traffic; the rest are bad input.
+KEEPALIVE = "keepalive"
+DELETE = "delete"
+LIMIT = "limit"
+WARNING = "warning"
+NOTICE = "notice"  # other v1.1 control messages: scrub_geo, withheld, disconnect, ...
+STREAM_ERROR = "stream_error"  # v2 error objects such as operational-disconnect
+NOT_POST = "not_post"  # Jetstream identity/account events, other collections
+BAD_JSON = "bad_json"
+BAD_UTF8 = "bad_utf8"
+WRONG_TYPE = "wrong_type"
+TOO_LONG = "too_long"
+PROFILE = "profile"  # a profile record: no post, but it refreshes the user's bio
+DUPLICATE = "duplicate"  # a resumed stream delivered a post that was already stored
+
+# Reasons that mean the input itself was broken (logged, rate-limited), as opposed to notices.
+BAD_INPUT_REASONS = frozenset({BAD_JSON, BAD_UTF8, WRONG_TYPE, TOO_LONG})

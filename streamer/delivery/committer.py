@@ -1,0 +1,282 @@
+"""Exactly-once delivery of batches to Redis: journal first, then commit in sequence order.
+
+The writer hands each detected batch to `Committer.submit`, which numbers it, puts it in the
+journal on disk and returns; a separate task commits batches to Redis one at a time, in order.
+So a Redis outage does not stop the reader: batches pile up in the journal (up to its bound,
+then the source waits), and when Redis is back they are sent in order. Redis answers every
+commit with its checkpoint; if it lost batches (a crash with `appendfsync everysec`), the
+checkpoint is behind ours and the missing batches are read back from the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from redis.exceptions import RedisError
+
+from streamer.core.logs import get_logger
+from streamer.delivery.journal import Entry, Journal
+from streamer.storage.store import ALREADY_APPLIED, GAP, Checkpoint, CommitResult, Store
+
+log = get_logger("streamer.commits")
+
+T = TypeVar("T")
+
+# Batches kept in memory between the writer and the committer; beyond this the committer
+# reads them back from the journal, so an outage costs disk, not memory.
+MEMORY_BATCHES = 64
+IDLE_CHECK_SECONDS = 2.0  # an idle committer still checks Redis kept what it was given
+
+
+@dataclass
+class Recovery:
+    """What start-up found: where the source resumes and what will be sent again."""
+
+    position: Any
+    committed: int
+    to_resend: int
+
+
+class Committer:
+    def __init__(
+        self,
+        store: Store,
+        journal: Journal,
+        instance: str,
+        *,
+        dedupe: bool = False,
+        on_commit: Callable[[Entry, int, float | None], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.journal = journal
+        self.instance = instance
+        self.dedupe = dedupe
+        self.on_commit = on_commit  # (entry, duplicates, read_at) after each applied batch
+        self.committed = 0  # the newest batch Redis is known to hold
+        self.next_seq = 1
+        self.redis_down_since: float | None = None
+        self.retries = 0
+        self.resent = 0
+        self.lost = 0
+        self._cache: dict[int, tuple[Entry, float | None]] = {}
+        self._work = asyncio.Event()
+        self._room = asyncio.Event()
+        self._last_position: Any = None
+        self._fresh_base: int | None = None  # a new store: its first commit follows nothing
+        self._failing = 0  # calls retrying right now; the outage ends when none is left
+        self.recovered = False
+
+    # --- start-up -----------------------------------------------------------------------
+
+    async def recover(self) -> Recovery:
+        """Read Redis's checkpoint and the journal; decide where the source resumes."""
+        checkpoint: Checkpoint | None = await self.store.checkpoint(self.instance)
+        redis_has = checkpoint.seq if checkpoint else None
+        await asyncio.to_thread(self.journal.open, None, redis_has)
+        self.committed = checkpoint.seq if checkpoint else 0
+        if checkpoint is None and self.journal.last_seq:
+            # A store with no checkpoint is a new (or deliberately emptied) one, not a crashed
+            # one: only batches it never acknowledged are sent to it, the rest is history.
+            self.journal.forget_acked()
+            self.committed = self._fresh_base = (
+                self.journal.oldest_seq or self.journal.last_seq + 1
+            ) - 1
+        self.next_seq = max(self.committed, self.journal.last_seq) + 1
+        if self.journal.last_seq > self.committed:
+            position = self.journal.last_position
+        else:
+            position = checkpoint.position if checkpoint else None
+        self._last_position = position
+        self.recovered = True
+        self._work.set()
+        return Recovery(position, self.committed, self.journal.count_after(self.committed))
+
+    # --- the writer's side --------------------------------------------------------------
+
+    async def submit(
+        self, records: list[Any], counters: dict[str, int], position: Any, read_at: float
+    ) -> Entry:
+        """Journal a batch and queue it for Redis; waits while the journal is full."""
+        while self.journal.full:
+            self._room.clear()
+            await self._room.wait()
+        entry = Entry(self.next_seq, position, counters, records)
+        self.next_seq += 1
+        if position is not None:
+            self._last_position = position
+        self.journal.append(entry)
+        if len(self._cache) < MEMORY_BATCHES:
+            self._cache[entry.seq] = (entry, read_at)
+        self._work.set()
+        return entry
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until every submitted batch is in Redis, for at most `timeout` seconds (the
+        daemon is stopping). False: Redis is still away; the journal keeps the rest for the
+        next start."""
+        self._work.set()
+        try:
+            async with asyncio.timeout(timeout):
+                while self.committed < self.next_seq - 1:
+                    self._room.clear()
+                    await self._room.wait()
+        except TimeoutError:
+            log.error("stopped_with_backlog", batches=self.backlog, kept_in="journal")
+            return False
+        return True
+
+    # --- the committing task ------------------------------------------------------------
+
+    async def run(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(IDLE_CHECK_SECONDS):
+                    await self._work.wait()
+            except TimeoutError:
+                await self._check_redis_kept_it()
+                continue
+            self._work.clear()
+            while self.committed < self.next_seq - 1:
+                await self._commit_next()
+                await self._after_commit()
+            await self._after_round()
+
+    async def _after_commit(self) -> None:
+        """Between two commits of a busy round (a subclass may check Redis here)."""
+
+    async def _after_round(self) -> None:
+        """When every submitted batch is committed."""
+
+    async def _take(self, seq: int) -> tuple[Entry | None, float | None]:
+        """Batch `seq` and when it was read: from memory, else the journal (which answers with
+        the oldest batch after `seq` when `seq` itself is gone; read_at is then unknown)."""
+        cached = self._cache.pop(seq, None)
+        if cached is not None:
+            return cached
+        return await asyncio.to_thread(self._read_back, seq), None
+
+    def _past_lost(self, seq: int, entry: Entry | None) -> Entry:
+        """Redis is missing batches the journal no longer has: they are lost. Say so, loudly,
+        and return the batch that moves the checkpoint past them (an empty one when nothing is
+        left)."""
+        if entry is None:
+            entry = Entry(self.next_seq - 1, self._last_position, {}, [])
+            last = entry.seq
+        else:
+            last = entry.seq - 1
+        self.lost += last - seq + 1
+        log.error("batches_lost", first=seq, last=last, committed=self.committed)
+        return entry
+
+    async def _commit_next(self) -> None:
+        seq = self.committed + 1
+        entry, read_at = await self._take(seq)
+        expected: int | None = None
+        if self._fresh_base is not None and entry is not None:
+            expected, self._fresh_base = 0, None
+        if expected is None and (entry is None or entry.seq != seq):
+            entry = self._past_lost(seq, entry)
+            expected = self.committed
+        assert entry is not None
+        result = await self._commit_with_retry(entry, expected)
+        if result.status == GAP:
+            log.warning(
+                "redis_lost_batches",
+                redis_has=result.committed,
+                we_had=self.committed,
+                resending=self.next_seq - 1 - result.committed,
+            )
+            self._cache.setdefault(entry.seq, (entry, read_at))
+            self.resent += max(0, self.committed - result.committed)
+            self.committed = result.committed
+            return
+        if result.status == ALREADY_APPLIED and result.committed > self.committed:
+            self.committed = result.committed  # an earlier run's batches Redis already holds
+        else:
+            self.committed = max(self.committed, entry.seq)
+            if self.on_commit is not None:
+                self.on_commit(entry, result.duplicates, read_at)
+        self.journal.ack(self.committed)
+        self._room.set()
+
+    def _read_back(self, seq: int) -> Entry | None:
+        """The batch numbered `seq` from the journal, or the oldest one after it."""
+        return next(self.journal.after(seq - 1), None)
+
+    async def _commit_with_retry(self, entry: Entry, expected: int | None) -> CommitResult:
+        """Retry while Redis is unreachable: batches wait in the journal, never dropped."""
+        return await self._call(
+            lambda: self.store.commit_batch(
+                self.instance,
+                entry.seq,
+                entry.records,
+                entry.counters,
+                entry.position,
+                dedupe=self.dedupe,
+                expected=expected,
+                now=time.time(),
+            )
+        )
+
+    def _transient(self, exc: BaseException) -> bool:
+        """Worth retrying: Redis unreachable or failing, not a bug of ours."""
+        return isinstance(exc, RedisError | OSError)
+
+    async def _call(self, command: Callable[[], Awaitable[T]]) -> T:
+        """Run a Redis command until it answers: retry with backoff while Redis is away
+        (batches wait in the journal meanwhile). The outage is logged once, when the first call
+        starts failing, and its end when no call (several may run at once) fails any more."""
+        delay = 0.1
+        failed = False
+        try:
+            while True:
+                try:
+                    result = await command()
+                except Exception as exc:
+                    if not self._transient(exc):
+                        raise
+                    self.retries += 1
+                    if not failed:
+                        failed = True
+                        self._failing += 1
+                    if self.redis_down_since is None:
+                        self.redis_down_since = time.monotonic()
+                        log.error("redis_unavailable", error=str(exc), journaled=self.backlog)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+                    continue
+                if failed:
+                    failed = False
+                    self._failing -= 1
+                    if self._failing == 0 and self.redis_down_since is not None:
+                        outage = time.monotonic() - self.redis_down_since
+                        self.redis_down_since = None
+                        log.info("redis_back", outage_s=round(outage, 1), backlog=self.backlog)
+                return result
+        finally:
+            if failed:  # cancelled while retrying
+                self._failing -= 1
+
+    async def _check_redis_kept_it(self) -> None:
+        """With nothing to send, make sure a restarted Redis did not lose the last batches."""
+        if self.committed == 0:
+            return
+        try:
+            checkpoint = await self.store.checkpoint(self.instance)
+        except (RedisError, OSError):
+            return
+        held = checkpoint.seq if checkpoint else 0
+        if held < self.committed:
+            log.warning("redis_lost_batches", redis_has=held, we_had=self.committed)
+            self.resent += self.committed - held
+            self.committed = held
+            self._work.set()
+
+    @property
+    def backlog(self) -> int:
+        """Batches journaled but not yet in Redis."""
+        return self.next_seq - 1 - self.committed

@@ -1,0 +1,21 @@
+"""One post's language as the daemon and `tweetheat parse` decide it: the detector's answer,
+or the platform's own label when the configuration trusts it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from streamer.ingest.langid import DEFAULT_LANGUAGES, make_detector
+from streamer.ingest.langid.platform import choose_language
+
+
+class LanguageChooser:
+    def __init__(self, detector: str, languages: Sequence[str] | None, trust_platform: bool):
+        self.detect = make_detector(detector, languages or None).detect
+        self._languages = frozenset(languages or DEFAULT_LANGUAGES)
+        self._trust_platform = trust_platform
+
+    def __call__(self, text: str, platform_lang: str | None) -> tuple[str, str]:
+        """(lang, lang_source), lang_source being "platform" or "detector"."""
+        detected = self.detect(text)
+        return choose_language(detected, platform_lang, self._languages, self._trust_platform)

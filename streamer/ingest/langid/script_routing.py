@@ -1,0 +1,98 @@
+"""The first, cheapest decision: what a text's script says about its language.
+
+A script written by one configured language only (Hangul, Thai, kana, Greek, ...) decides at
+once. A shared script (Latin, Arabic, Cyrillic) narrows the choice to the configured languages
+written in it, which the models then choose among; one candidate left decides too.
+
+The script is the one that holds the most letters, however few: "네" is Korean, and a Korean
+post with an English word in it is still Korean. Unlike the seed's rule, no minimum count:
+a short text in a script of its own is as clear as a long one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from streamer.ingest.langid.scripts import (
+    HAN,
+    JAPANESE,
+    KANA,
+    LATIN,
+    SCRIPT_LANGUAGE,
+    script_letter_counts,
+)
+
+
+class _ScriptTags(dict[int, str | None]):
+    """A str.translate table from each letter to a one-character tag of its script, and from
+    anything else to nothing; filled in as characters are first seen (a few thousand at most
+    in practice), so one C-level translate pass replaces a regex over many scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.script_of_tag: dict[str, str] = {}
+        self._tag_of_script: dict[str, str] = {}
+
+    def __missing__(self, code_point: int) -> str | None:
+        counts = script_letter_counts(chr(code_point))  # the seed's rules, one letter at a time
+        tag = None
+        if counts:
+            script = next(iter(counts))
+            tag = self._tag_of_script.get(script)
+            if tag is None:
+                tag = chr(ord("A") + len(self._tag_of_script))
+                self._tag_of_script[script] = tag
+                self.script_of_tag[tag] = script
+        self[code_point] = tag
+        return tag
+
+
+_TAGS = _ScriptTags()
+
+
+def text_script(text: str) -> str | None:
+    """The script that holds the most letters (kana with Han count as JAPANESE), or None if
+    there are no letters; a tie goes to the script whose letters come first."""
+    if text.isascii():
+        return LATIN if any(ch.isalpha() for ch in text) else None
+    tags = text.translate(_TAGS)
+    if not tags:
+        return None
+    # Per script: how many letters, and where the first one is (ties go to the earlier).
+    found: dict[str, tuple[int, int]] = {}
+    for tag in set(tags):
+        found[_TAGS.script_of_tag[tag]] = (tags.count(tag), tags.find(tag))
+    if KANA in found:
+        kana, han = found.pop(KANA), found.pop(HAN, (0, len(tags)))
+        found[JAPANESE] = (kana[0] + han[0], min(kana[1], han[1]))
+    # Set order varies between processes, so the ranking is explicit.
+    return min(found, key=lambda script: (-found[script][0], found[script][1]))
+
+
+class ScriptRouter:
+    """Decides by script, or names the candidates the models must choose among."""
+
+    def __init__(self, languages: Sequence[str], model_scripts: Mapping[str, str]) -> None:
+        """languages: the configured codes; model_scripts: the script of each configured
+        language that a model decides (the rest must be decided by their script)."""
+        configured = set(languages)
+        self._decided = {s: code for s, code in SCRIPT_LANGUAGE.items() if code in configured}
+        # Han without kana is Chinese; if only Japanese is configured, it is Japanese's kanji.
+        if HAN not in self._decided and "ja" in configured:
+            self._decided[HAN] = "ja"
+        candidates: dict[str, list[str]] = {}
+        for code in languages:
+            if code in model_scripts:
+                candidates.setdefault(model_scripts[code], []).append(code)
+        self._candidates = {script: tuple(codes) for script, codes in candidates.items()}
+
+    def route(self, text: str) -> str | tuple[str, ...]:
+        """The language if the script decides it, else the candidates (empty: none fits)."""
+        script = text_script(text)
+        if script is None:
+            return ()
+        decided = self._decided.get(script)
+        if decided is not None:
+            return decided
+        candidates = self._candidates.get(script, ())
+        return candidates[0] if len(candidates) == 1 else candidates

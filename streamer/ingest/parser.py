@@ -1,0 +1,616 @@
+"""Turn one raw stream line into a normalized Post, or a Skip that says why it is not one.
+
+Understood formats:
+
+* Twitter v1.1 statuses (``statuses/sample``) and their control messages (delete, limit, ...);
+* Twitter v2 stream messages (``data`` + ``includes``) and their error objects;
+* Bluesky Jetstream commit events for ``app.bsky.feed.post`` records;
+* a bare object with a string ``text``.
+
+``parse_payload`` never raises: stream input is untrusted, and one odd line must cost a Skip,
+not a worker. Optional fields of the wrong shape (user, place, geo) are dropped; only a post
+without a usable text, or a wrong-typed hashtag list, is refused as WRONG_TYPE.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+from streamer.config import DEFAULT_MAX_LINE_BYTES
+from streamer.core.records import (
+    BAD_JSON,
+    BAD_UTF8,
+    DELETE,
+    KEEPALIVE,
+    LIMIT,
+    NOT_POST,
+    NOTICE,
+    STREAM_ERROR,
+    TOO_LONG,
+    WARNING,
+    WRONG_TYPE,
+    Post,
+    Profile,
+    Skip,
+)
+from streamer.ingest.hashtags import extract_hashtags
+
+__all__ = [
+    "MAX_LINE_BYTES",
+    "parse_payload",
+    "post_to_json_dict",
+]
+
+MAX_LINE_BYTES = DEFAULT_MAX_LINE_BYTES
+
+
+MAX_DETAIL_CHARS = 200
+
+Obj = dict[str, Any]  # a decoded JSON object; values are checked before use
+LatLon = tuple[float, float]
+
+# v1.1 control messages, by their single top-level key. Order matters only for odd objects
+# that carry several of them.
+_V1_CONTROL_KEYS = {
+    "delete": DELETE,
+    "limit": LIMIT,
+    "warning": WARNING,
+    "scrub_geo": NOTICE,
+    "status_withheld": NOTICE,
+    "user_withheld": NOTICE,
+    "disconnect": NOTICE,
+    "event": NOTICE,
+    "friends": NOTICE,
+    "friends_str": NOTICE,
+}
+# Keys that only a v1.1 status has; an object with a text and none of them is a bare post.
+_V1_STATUS_KEYS = frozenset(
+    {
+        "id_str",
+        "created_at",
+        "user",
+        "entities",
+        "extended_tweet",
+        "retweeted_status",
+        "full_text",
+        "truncated",
+    }
+)
+_BSKY_POST = "app.bsky.feed.post"
+_BSKY_PROFILE = "app.bsky.actor.profile"
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
+
+
+class _Refused(Exception):
+    """Raised deep inside a format reader to refuse the whole line with a Skip."""
+
+    def __init__(self, skip: Skip) -> None:
+        super().__init__(skip.reason)
+        self.skip = skip
+
+
+# --- entry points -------------------------------------------------------------------------
+
+
+def parse_payload(raw: bytes | str, max_line_bytes: int = MAX_LINE_BYTES) -> Post | Profile | Skip:
+    """Parse one line of any supported format. Never raises. A line longer than
+    `max_line_bytes` (`[source] max_line_bytes`) is skipped as too_long."""
+    try:
+        return _parse(raw, max_line_bytes)
+    except _Refused as refused:
+        return refused.skip
+    except Exception as exc:  # a bug here must not take a worker down with it
+        return _skip(WRONG_TYPE, f"parser bug: {type(exc).__name__}: {exc}")
+
+
+def post_to_json_dict(post: Post, lang: str, lang_source: str | None = None) -> dict[str, Any]:
+    """The post as a JSON-ready dict, keys in a fixed order, with the detected language."""
+    return {
+        "id": post.id,
+        "created_at": post.created_at,
+        "text": post.text,
+        "hashtags": list(post.hashtags),
+        "geo": list(post.geo) if post.geo is not None else None,
+        "user_id": post.user_id,
+        "screen_name": post.screen_name,
+        "bio": post.bio,
+        "lang": lang,
+        "lang_source": lang_source,
+    }
+
+
+# --- bytes to JSON object -----------------------------------------------------------------
+
+
+def _parse(raw: object, max_line_bytes: int) -> Post | Profile | Skip:
+    data = _as_bytes(raw)
+    if len(data) > max_line_bytes:
+        return _skip(TOO_LONG, f"{len(data)} bytes")
+    # isspace() stops at the first non-space byte, so a real payload costs one byte here.
+    if not data or data.isspace():
+        return Skip(KEEPALIVE)
+    try:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return _json_failure(data, exc)
+    if not isinstance(payload, dict):
+        return _skip(WRONG_TYPE, f"top-level JSON is {_json_type(payload)}, not an object")
+    return _dispatch(payload)
+
+
+def _as_bytes(raw: object) -> bytes:
+    if isinstance(raw, bytes):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return raw.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates
+            raise _Refused(_skip(BAD_UTF8, str(exc))) from None
+    if isinstance(raw, bytearray | memoryview):
+        return bytes(raw)
+    raise _Refused(_skip(WRONG_TYPE, f"line is {type(raw).__name__}, not bytes"))
+
+
+def _json_failure(data: bytes, exc: orjson.JSONDecodeError) -> Skip:
+    # orjson reports bad UTF-8 as a JSON error; decoding tells the two apart, and is only paid
+    # for on lines that failed anyway.
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return _skip(BAD_UTF8, str(bad))
+    return _skip(BAD_JSON, str(exc))
+
+
+def _dispatch(payload: Obj) -> Post | Profile | Skip:
+    if "data" in payload:
+        return _from_v2(payload)
+    if "errors" in payload:
+        return _skip(STREAM_ERROR, _v2_error_title(payload["errors"]))
+    if "did" in payload and "kind" in payload:
+        return _from_jetstream(payload)
+    for key, reason in _V1_CONTROL_KEYS.items():
+        if key in payload:
+            return Skip(reason)
+    if "text" in payload or "full_text" in payload:
+        if _V1_STATUS_KEYS.isdisjoint(payload):
+            return _from_bare(payload)
+        return _from_v1(payload)
+    return _skip(NOT_POST, "no recognizable post shape")
+
+
+# --- Twitter v1.1 -------------------------------------------------------------------------
+
+
+def _from_v1(status: Obj) -> Post:
+    source = _dict(status.get("retweeted_status")) or status
+    text, entities = _v1_text_and_entities(source)
+    if source is not status and text is None:
+        # A retweet whose original is unusable still has the retweeter's own "RT @..." text.
+        source = status
+        text, entities = _v1_text_and_entities(status)
+    if text is None:
+        raise _Refused(_skip(WRONG_TYPE, "text is not a string"))
+    tag_list = _tag_list(entities, "entities")
+    user = _dict(status.get("user")) or {}
+    return Post(
+        id=_id_of(status),
+        created_at=_normalize_time(status.get("created_at")),
+        text=text,
+        hashtags=_hashtags(tag_list, "text", text),
+        geo=_v1_geo(status),
+        user_id=_str(user.get("id_str")) or _int_str(user.get("id")),
+        screen_name=_str(user.get("screen_name")),
+        bio=_str(user.get("description")),
+        platform_lang=_str(status.get("lang")),
+    )
+
+
+def _v1_text_and_entities(status: Obj) -> tuple[str | None, object]:
+    """The longest text a status offers, with the entities that index into that text."""
+    extended = _dict(status.get("extended_tweet"))
+    if extended is not None:
+        full_text = _str(extended.get("full_text"))
+        if full_text is not None:
+            return full_text, extended.get("entities")
+    text = _str(status.get("full_text"))
+    return text if text is not None else _str(status.get("text")), status.get("entities")
+
+
+def _v1_geo(status: Obj) -> LatLon | None:
+    coordinates = _dict(status.get("coordinates"))
+    if coordinates is not None:
+        point = _lon_lat_point(coordinates.get("coordinates"))
+        if point is not None:
+            return point
+    geo = _dict(status.get("geo"))
+    if geo is not None:
+        # The deprecated "geo" field is the one place that puts latitude first.
+        pair = _number_pair(geo.get("coordinates"))
+        if pair is not None:
+            point = _checked_lat_lon(pair[0], pair[1])
+            if point is not None:
+                return point
+    place = _dict(status.get("place"))
+    bounding_box = _dict(place.get("bounding_box")) if place is not None else None
+    if bounding_box is not None:
+        return _ring_centroid(bounding_box.get("coordinates"))
+    return None
+
+
+def _ring_centroid(polygon: object) -> LatLon | None:
+    """Center of the bounding box of a GeoJSON polygon's outer ring: [[[lon, lat], ...]]."""
+    if not isinstance(polygon, list) or not polygon or not isinstance(polygon[0], list):
+        return None
+    pairs = [_number_pair(corner) for corner in polygon[0]]
+    if not pairs or any(pair is None for pair in pairs):
+        return None
+    lons = [pair[0] for pair in pairs if pair is not None]
+    lats = [pair[1] for pair in pairs if pair is not None]
+    return _bbox_center(min(lons), min(lats), max(lons), max(lats))
+
+
+# --- bare objects -------------------------------------------------------------------------
+
+
+def _from_bare(payload: Obj) -> Post:
+    text = _str(payload.get("text"))
+    if text is None:
+        raise _Refused(_skip(WRONG_TYPE, "text is not a string"))
+    return Post(
+        id=_id_of(payload),
+        created_at=None,
+        text=text,
+        hashtags=extract_hashtags(text),
+        geo=None,
+        user_id=None,
+        screen_name=None,
+        bio=None,
+        platform_lang=None,
+    )
+
+
+# --- Twitter v2 ---------------------------------------------------------------------------
+
+
+def _from_v2(message: Obj) -> Post:
+    data = message["data"]
+    if not isinstance(data, dict):
+        raise _Refused(_skip(WRONG_TYPE, f"data is {_json_type(data)}, not an object"))
+    includes = _dict(message.get("includes")) or {}
+    own_text, own_entities = _v2_text_and_entities(data)
+    if own_text is None:
+        raise _Refused(_skip(WRONG_TYPE, "data.text is not a string"))
+    text, entities = own_text, own_entities
+    original = _v2_retweeted(data, includes)
+    if original is not None:
+        original_text, original_entities = _v2_text_and_entities(original)
+        if original_text is not None:
+            text, entities = original_text, original_entities
+    tag_list = _tag_list(entities, "data.entities")
+    author_id = _str(data.get("author_id")) or _int_str(data.get("author_id"))
+    user = _find_by_id(includes.get("users"), author_id) or {}
+    return Post(
+        id=_id_of(data),
+        created_at=_normalize_time(data.get("created_at")),
+        text=text,
+        hashtags=_hashtags(tag_list, "tag", text),
+        geo=_v2_geo(data, includes),
+        user_id=author_id,
+        screen_name=_str(user.get("username")),
+        bio=_str(user.get("description")),
+        platform_lang=_str(data.get("lang")),
+    )
+
+
+def _v2_text_and_entities(tweet: Obj) -> tuple[str | None, object]:
+    # Posts over 280 characters arrive truncated in "text", whole in "note_tweet".
+    note = _dict(tweet.get("note_tweet"))
+    if note is not None:
+        note_text = _str(note.get("text"))
+        if note_text is not None:
+            return note_text, note.get("entities")
+    return _str(tweet.get("text")), tweet.get("entities")
+
+
+def _v2_retweeted(data: Obj, includes: Obj) -> Obj | None:
+    references = data.get("referenced_tweets")
+    if not isinstance(references, list):
+        return None
+    for reference in references:
+        if isinstance(reference, dict) and reference.get("type") == "retweeted":
+            return _find_by_id(includes.get("tweets"), _id_of(reference))
+    return None
+
+
+def _v2_geo(data: Obj, includes: Obj) -> LatLon | None:
+    geo = _dict(data.get("geo"))
+    if geo is None:
+        return None
+    point = _dict(geo.get("coordinates"))
+    if point is not None:
+        lat_lon = _lon_lat_point(point.get("coordinates"))
+        if lat_lon is not None:
+            return lat_lon
+    place = _find_by_id(includes.get("places"), _str(geo.get("place_id")))
+    place_geo = _dict(place.get("geo")) if place is not None else None
+    if place_geo is None:
+        return None
+    bbox = place_geo.get("bbox")
+    if not isinstance(bbox, list) or len(bbox) != 4 or not all(map(_is_number, bbox)):
+        return None
+    west, south, east, north = bbox
+    return _bbox_center(west, south, east, north)
+
+
+def _v2_error_title(errors: object) -> str:
+    if isinstance(errors, list):
+        for error in errors:
+            title = _str(error.get("title")) if isinstance(error, dict) else None
+            if title:
+                return title
+    return "errors"
+
+
+def _find_by_id(items: object, wanted: str | None) -> Obj | None:
+    """The object in an includes list whose id is `wanted`."""
+    if wanted is None or not isinstance(items, list):
+        return None
+    for item in items:
+        if isinstance(item, dict) and _id_of(item) == wanted:
+            return item
+    return None
+
+
+# --- Bluesky Jetstream --------------------------------------------------------------------
+
+
+def _from_jetstream(event: Obj) -> Post | Profile:
+    if event.get("kind") != "commit":
+        raise _Refused(_skip(NOT_POST, f"jetstream kind {_brief(event.get('kind'))}"))
+    commit = _dict(event.get("commit"))
+    if commit is None:
+        raise _Refused(_skip(WRONG_TYPE, "jetstream commit is not an object"))
+    if commit.get("collection") == _BSKY_PROFILE and commit.get("operation") in (
+        "create",
+        "update",
+    ):
+        return _bsky_profile(event, commit)
+    if commit.get("operation") != "create" or commit.get("collection") != _BSKY_POST:
+        what = f"{_brief(commit.get('operation'))} {_brief(commit.get('collection'))}"
+        raise _Refused(_skip(NOT_POST, f"jetstream {what}"))
+    record = _dict(commit.get("record"))
+    text = _str(record.get("text")) if record is not None else None
+    if record is None or text is None:
+        raise _Refused(_skip(WRONG_TYPE, "jetstream record text is not a string"))
+    did = _str(event.get("did"))
+    rkey = _str(commit.get("rkey"))
+    return Post(
+        id=f"at://{did}/{_BSKY_POST}/{rkey}" if did and rkey else None,
+        created_at=_normalize_time(record.get("createdAt")),
+        text=text,
+        hashtags=_bsky_tags(record, text),
+        geo=None,
+        user_id=did,
+        screen_name=None,
+        bio=None,
+        platform_lang=_first_str(record.get("langs")),
+    )
+
+
+def _bsky_profile(event: Obj, commit: Obj) -> Profile:
+    record = _dict(commit.get("record"))
+    did = _str(event.get("did"))
+    bio = _str(record.get("description")) if record is not None else None
+    if not did or bio is None:
+        raise _Refused(_skip(NOT_POST, "jetstream profile without did or description"))
+    name = _str(record.get("displayName")) if record is not None else None
+    return Profile(user_id=did, screen_name=name, bio=bio)
+
+
+def _bsky_tags(record: Obj, text: str) -> tuple[str, ...]:
+    """Tag facets, then the record's extra tags; the text only when a record has neither."""
+    facets = _optional_list(record.get("facets"), "record.facets")
+    extra_tags = _optional_list(record.get("tags"), "record.tags")
+    if facets is None and extra_tags is None:
+        return extract_hashtags(text)
+    return _clean_tags([*_facet_tags(facets or []), *(extra_tags or [])])
+
+
+def _facet_tags(facets: list[Any]) -> Iterable[object]:
+    for facet in facets:
+        features = facet.get("features") if isinstance(facet, dict) else None
+        if not isinstance(features, list):
+            continue
+        for feature in features:
+            if isinstance(feature, dict) and (_str(feature.get("$type")) or "").endswith("#tag"):
+                yield feature.get("tag")
+
+
+# --- hashtags -----------------------------------------------------------------------------
+
+
+def _tag_list(entities: object, where: str) -> list[Any] | None:
+    """The entities' hashtag list; None when there is none, so the text is searched instead."""
+    if entities is None:
+        return None
+    if not isinstance(entities, dict):
+        raise _Refused(_skip(WRONG_TYPE, f"{where} is {_json_type(entities)}, not an object"))
+    return _optional_list(entities.get("hashtags"), f"{where}.hashtags")
+
+
+def _hashtags(tag_list: list[Any] | None, key: str, text: str) -> tuple[str, ...]:
+    """A payload's own hashtag entities are authoritative, even an empty list of them."""
+    if tag_list is None:
+        return extract_hashtags(text)
+    if not tag_list:
+        return ()
+    return _clean_tags([item.get(key) for item in tag_list if isinstance(item, dict)])
+
+
+def _clean_tags(tags: Iterable[object]) -> tuple[str, ...]:
+    """Lower-cased, '#'-less, non-empty, each once; anything but a string is passed over."""
+    kept: dict[str, None] = {}  # insertion-ordered: a repeat keeps its first place
+    for tag in tags:
+        if isinstance(tag, str):
+            tag = tag.lstrip("#\uff03").lower()
+            if tag:
+                kept[tag] = None
+    return tuple(kept)
+
+
+# --- geo ----------------------------------------------------------------------------------
+
+
+def _lon_lat_point(coordinates: object) -> LatLon | None:
+    """A GeoJSON position, [lon, lat] (an altitude may follow), as (lat, lon)."""
+    pair = _number_pair(coordinates)
+    return _checked_lat_lon(pair[1], pair[0]) if pair is not None else None
+
+
+def _bbox_center(west: float, south: float, east: float, north: float) -> LatLon | None:
+    if not all(_in_range(lat, 90) for lat in (south, north)):
+        return None
+    if not all(_in_range(lon, 180) for lon in (west, east)):
+        return None
+    return _checked_lat_lon((south + north) / 2, (west + east) / 2)
+
+
+def _number_pair(value: object) -> tuple[float, float] | None:
+    """The first two items of a 2- or 3-number list."""
+    if not isinstance(value, list) or len(value) not in (2, 3) or not all(map(_is_number, value)):
+        return None
+    return float(value[0]), float(value[1])
+
+
+def _checked_lat_lon(lat: float, lon: float) -> LatLon | None:
+    if not (_in_range(lat, 90) and _in_range(lon, 180)):
+        return None
+    return round(float(lat), 6), round(float(lon), 6)
+
+
+def _in_range(value: float, limit: float) -> bool:
+    return math.isfinite(value) and -limit <= value <= limit
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int subclass, and true/false are not coordinates.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# --- timestamps ---------------------------------------------------------------------------
+
+
+def _normalize_time(value: object) -> str | None:
+    """ISO 8601 UTC with whole seconds ("2018-10-10T20:19:24Z"), or None if unreadable.
+
+    Takes v1.1's "Wed Oct 10 20:19:24 +0000 2018" and ISO forms such as
+    "2022-01-01T10:00:00.000Z". An ISO time without an offset is taken as UTC.
+    """
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    return _normalized(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized(value: str) -> str | None:
+    # Cached: the posts of one second share their timestamp, and a stream brings hundreds of
+    # them a second. A pure function of the string, so the cache changes nothing but speed.
+    moment = _twitter_time(value) or _iso_time(value)
+    if moment is None:
+        return None
+    try:
+        utc = moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # an offset that pushes past year 1 or 9999
+        return None
+    # Not strftime: glibc's %Y does not pad, so year 999 would come out as "999-...".
+    return utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def _twitter_time(value: str) -> datetime | None:
+    # Parsed by hand: strptime's %a and %b follow the process locale, and it is slow.
+    parts = value.split()
+    if len(parts) != 6 or parts[1] not in _MONTHS:
+        return None
+    _weekday, month, day, clock, offset, year = parts
+    try:
+        hour, minute, second = (int(piece) for piece in clock.split(":"))
+        return datetime(
+            int(year), _MONTHS[month], int(day), hour, minute, second, tzinfo=_offset_zone(offset)
+        )
+    except ValueError:
+        return None
+
+
+def _offset_zone(offset: str) -> timezone:
+    """A "+hhmm" / "-hhmm" offset; ValueError for anything else."""
+    if len(offset) != 5 or offset[0] not in "+-" or not offset[1:].isdigit():
+        raise ValueError(offset)
+    minutes = int(offset[1:3]) * 60 + int(offset[3:])
+    return timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
+
+
+def _iso_time(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --- small typed accessors ----------------------------------------------------------------
+
+
+def _dict(value: object) -> Obj | None:
+    return value if isinstance(value, dict) else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int_str(value: object) -> str | None:
+    """An integer id as a string; floats and bools are not ids."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _id_of(obj: Obj) -> str | None:
+    """The id_str when present (v1.1 ids overflow JavaScript numbers), else the id."""
+    return _str(obj.get("id_str")) or _str(obj.get("id")) or _int_str(obj.get("id"))
+
+
+def _first_str(value: object) -> str | None:
+    return _str(value[0]) if isinstance(value, list) and value else None
+
+
+def _optional_list(value: object, where: str) -> list[Any] | None:
+    """A list, or None when absent or null; any other type refuses the line."""
+    if value is None or isinstance(value, list):
+        return value
+    raise _Refused(_skip(WRONG_TYPE, f"{where} is {_json_type(value)}, not a list"))
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+def _brief(value: object) -> str:
+    return repr(value)[:40]
+
+
+def _skip(reason: str, detail: str) -> Skip:
+    return Skip(reason, detail[:MAX_DETAIL_CHARS])

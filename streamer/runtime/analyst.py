@@ -1,0 +1,196 @@
+"""The analysis side of the daemon: map exports and bio-cluster refits from what Redis holds.
+
+It reads only Redis, so it runs beside ingest in one daemon (`--role all`) or alone
+(`--role analyze`), drawing the maps of everything several ingest daemons wrote. Maps and
+clustering get a process each, both at a lower priority than ingest: a refit can take minutes
+of CPU, and the maps must keep coming meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from streamer.config import MapsSettings, Settings
+from streamer.core.logs import get_logger
+from streamer.ingest.worker import prepare_analysis_process
+from streamer.runtime.metrics import Metrics
+from streamer.runtime.periodic import run_every
+from streamer.runtime.pools import process_pool
+from streamer.storage.store import Store
+
+log = get_logger("streamer.analyst")
+
+
+@dataclass(frozen=True)
+class AnalysisJobs:
+    """The analysis functions the analyst schedules. The composition root (runtime.daemon)
+    passes analysis/'s own, so this layer never imports the analysis package; `write_maps` and
+    `assign_new` run in the analyst's processes and must be picklable (module functions)."""
+
+    collect_summaries: Callable[[Store, MapsSettings], Awaitable[Any]]
+    write_maps: Callable[..., list[Any]]
+    refit_window: Callable[..., Awaitable[Any]]
+    assign_new: Callable[[Any], Any]
+    preload: Callable[[], None]  # imports what a map export needs, ahead of the first one
+
+
+class Analyst:
+    """Owns the map process and the clustering process. `metrics` is the daemon's Metrics
+    (maps_written, maps_seconds, clusters_refit, refit_seconds are updated here)."""
+
+    def __init__(
+        self, settings: Settings, store: Store, metrics: Metrics, jobs: AnalysisJobs
+    ) -> None:
+        self.jobs = jobs
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics
+        self._maps_pool: Executor | None = None
+        self._cluster_pool: Executor | None = None
+        self._refitting = False
+        self._fit_abandoned = False
+        self._assigned_until: float | None = None
+        self.last_export: float | None = None  # monotonic time of the last map export
+
+    # --- life -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._maps_pool = self._new_pool()
+        if self.settings.clusters.enabled:
+            self._cluster_pool = self._new_pool()
+
+    @staticmethod
+    def _new_pool() -> Executor:
+        return process_pool(1, prepare_analysis_process, (os.getpid(),))
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The periodic jobs: maps every `[maps] interval`, refits every `[clusters] interval`."""
+        tasks = [asyncio.create_task(run_every(self.settings.maps.interval, self.export_maps))]
+        if self.settings.clusters.enabled:
+            interval = self.settings.clusters.interval
+            # The first fit comes early so a new install shows clusters within minutes.
+            first = min(60.0, interval)
+            tasks.append(asyncio.create_task(run_every(interval, self.refit_clusters, first)))
+        return tasks
+
+    def close(self) -> None:
+        if self._maps_pool is not None:
+            self._maps_pool.shutdown(wait=True, cancel_futures=True)
+        if self._cluster_pool is not None:
+            busy = self._refitting or self._fit_abandoned
+            if busy:
+                # A refit can run for minutes; stopping must not wait for it. Its report is
+                # written atomically, so the last complete one stays in place.
+                log.info("refit_abandoned", reason="stopping")
+                for process in list(getattr(self._cluster_pool, "_processes", {}).values()):
+                    process.kill()  # pool processes ignore SIGTERM: the daemon stops them
+            self._cluster_pool.shutdown(wait=not busy, cancel_futures=True)
+
+    def preload(self) -> None:
+        self.jobs.preload()
+
+    @property
+    def alive(self) -> bool:
+        return self._maps_pool is not None and not getattr(self._maps_pool, "_broken", False)
+
+    # --- jobs -----------------------------------------------------------------------------
+
+    async def export_maps(self) -> None:
+        started = time.monotonic()
+        summaries = await self.jobs.collect_summaries(self.store, self.settings.maps)
+        assert self._maps_pool is not None
+        loop = asyncio.get_running_loop()
+        job = partial(
+            self.jobs.write_maps,
+            self.settings.out_path,
+            summaries,
+            refresh_seconds=self.settings.maps.refresh,
+            assets=self.settings.maps.assets,
+        )
+        try:
+            paths = await loop.run_in_executor(self._maps_pool, job)
+        except BrokenProcessPool:
+            # The map process died (OOM killer, a stray signal): start a new one, try once more.
+            log.error("maps_pool_broken", action="restarting")
+            self._maps_pool.shutdown(wait=False, cancel_futures=True)
+            self._maps_pool = self._new_pool()
+            paths = await loop.run_in_executor(self._maps_pool, job)
+        self.metrics.maps_written += 1
+        self.last_export = time.monotonic()
+        self.metrics.maps_seconds = self.last_export - started
+        if self.settings.clusters.enabled:
+            # Clustering upkeep must never cost the maps (or the final export at shutdown).
+            c = self.settings.clusters
+            try:
+                await self.store.trim_users(c.max_users, c.max_age_hours * 3600, time.time())
+                await self.assign_new_users()
+            except (RedisError, OSError, BrokenProcessPool, ValueError) as exc:
+                log.error("user_window_upkeep_failed", error=str(exc))
+        log.info(
+            "maps_written",
+            languages=len(summaries),
+            files=len(paths),
+            out=str(self.settings.out_path / "maps"),
+            seconds=round(time.monotonic() - started, 2),
+        )
+
+    async def refit_clusters(self) -> None:
+        """Refit the bio clusters on the recent-user window in the clustering process."""
+        pool = self._cluster_pool
+        assert pool is not None
+        loop = asyncio.get_running_loop()
+
+        def in_pool(job: Callable[[], Any]) -> asyncio.Future[Any]:
+            return loop.run_in_executor(pool, job)
+
+        started = time.time()
+        self._refitting = True
+        try:
+            outcome = await self.jobs.refit_window(
+                self.store, self.settings.clusters, self.settings.out_path, in_pool,
+                self.settings.maps.refresh,
+            )  # fmt: skip
+        except asyncio.CancelledError:
+            self._fit_abandoned = True  # the process goes on fitting: close() must not wait
+            raise
+        finally:
+            self._refitting = False
+        if outcome.skipped:
+            log.info("cluster_refit_skipped", reason=outcome.skipped, users=outcome.users)
+            return
+        self._assigned_until = started
+        self.metrics.clusters_refit += 1
+        self.metrics.refit_seconds = time.time() - started
+        kmeans = outcome.report.get("kmeans", {})
+        log.info(
+            "clusters_refit",
+            users=outcome.users,
+            k=kmeans.get("k"),
+            silhouette=kmeans.get("silhouette"),
+            hdbscan_clusters=len(outcome.report.get("hdbscan", {}).get("clusters", [])),
+            noise=outcome.report.get("hdbscan", {}).get("noise"),
+            fit_s=round(outcome.seconds, 1),
+            seconds=round(time.time() - started, 1),
+        )
+
+    async def assign_new_users(self) -> None:
+        """Between refits, users seen since the last one get a cluster from the current model."""
+        if self._assigned_until is None or self._refitting:
+            return  # a refit running in the clustering process will label everyone anyway
+        since = time.time()
+        users = await self.store.user_bios(since=self._assigned_until)
+        assert self._cluster_pool is not None
+        loop = asyncio.get_running_loop()
+        assignments = await loop.run_in_executor(self._cluster_pool, self.jobs.assign_new, users)
+        await self.store.set_user_clusters(assignments)
+        self._assigned_until = since

@@ -1,0 +1,247 @@
+"""What the running daemon tells the outside: `/healthz`, `/metrics` and systemd's STATUS line.
+
+Everything here reads state the pipeline already keeps (counters, queue depths, the committer's
+view of Redis); nothing pings Redis or waits, because a scrape must not slow ingest down.
+Source URLs and settings never appear: they may hold credentials.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from streamer.runtime.http_api import Health, MetricFamily, Sample, histogram_family
+
+if TYPE_CHECKING:
+    from streamer.runtime.analyst import Analyst
+    from streamer.runtime.metrics import Metrics
+    from streamer.runtime.pipeline import Pipeline
+
+# A live source reports one of these states; replays and the demo have no connection at all.
+_CONNECTED_STATES = frozenset({"streaming"})
+
+
+def counter(name: str, help: str, value: float) -> MetricFamily:
+    return MetricFamily(name, "counter", help, [Sample({}, value)])
+
+
+def gauge(name: str, help: str, value: float) -> MetricFamily:
+    return MetricFamily(name, "gauge", help, [Sample({}, value)])
+
+
+def analysis_families(m: Metrics) -> Iterable[MetricFamily]:
+    """Map exports and refits: the same series whether ingest runs beside them or not."""
+    yield counter("tweetheat_maps_written", "Map exports finished.", m.maps_written)
+    yield gauge("tweetheat_map_export_seconds", "Duration of the last map export.", m.maps_seconds)
+    yield counter("tweetheat_cluster_refits", "Bio-cluster refits finished.", m.clusters_refit)
+    yield gauge(
+        "tweetheat_cluster_refit_seconds", "Duration of the last cluster refit.", m.refit_seconds
+    )
+
+
+class DaemonHealth:
+    """The HealthProvider of one pipeline (see streamer.runtime.http_api)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.started_at = time.time()
+
+    def _stream(self) -> dict[str, Any]:
+        stats = getattr(self.pipeline.source, "stats", None)
+        as_dict = getattr(stats, "as_dict", None)
+        return dict(as_dict()) if callable(as_dict) else {}
+
+    def health(self) -> Health:
+        p = self.pipeline
+        stream = self._stream()
+        connected = not stream or stream.get("state") in _CONNECTED_STATES
+        committer = p.committer
+        down_since = committer.redis_down_since
+        details: dict[str, Any] = {
+            "source": p.source.name,
+            "eof": p.eof,
+            "backlog_batches": committer.backlog,
+            "journal_bytes": committer.journal.unacked_bytes,
+            "uptime_s": round(time.time() - self.started_at, 1),
+        }
+        if stream:
+            details["stream_state"] = stream.get("state")
+        if down_since is not None:
+            details["redis_down_s"] = round(time.monotonic() - down_since, 1)
+        return Health(
+            source_connected=connected,
+            redis_reachable=down_since is None,
+            pool_alive=p.pool_alive,
+            lag_seconds=current_lag(p),
+            details=details,
+        )
+
+    def metric_families(self) -> Iterable[MetricFamily]:
+        p = self.pipeline
+        m = p.metrics
+        c = p.committer
+        yield counter("tweetheat_lines_read", "Lines read from the source.", m.lines_read)
+        yield counter("tweetheat_posts_accepted", "Posts stored with a language.", m.accepted)
+        yield MetricFamily(
+            "tweetheat_posts_skipped",
+            "counter",
+            "Input skipped, by reason (bad JSON, deletes, no text ...).",
+            [Sample({"reason": reason}, n) for reason, n in sorted(m.skipped.items())],
+        )
+        yield MetricFamily(
+            "tweetheat_posts_per_second",
+            "gauge",
+            "Posts read (in) and finished (out) per second over the last status interval.",
+            [Sample({"direction": "in"}, m.rate_in), Sample({"direction": "out"}, m.rate_out)],
+        )
+        yield counter(
+            "tweetheat_batches_committed", "Batches applied in Redis.", m.committed_batches
+        )
+        yield counter(
+            "tweetheat_commit_retries", "Commits retried while Redis was down.", c.retries
+        )
+        yield counter(
+            "tweetheat_batches_resent",
+            "Batches sent again from the journal because Redis lost them.",
+            c.resent,
+        )
+        yield counter(
+            "tweetheat_batches_lost",
+            "Batches Redis lost that the journal no longer held (logged as batches_lost).",
+            c.lost,
+        )
+        yield gauge("tweetheat_backlog_batches", "Batches journaled, not yet in Redis.", c.backlog)
+        yield gauge(
+            "tweetheat_journal_bytes",
+            "Bytes of journaled batches Redis has not acknowledged.",
+            c.journal.unacked_bytes,
+        )
+        yield gauge(
+            "tweetheat_redis_up",
+            "1 when the last commit reached Redis.",
+            c.redis_down_since is None,
+        )
+        yield MetricFamily(
+            "tweetheat_queue_depth",
+            "gauge",
+            "Items waiting in the pipeline's bounded queues.",
+            [Sample({"queue": name}, n) for name, n in sorted(p.queue_depths().items())],
+        )
+        yield gauge("tweetheat_pool_alive", "1 while the detector pool is up.", p.pool_alive)
+        yield counter(
+            "tweetheat_pool_restarts", "Detector pools replaced after a crash.", m.pool_restarts
+        )
+        yield gauge(
+            "tweetheat_lag_seconds",
+            "Read-to-commit time of the newest batch; grows while batches wait for Redis.",
+            current_lag(p),
+        )
+        yield histogram_family(
+            "tweetheat_read_to_commit_seconds",
+            "Seconds from a post's read to its batch's commit.",
+            m.latency,
+        )
+        yield from analysis_families(m)
+        yield counter(
+            "tweetheat_users_dropped",
+            "Bios not remembered because Redis was slow.",
+            m.users_dropped,
+        )
+        stream = self._stream()
+        if stream:
+            yield counter(
+                "tweetheat_stream_connects",
+                "Connections made to the live stream.",
+                stream["connects"],
+            )
+            yield MetricFamily(
+                "tweetheat_stream_disconnects",
+                "counter",
+                "Live-stream disconnections (each followed by a reconnect), by reason.",
+                [
+                    Sample({"reason": key.split(":", 1)[1]}, value)
+                    for key, value in sorted(stream.items())
+                    if key.startswith("disconnects:")
+                ],
+            )
+            yield counter(
+                "tweetheat_stream_stalls", "Streams dropped for silence.", stream.get("stalls", 0)
+            )
+        yield gauge(
+            "tweetheat_start_time_seconds", "Unix time the daemon started.", self.started_at
+        )
+
+
+def current_lag(pipeline: Pipeline) -> float:
+    """The last batch's read-to-commit time, or, while batches wait, the time since the last
+    commit: a wedged writer or a Redis outage shows as a growing lag, not a frozen one."""
+    m = pipeline.metrics
+    if pipeline.committer.backlog == 0:
+        return m.lag_last
+    if m.last_commit_at is None:  # nothing committed yet
+        return max(m.lag_last, time.time() - pipeline.started_at)
+    return max(m.lag_last, time.monotonic() - m.last_commit_at)
+
+
+# A writer with batches waiting this long while Redis answers is wedged: let systemd restart us.
+WEDGED_SECONDS = 120.0
+
+
+def watchdog_healthy(pipeline: Pipeline) -> bool:
+    """Whether to keep pinging systemd's watchdog. A Redis outage is not a reason to stop:
+    the journal rides it out, and a restart would not bring Redis back."""
+    if not pipeline.pool_alive:
+        return False
+    if pipeline.committer.redis_down_since is not None:
+        return True
+    return current_lag(pipeline) < WEDGED_SECONDS
+
+
+def status_text(pipeline: Pipeline) -> str:
+    """One line for `systemctl status`: rate, totals, and whether Redis keeps up."""
+    m = pipeline.metrics
+    c = pipeline.committer
+    redis = "redis down, journaling" if c.redis_down_since is not None else "redis ok"
+    lag = current_lag(pipeline)
+    shown = f"{lag:.1f}s" if math.isfinite(lag) else "?"
+    return (
+        f"{m.rate_in:.0f} posts/s in, {m.accepted} stored, {sum(m.skipped.values())} skipped; "
+        f"{redis}, backlog {c.backlog} batches, lag {shown}"
+    )
+
+
+class AnalystHealth:
+    """The HealthProvider of an analyze-only daemon: its lag is how overdue the maps are."""
+
+    def __init__(self, analyst: Analyst, interval: float) -> None:
+        self.analyst = analyst
+        self.interval = interval
+        self.started = time.monotonic()
+        self.started_at = time.time()
+
+    def overdue(self) -> float:
+        last = self.analyst.last_export or self.started
+        return max(0.0, time.monotonic() - last - self.interval)
+
+    def health(self) -> Health:
+        m = self.analyst.metrics
+        return Health(
+            source_connected=True,  # it reads no source
+            redis_reachable=True,  # an unreachable Redis shows as overdue maps
+            pool_alive=self.analyst.alive,
+            lag_seconds=self.overdue(),
+            details={"role": "analyze", "maps_written": m.maps_written},
+        )
+
+    def metric_families(self) -> Iterable[MetricFamily]:
+        yield from analysis_families(self.analyst.metrics)
+        yield gauge(
+            "tweetheat_maps_overdue_seconds",
+            "How far the next map export is behind its interval.",
+            self.overdue(),
+        )
+        yield gauge(
+            "tweetheat_start_time_seconds", "Unix time the daemon started.", self.started_at
+        )
