@@ -361,9 +361,12 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
             "redis": await store.memory(),
             "pipeline": await store.pipeline_counters(),
             "daemon": await store.heartbeat(),
+            "daemons": await store.heartbeats(),
         }
         if "stream" in report["daemon"]:
             report["stream"] = orjson.loads(report["daemon"].pop("stream"))
+        for beat in report["daemons"].values():
+            beat.pop("stream", None)  # the latest one's is in "stream"; the rest are in /metrics
     if args.json:
         _print_json(report)
         return 0
@@ -377,6 +380,13 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         )
     else:
         print("daemon: never ran on this Redis")
+    if len(report["daemons"]) > 1:
+        for instance, beat in report["daemons"].items():
+            age = time.time() - float(beat.get("updated_at", 0))
+            print(
+                f"  {instance}: {beat.get('state', '?')} (pid {beat.get('pid')}, "
+                f"{beat.get('in_per_s')} posts/s in, heartbeat {age:.0f}s ago)"
+            )
     print(f"redis: {report['redis']['used_memory_human']} used")
     if "stream" in report:
         print("stream: " + ", ".join(f"{k}={v}" for k, v in report["stream"].items()))

@@ -9,6 +9,7 @@ of CPU, and the maps must keep coming meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -61,6 +62,10 @@ class Analyst:
         self._fit_abandoned = False
         self._assigned_until: float | None = None
         self.last_export: float | None = None  # monotonic time of the last map export
+        # Set by the pipeline at its first commit; a lone analyst has data from the start.
+        self.data_arrived = asyncio.Event()
+        if settings.pipeline.role == "analyze":
+            self.data_arrived.set()
 
     # --- life -----------------------------------------------------------------------------
 
@@ -75,13 +80,21 @@ class Analyst:
 
     def tasks(self) -> list[asyncio.Task[None]]:
         """The periodic jobs: maps every `[maps] interval`, refits every `[clusters] interval`."""
-        tasks = [asyncio.create_task(run_every(self.settings.maps.interval, self.export_maps))]
+        tasks = [asyncio.create_task(self._export_maps_every_interval())]
         if self.settings.clusters.enabled:
             interval = self.settings.clusters.interval
             # The first fit comes early so a new install shows clusters within minutes.
             first = min(60.0, interval)
             tasks.append(asyncio.create_task(run_every(interval, self.refit_clusters, first)))
         return tasks
+
+    async def _export_maps_every_interval(self) -> None:
+        """The first maps as soon as the first batch is stored (or after one interval, maps of
+        an empty store), then every interval."""
+        interval = self.settings.maps.interval
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.data_arrived.wait(), interval)
+        await run_every(interval, self.export_maps, first=0)
 
     def close(self) -> None:
         if self._maps_pool is not None:

@@ -26,6 +26,22 @@ from streamer.sources.factory import make_source
 from streamer.storage.connections import open_store
 
 
+class StopSignals:
+    """The one place SIGINT and SIGTERM are handled: from construction until `remove()`, each
+    calls `handler(signum)` in the event loop instead of killing the process."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, handler: Callable[[int], None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        for signum in self.SIGNALS:
+            self._loop.add_signal_handler(signum, handler, signum)
+
+    def remove(self) -> None:
+        for signum in self.SIGNALS:
+            self._loop.remove_signal_handler(signum)
+
+
 def analysis_jobs() -> AnalysisJobs:
     """The analysis package's jobs, for the analyst: this module is the composition root, the
     one place in streamer/ that imports analysis/ (the CLI aside)."""
@@ -80,7 +96,6 @@ async def run_daemon(settings: Settings) -> int:
             log.info("recording", directory=settings.source.record_dir)
         pipeline = Pipeline(settings, source, store, recorder, committer, analysis_jobs())
         main_task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
 
         def on_signal(signum: int) -> None:
             if pipeline.stopping and main_task is not None:
@@ -90,8 +105,7 @@ async def run_daemon(settings: Settings) -> int:
                 notifier.stopping("stopping: draining batches into Redis")
                 pipeline.request_stop()
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, on_signal, signum)
+        signals = StopSignals(on_signal)
         http = await start_http(settings, pipeline)
         progress = progress_for(source)
         companions = companion_tasks(settings, pipeline, notifier, progress)
@@ -102,8 +116,7 @@ async def run_daemon(settings: Settings) -> int:
         except asyncio.CancelledError:
             return 1
         finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
+            signals.remove()
             for task in companions:
                 task.cancel()
             await asyncio.gather(*companions, return_exceptions=True)
@@ -133,14 +146,12 @@ async def run_analyze(settings: Settings, notifier: Any) -> int:
         analyst.start()
         provider = AnalystHealth(analyst, settings.maps.interval)
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
 
-        def on_signal() -> None:
+        def on_signal(_signum: int) -> None:
             notifier.stopping("stopping: writing the last maps")
             stop.set()
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, on_signal)
+        signals = StopSignals(on_signal)
 
         async def report() -> None:
             log.info("status", role="analyze", maps_written=metrics.maps_written,
@@ -158,8 +169,7 @@ async def run_analyze(settings: Settings, notifier: Any) -> int:
         try:
             await stop.wait()
         finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
+            signals.remove()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from streamer.core.logs import get_logger
 
 log = get_logger("streamer.analyst")
@@ -19,6 +21,14 @@ async def run_every(interval: float, job: Callable[[], Any], first: float | None
             await job()
         except asyncio.CancelledError:
             raise
+        except (RedisError, OSError) as exc:
+            # Redis away (a cluster failing over, a restart): expected, and retried next
+            # interval, so one line says it; a traceback would only bury the log.
+            log.error("periodic_job_failed", job=_name(job), error=f"{type(exc).__name__}: {exc}")
         except Exception:
-            log.exception("periodic_job_failed", job=getattr(job, "__name__", str(job)))
+            log.exception("periodic_job_failed", job=_name(job))
         await asyncio.sleep(interval)
+
+
+def _name(job: Callable[[], Any]) -> str:
+    return str(getattr(job, "__name__", job))

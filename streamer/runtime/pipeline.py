@@ -403,6 +403,8 @@ class Pipeline:
     def _committed(self, entry: Entry, duplicates: int, read_at: float | None) -> None:
         m = self.metrics
         m.committed_batches += 1
+        if self.analyst is not None:
+            self.analyst.data_arrived.set()  # the first maps need not wait a whole interval
         if duplicates:
             m.accepted -= duplicates
             m.skipped["duplicate"] += duplicates
@@ -513,4 +515,4 @@ class Pipeline:
         if stream:
             heartbeat["stream"] = orjson.dumps(stream).decode()
         with contextlib.suppress(RedisError, OSError):
-            await self.store.set_heartbeat(heartbeat)
+            await self.store.set_heartbeat(heartbeat, self.committer.instance)

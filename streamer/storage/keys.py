@@ -6,7 +6,9 @@
 {prefix}stats:{lang}     hash   running totals: tweets, geo, hashtags
 {prefix}languages        set    every language code seen
 {prefix}pipeline         hash   pipeline counters: accepted, skipped:<reason>, ...
-{prefix}daemon           hash   the running daemon's heartbeat (pid, rates, queue depths)
+{prefix}daemon           hash   the latest heartbeat of any daemon (pid, rates, queue depths)
+{prefix}daemon:{id}      hash   an ingest instance's own heartbeat, expires a week after its last
+{prefix}daemons          set    the instances that wrote a heartbeat (pruned as theirs expire)
 {prefix}checkpoint:{id} hash   an ingest instance's last committed batch: seq, position, updated_at
 {prefix}seen:{post id}   string a resumable source's recent post, so a replayed one counts once
 {prefix}users            hash   user id -> JSON [screen name, bio, lang, last seen]
@@ -26,7 +28,8 @@ tweetheat:pipeline:{ingest-1}        hash  the instance's pipeline counters
 tweetheat:instances                  set   every instance that committed: readers sum the
                                            counters of pipeline:{<instance>} over it
 tweetheat:{users}  tweetheat:{users}:seen  tweetheat:{users}:cluster   the user window, one slot
-tweetheat:languages, tweetheat:daemon: as above (single keys, any slot)
+tweetheat:languages, tweetheat:daemon, tweetheat:daemon:<id>, tweetheat:daemons: as above
+(single keys, any slot)
 """
 
 from __future__ import annotations
@@ -88,6 +91,14 @@ class Keys:
     @property
     def daemon(self) -> str:
         return f"{self.prefix}daemon"
+
+    def instance_daemon(self, instance: str) -> str:
+        """One ingest instance's heartbeat: several ingest daemons may share one Redis."""
+        return f"{self.prefix}daemon:{instance}"
+
+    @property
+    def daemons(self) -> str:
+        return f"{self.prefix}daemons"
 
     def checkpoint(self, instance: str) -> str:
         if self.cluster:

@@ -135,6 +135,11 @@ return {0, seq, dups}
 APPLIED, ALREADY_APPLIED, GAP = 0, 1, 2
 
 
+# An instance's own heartbeat outlives its daemon by a week, so `status` still shows a
+# stopped instance for a while, and then forgets it.
+HEARTBEAT_TTL_S = 7 * 24 * 3600
+
+
 @dataclass(frozen=True)
 class CommitResult:
     status: int  # APPLIED, ALREADY_APPLIED or GAP
@@ -407,8 +412,19 @@ class Store:
             if len(pipe) > 0:
                 await pipe.execute()
 
-    async def set_heartbeat(self, fields: Mapping[str, Any]) -> None:
-        await self.redis.hset(self.keys.daemon, mapping={k: str(v) for k, v in fields.items()})
+    async def set_heartbeat(self, fields: Mapping[str, Any], instance: str | None = None) -> None:
+        """The daemon's heartbeat: as the latest one, and as its instance's own, so that
+        `status` shows every ingest daemon sharing this Redis."""
+        mapping: dict[Any, Any] = {k: str(v) for k, v in fields.items()}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(self.keys.daemon, mapping=mapping)
+            if instance is not None:
+                own = self.keys.instance_daemon(instance)
+                pipe.delete(own)  # fields of an older version of the daemon must not linger
+                pipe.hset(own, mapping=mapping)
+                pipe.expire(own, HEARTBEAT_TTL_S)
+                pipe.sadd(self.keys.daemons, instance)
+            await pipe.execute()
 
     # --- reads --------------------------------------------------------------------------
 
@@ -463,6 +479,25 @@ class Store:
 
     async def heartbeat(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in (await self.redis.hgetall(self.keys.daemon)).items()}
+
+    async def heartbeats(self) -> dict[str, dict[str, str]]:
+        """Every instance's own heartbeat, by instance; instances whose heartbeat expired
+        leave the set as they are found gone, so it holds only the living and the recent."""
+        instances = sorted(str(i) for i in await self.redis.smembers(self.keys.daemons))
+        if not instances:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for instance in instances:
+                pipe.hgetall(self.keys.instance_daemon(instance))
+            rows = await pipe.execute()
+        found = {
+            i: {str(k): str(v) for k, v in row.items()}
+            for i, row in zip(instances, rows, strict=True)
+        }
+        gone = [i for i, row in found.items() if not row]
+        if gone:
+            await self.redis.srem(self.keys.daemons, *gone)
+        return {i: row for i, row in found.items() if row}
 
     async def memory(self) -> dict[str, Any]:
         if self.keys.cluster:  # summed over the masters

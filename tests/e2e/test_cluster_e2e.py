@@ -27,6 +27,7 @@ import redis.cluster
 from streamer.sources.generator import generate
 from tests.cluster_helpers import LocalCluster
 from tests.conftest import TWEETHEAT
+from tests.daemon import Daemon
 
 FILES = 4  # --partition 1/2 reads files 1 and 3, --partition 2/2 files 2 and 4
 LINES_PER_FILE = 6000
@@ -66,31 +67,6 @@ def env() -> dict[str, str]:
         e.pop(name, None)
     e["TWEETHEAT_HTTP_PORT"] = "0"
     return e
-
-
-class Daemon:
-    def __init__(self, args: list[str], cwd: Path, log: Path) -> None:
-        self.log = log
-        self._out = open(log, "wb")  # noqa: SIM115 - closed in wait()/kill()
-        self.proc = subprocess.Popen(
-            [TWEETHEAT, "run", *args], cwd=cwd, env=env(), stdout=self._out,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-
-    def wait(self, timeout: float) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            self._out.close()
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self._out.close()
 
 
 def read(command: str, url: str, cwd: Path, *args: str) -> Any:
@@ -145,7 +121,7 @@ def test_two_ingest_daemons_and_an_analyst_on_a_cluster_match_one_daemon_on_one_
     single = Daemon(
         ["--config", "cfg.toml", "--replay-file", replay, "--rate", "max", "--exit-at-eof",
          "--redis-url", redis_url, "--data-dir", "data-single", "--out", "out-single"],
-        tmp_path, tmp_path / "single.log",
+        env(), tmp_path, tmp_path / "single.log",
     )  # fmt: skip
     cleanup.append(single)
     assert single.wait(300) == 0, single.output()
@@ -158,7 +134,7 @@ def test_two_ingest_daemons_and_an_analyst_on_a_cluster_match_one_daemon_on_one_
         analyst = Daemon(
             ["--config", "cfg.toml", "--role", "analyze", "--redis-url", url,
              "--data-dir", "data-analyze", "--out", "out-cluster"],
-            tmp_path, tmp_path / "analyze.log",
+            env(), tmp_path, tmp_path / "analyze.log",
         )  # fmt: skip
         cleanup.append(analyst)
         ingest = []
@@ -169,7 +145,7 @@ def test_two_ingest_daemons_and_an_analyst_on_a_cluster_match_one_daemon_on_one_
                 "--exit-at-eof", "--redis-url", url, "--data-dir", f"data-{name}",
                 "--out", f"out-{name}",
             ]  # fmt: skip
-            ingest.append(Daemon(args, tmp_path, tmp_path / f"{name}.log"))
+            ingest.append(Daemon(args, env(), tmp_path, tmp_path / f"{name}.log"))
             cleanup.append(ingest[-1])
 
         # Mid-run: both daemons have committed batches; kill the master serving "en" (the

@@ -8,7 +8,6 @@ import re
 import signal
 import socket
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,58 +19,8 @@ import pytest
 
 from streamer.cli.service import render_unit
 from tests.conftest import TWEETHEAT, free_port
+from tests.daemon import Daemon
 from tests.e2e.test_end_to_end import write_demo
-
-
-class Daemon:
-    """`tweetheat run` in the background, stdout and stderr collected apart."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(
-            [TWEETHEAT, "run", *args], env=env, cwd=cwd,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._threads = [
-            threading.Thread(target=self._collect, args=(self.proc.stdout, self.out), daemon=True),
-            threading.Thread(target=self._collect, args=(self.proc.stderr, self.err), daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
-
-    @staticmethod
-    def _collect(stream: object, into: list[str]) -> None:
-        for line in stream:  # type: ignore[attr-defined]
-            into.append(line)
-
-    @property
-    def log(self) -> str:
-        return "".join(self.out)
-
-    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert self.proc.poll() is None, f"daemon exited early:\n{self.log}{''.join(self.err)}"
-            assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{self.log}"
-            time.sleep(0.05)
-
-    def http_port(self) -> int:
-        self.wait_for(lambda: "http_listening" in self.log, "the HTTP endpoint")
-        found = re.search(r"http_listening.*?port=(\d+)", self.log)
-        assert found, self.log
-        return int(found.group(1))
-
-    def finish(self, timeout: float = 60) -> int:
-        try:
-            code = self.proc.wait(timeout=timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-        for t in self._threads:
-            t.join(timeout=5)
-        return code
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:

@@ -19,7 +19,6 @@ import asyncio
 import os
 import random
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from streamer.storage.connections import redis_client
 from streamer.storage.keys import Keys
 from streamer.storage.store import Store
 from tests.conftest import TWEETHEAT, free_port, wait_for_ping
+from tests.daemon import Daemon
 
 LINES = 30_000  # a few seconds of replay at --rate max on 2 cores: room to crash part-way
 PREFIX = "tweetheat:"
@@ -112,64 +112,6 @@ class RedisProc:
         ]
         assert incr, manifest.read_text()
         return manifest.parent / incr[-1]
-
-
-class Daemon:
-    """One `tweetheat run`, in its own process group so that SIGKILL takes its pool workers,
-    forkserver and map process with it."""
-
-    def __init__(self, cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with open(log, "wb") as out:
-            self.proc = subprocess.Popen(
-                cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait(self, timeout: float = RUN_TIMEOUT) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill_group()
-            pytest.fail(f"the daemon did not finish in {timeout} s:\n{self.output()[-4000:]}")
-
-    def kill_group(self) -> None:
-        """SIGKILL the whole group, then wait until none of its processes is left."""
-        if _group_members(self.pid):
-            os.killpg(self.pid, signal.SIGKILL)
-        if self.proc.poll() is None:
-            self.proc.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while _group_members(self.pid):
-            assert time.monotonic() < deadline, f"process group {self.pid} outlived SIGKILL"
-            time.sleep(0.05)
-
-
-def _group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of a process group."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")".
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
 
 
 @pytest.fixture
@@ -246,7 +188,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     try:
         server.start()
         started = time.monotonic()
-        daemon = Daemon(run_command(path, server.url, work), work, _env(), work / "run.log")
+        daemon = Daemon(run_command(path, server.url, work), _env(), work, work / "run.log")
         assert daemon.wait() == 0, daemon.output()[-4000:]
         seconds = time.monotonic() - started
         client = server.client()
@@ -367,14 +309,14 @@ def test_daemon_killed_mid_replay_then_rerun_lands_everything_exactly_once(
     server.start()
     cmd = run_command(replay.path, server.url, tmp_path)
 
-    first = Daemon(cmd, tmp_path, _env(), tmp_path / "run1.log")
+    first = Daemon(cmd, _env(), tmp_path, tmp_path / "run1.log")
     cleanup.append(first)
     progress = run_until_part_way(server, first, _seed(request))
     first.kill_group()
     partial = committed_lines(server)
     assert progress.lines <= partial < LINES, "the daemon was not killed part-way"
 
-    second = Daemon(cmd, tmp_path, _env(), tmp_path / "run2.log")
+    second = Daemon(cmd, _env(), tmp_path, tmp_path / "run2.log")
     cleanup.append(second)
     assert second.wait() == 0, second.output()[-4000:]
     log = second.output()
@@ -398,7 +340,7 @@ def test_redis_killed_mid_replay_the_daemon_rides_it_out_and_resends_what_redis_
     cleanup.append(server)
     server.start()
     cmd = run_command(replay.path, server.url, tmp_path)
-    daemon = Daemon(cmd, tmp_path, _env(), tmp_path / "run.log")
+    daemon = Daemon(cmd, _env(), tmp_path, tmp_path / "run.log")
     cleanup.append(daemon)
     progress = run_until_part_way(server, daemon, _seed(request))
     server.kill()
@@ -430,7 +372,7 @@ def test_redis_and_daemon_both_killed_the_journal_carries_the_backlog_across_res
     cleanup.append(server)
     server.start()
     cmd = run_command(replay.path, server.url, tmp_path)
-    first = Daemon(cmd, tmp_path, _env(), tmp_path / "run1.log")
+    first = Daemon(cmd, _env(), tmp_path, tmp_path / "run1.log")
     cleanup.append(first)
     progress = run_until_part_way(server, first, _seed(request))
     server.kill()
@@ -442,7 +384,7 @@ def test_redis_and_daemon_both_killed_the_journal_carries_the_backlog_across_res
     restored = committed_lines(server)
     assert restored < progress.lines, (restored, progress.lines)
 
-    second = Daemon(cmd, tmp_path, _env(), tmp_path / "run2.log")
+    second = Daemon(cmd, _env(), tmp_path, tmp_path / "run2.log")
     cleanup.append(second)
     assert second.wait() == 0, second.output()[-4000:]
     log = second.output()

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import gzip
 import re
-import signal
 import subprocess
-import threading
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import redis
 
 from tests.conftest import TWEETHEAT
+from tests.daemon import Daemon
 from tests.fake_streams import (
     JETSTREAM_EPOCH_US,
     TEST_BEARER,
@@ -29,46 +26,6 @@ from tests.fake_streams import (
     v2_operational_disconnect,
     v2_post,
 )
-
-
-class Daemon:
-    """`tweetheat run` in the background, its output collected as it comes."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(
-            [TWEETHEAT, "run", *args], env=env, cwd=cwd,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-        self.output: list[str] = []
-        self._reader = threading.Thread(target=self._collect, daemon=True)
-        self._reader.start()
-
-    def _collect(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line)
-
-    @property
-    def log(self) -> str:
-        return "".join(self.output)
-
-    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert self.proc.poll() is None, f"daemon exited early:\n{self.log}"
-            assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{self.log}"
-            time.sleep(0.1)
-
-    def stop(self, timeout: float = 30) -> tuple[int, float]:
-        started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-        self._reader.join(timeout=5)
-        return code, time.monotonic() - started
 
 
 def counters(r: redis.Redis) -> dict[str, int]:

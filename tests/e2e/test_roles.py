@@ -4,6 +4,7 @@ Real processes and a real redis-server; the answer must equal one daemon doing e
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -84,6 +85,15 @@ def test_two_ingest_daemons_and_an_analyst_equal_one_daemon(
     assert int(two.hget("tweetheat:checkpoint:replay-1of2", "seq") or 0) > 0
     assert int(two.hget("tweetheat:checkpoint:replay-2of2", "seq") or 0) > 0
     assert all("read=3000" in log for log in logs), logs
+    # Each ingest daemon keeps its own heartbeat, and `status` shows both.
+    status = subprocess.run(
+        [TWEETHEAT, "status", "--json", "--redis-url", split], env=cli_env, cwd=tmp_path,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    daemons = json.loads(status.stdout)["daemons"]
+    assert sorted(daemons) == ["replay-1of2", "replay-2of2"]
+    assert {beat["state"] for beat in daemons.values()} == {"stopped"}
+    assert all(beat["read"] == "3000" for beat in daemons.values()), daemons
     # Ingest daemons draw nothing; the analyst draws the maps of everything.
     assert not (tmp_path / "out-1" / "maps").exists()
     pages = {p.name for p in (tmp_path / "out-analyst" / "maps").glob("*.html")}
