@@ -32,7 +32,7 @@ import asyncio
 import os
 import time
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError
@@ -40,8 +40,8 @@ from redis.exceptions import RedisClusterException, RedisError
 from streamer.core.logs import get_logger
 from streamer.core.records import Detected
 from streamer.delivery.committer import IDLE_CHECK_SECONDS, MEMORY_BATCHES, Committer, Recovery
-from streamer.delivery.journal import Entry, Journal
-from streamer.storage.store import APPLIED, GAP, CommitResult, Store
+from streamer.delivery.journal import Entry
+from streamer.storage.store import APPLIED, GAP, CommitResult
 
 log = get_logger("streamer.cluster_commits")
 
@@ -89,24 +89,9 @@ def languages_of(entry: Entry) -> tuple[str, ...]:
 
 
 class ClusterCommitter(Committer):
-    def __init__(
-        self,
-        store: Store,
-        journal: Journal,
-        instance: str,
-        *,
-        dedupe: bool = False,
-        on_commit: Callable[[Entry, int, float | None], None] | None = None,
-    ) -> None:
-        super().__init__(store, journal, instance, dedupe=dedupe, on_commit=on_commit)
-        if journal.keep_seconds < CLUSTER_KEEP_SECONDS:
-            log.info(
-                "journal_keep_raised",
-                configured_s=journal.keep_seconds,
-                keep_s=CLUSTER_KEEP_SECONDS,
-                reason="a cluster failover can lose writes older than the configured window",
-            )
-            journal.keep_seconds = CLUSTER_KEEP_SECONDS
+    min_keep_seconds = CLUSTER_KEEP_SECONDS  # outlives a failover
+
+    def _prepare(self) -> None:
         self.heads: dict[str, int] = {}  # language -> newest seq whose part Redis holds
         self._langs: OrderedDict[int, tuple[str, ...]] = OrderedDict()  # seq -> languages
         self._by_lang: dict[str, deque[int]] = defaultdict(deque)  # language -> its seqs

@@ -53,7 +53,12 @@ class Committer:
     The contract for subclasses (the protected hooks; everything else underscored is this
     class's own): override `_apply`, and if needed `_transient`, `_after_commit`,
     `_after_round` and `_check_redis_kept_it`; call `_call`, `_read_back`, `_waiting`,
-    `_placeholder`, `_wake`, `_progress` and `_wait_until`."""
+    `_placeholder`, `_wake`, `_progress` and `_wait_until`; set up own state in `_prepare`
+    and raise `min_keep_seconds` instead of overriding the constructor."""
+
+    # Acknowledged batches stay in the journal at least this long: as long as the store may
+    # take to show it lost writes it acknowledged. The journal's own setting stands if longer.
+    min_keep_seconds = 0.0
 
     def __init__(
         self,
@@ -82,6 +87,18 @@ class Committer:
         self._fresh_base: int | None = None  # a new store: its first commit follows nothing
         self._failing = 0  # calls retrying right now; the outage ends when none is left
         self.recovered = False
+        if journal.keep_seconds < self.min_keep_seconds:
+            log.info(
+                "journal_keep_raised",
+                configured_s=journal.keep_seconds,
+                keep_s=self.min_keep_seconds,
+                reason="the store can lose acknowledged writes older than the configured window",
+            )
+            journal.keep_seconds = self.min_keep_seconds
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Protected hook, the constructor's last step: a subclass sets up its own state."""
 
     # --- start-up -----------------------------------------------------------------------
 
