@@ -1,6 +1,6 @@
 """Exactly-once commits to a Redis Cluster: one chain of batches per (instance, language) slot.
 
-On one Redis a batch is one atomic script (`streamer.storage.store._COMMIT_LUA`). A cluster
+On one Redis a batch is one atomic script (`streamer.storage.lua.COMMIT`). A cluster
 cannot run one script over keys in many slots, so a batch is cut in parts that each live in one
 slot:
 
@@ -20,9 +20,10 @@ on the next commit of that language (a GAP answer) or at the check every 2 s, wh
 first, the language's missing parts are sent again from the journal, in order. `languages` and
 `instances` are sets updated outside the scripts (idempotent; re-added at every check).
 
-`ClusterCommitter` is a `Committer` (same journal, recovery, submit, drain and counters) whose
-commit step and Redis check follow the chains above; `make_committer` picks it for a
-RedisCluster client.
+`ClusterCommitter` is a `Committer` (same journal, recovery, submit, drain, counters and
+commit loop) that replaces only the commit step (`_apply`: the parts above, through
+`Store.commit_language_part` and `Store.commit_instance_part`) and the check of Redis;
+`make_committer` picks it for a RedisCluster client.
 """
 
 from __future__ import annotations
@@ -31,102 +32,18 @@ import asyncio
 import os
 import time
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from redis.exceptions import RedisClusterException, RedisError
 
 from streamer.core.logs import get_logger
 from streamer.core.records import Detected
 from streamer.delivery.committer import IDLE_CHECK_SECONDS, MEMORY_BATCHES, Committer, Recovery
-from streamer.delivery.journal import Entry, Journal
-from streamer.storage.store import (
-    ALREADY_APPLIED,
-    APPLIED,
-    GAP,
-    PUSH_CAPPED_LUA,
-    SEEN_TTL_SECONDS,
-    CommitResult,
-    Store,
-    encode_point,
-    point_time,
-    seen_id,
-)
+from streamer.delivery.journal import Entry
+from streamer.storage.store import APPLIED, GAP, CommitResult
 
 log = get_logger("streamer.cluster_commits")
-
-# One language part of one batch. Every key is declared (redis-py routes EVALSHA by KEYS, and
-# they all share the language's hash tag, so one slot).
-# KEYS: (instance, language) checkpoint, stats, hashtag list, geo list, then one de-dup key
-#       per post that has an id (de-duplication on).
-# ARGV: seq, previous seq of this chain, cap, ttl, now,
-#       then per post: its de-dup key's index in KEYS (0: none), tag count, tags..., point ("").
-# Returns {status, checkpoint seq, duplicates}: 0 applied, 1 already applied (duplicates as
-# stored when the checkpoint is this very batch), 2 gap (the checkpoint is not `prev`).
-LANG_PART_LUA = (
-    """
-local seq, prev = tonumber(ARGV[1]), tonumber(ARGV[2])
-local cap, ttl = tonumber(ARGV[3]), ARGV[4]
-local row = redis.call("HMGET", KEYS[1], "seq", "duplicates")
-local committed = tonumber(row[1] or "0")
-if seq <= committed then
-  local d = 0
-  if seq == committed then d = tonumber(row[2] or "0") end
-  return {1, committed, d}
-end
-if committed ~= prev then return {2, committed, 0} end
-local tweets, tags, points, dups = 0, {}, {}, 0
-local i = 6
-while i <= #ARGV do
-  local seen, ntags = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
-  i = i + 2
-  local fresh = true
-  if seen > 0 then fresh = redis.call("SET", KEYS[seen], "1", "NX", "EX", ttl) end
-  if fresh then
-    tweets = tweets + 1
-    for t = 0, ntags - 1 do table.insert(tags, ARGV[i + t]) end
-    if ARGV[i + ntags] ~= "" then table.insert(points, ARGV[i + ntags]) end
-  else
-    dups = dups + 1
-  end
-  i = i + ntags + 1
-end
-"""
-    + PUSH_CAPPED_LUA
-    + """
-if tweets > 0 then
-  redis.call("HINCRBY", KEYS[2], "tweets", tweets)
-  if #tags > 0 then
-    push(KEYS[3], tags)
-    redis.call("HINCRBY", KEYS[2], "hashtags", #tags)
-  end
-  if #points > 0 then
-    push(KEYS[4], points)
-    redis.call("HINCRBY", KEYS[2], "geo", #points)
-  end
-end
-redis.call("HSET", KEYS[1], "seq", seq, "duplicates", dups, "updated_at", ARGV[5])
-return {0, seq, dups}
-"""
-)
-
-# The instance part of one batch, after all its language parts.
-# KEYS: checkpoint:{instance}, pipeline:{instance}.
-# ARGV: seq, previous seq of the instance chain, position (JSON), now, counter pairs...
-# Returns {status, checkpoint seq} as above.
-INSTANCE_PART_LUA = """
-local seq, prev = tonumber(ARGV[1]), tonumber(ARGV[2])
-local committed = tonumber(redis.call("HGET", KEYS[1], "seq") or "0")
-if seq <= committed then return {1, committed} end
-if committed ~= prev then return {2, committed} end
-for i = 5, #ARGV, 2 do
-  local value = tonumber(ARGV[i + 1])
-  if value ~= 0 then redis.call("HINCRBY", KEYS[2], ARGV[i], value) end
-end
-redis.call("HSET", KEYS[1], "seq", seq, "position", ARGV[3], "updated_at", ARGV[4])
-return {0, seq}
-"""
 
 # Acknowledged batches stay in the journal at least this long on a cluster: a failover takes
 # cluster-node-timeout (15 s by default) plus an election before the promoted replica answers,
@@ -166,25 +83,15 @@ def split_by_language(records: Sequence[Detected]) -> dict[str, list[Detected]]:
     return parts
 
 
+def languages_of(entry: Entry) -> tuple[str, ...]:
+    """The languages a batch touched, sorted."""
+    return tuple(sorted({rec.lang for rec in entry.records}))
+
+
 class ClusterCommitter(Committer):
-    def __init__(
-        self,
-        store: Store,
-        journal: Journal,
-        instance: str,
-        *,
-        dedupe: bool = False,
-        on_commit: Callable[[Entry, int, float | None], None] | None = None,
-    ) -> None:
-        super().__init__(store, journal, instance, dedupe=dedupe, on_commit=on_commit)
-        if journal.keep_seconds < CLUSTER_KEEP_SECONDS:
-            log.info(
-                "journal_keep_raised",
-                configured_s=journal.keep_seconds,
-                keep_s=CLUSTER_KEEP_SECONDS,
-                reason="a cluster failover can lose writes older than the configured window",
-            )
-            journal.keep_seconds = CLUSTER_KEEP_SECONDS
+    min_keep_seconds = CLUSTER_KEEP_SECONDS  # outlives a failover
+
+    def _prepare(self) -> None:
         self.heads: dict[str, int] = {}  # language -> newest seq whose part Redis holds
         self._langs: OrderedDict[int, tuple[str, ...]] = OrderedDict()  # seq -> languages
         self._by_lang: dict[str, deque[int]] = defaultdict(deque)  # language -> its seqs
@@ -194,25 +101,22 @@ class ClusterCommitter(Committer):
         self._last_check = 0.0
         self._check_wanted = False  # drain() asks the committing task for a last check
         self.checks = 0  # completed checks of every chain against Redis
-        self._lang_part = store.redis.register_script(LANG_PART_LUA)
-        self._instance_part = store.redis.register_script(INSTANCE_PART_LUA)
 
     # --- start-up -----------------------------------------------------------------------
 
     async def recover(self) -> Recovery:
-        # Learn the slot map before the language parts go out side by side: redis-py's cluster
-        # client is not safe to initialise from concurrent first commands.
-        await self.store.redis.initialize()
+        # Learn the slot map before the language parts go out side by side.
+        await self.store.learn_slots()
         recovery = await super().recover()
         # Which languages each batch on disk touched: a language whose checkpoint is behind
         # one of them lost that part (a failover before this start), and gets it again.
         for seq, langs in await asyncio.to_thread(self._index_journal):
             self._remember(seq, langs)
-        await self.store.redis.sadd(self.store.keys.instances, self.instance)
+        await self.store.add_instance(self.instance)
         return recovery
 
     def _index_journal(self) -> list[tuple[int, tuple[str, ...]]]:
-        return [(e.seq, tuple(sorted(split_by_language(e.records)))) for e in self.journal.after(0)]
+        return [(e.seq, languages_of(e)) for e in self.journal.after(0)]
 
     def _remember(self, seq: int, langs: tuple[str, ...]) -> None:
         """Index a batch's languages; batches come in ascending order, and only the oldest
@@ -246,7 +150,7 @@ class ClusterCommitter(Committer):
         self, records: list[Any], counters: dict[str, int], position: Any, read_at: float
     ) -> Entry:
         entry = await super().submit(records, counters, position, read_at)
-        self._remember(entry.seq, tuple(sorted({rec.lang for rec in entry.records})))
+        self._remember(entry.seq, languages_of(entry))
         return entry
 
     # --- the committing task ------------------------------------------------------------
@@ -273,23 +177,21 @@ class ClusterCommitter(Committer):
             return False
         checks = self.checks
         self._check_wanted = True
-        self._work.set()
-        try:
-            async with asyncio.timeout(max(0.0, timeout - (time.monotonic() - started))):
-                while self.checks == checks or self.committed < self.next_seq - 1:
-                    self._room.clear()
-                    await self._room.wait()
-        except TimeoutError:
+        self._wake()
+        left = max(0.0, timeout - (time.monotonic() - started))
+        if not await self._wait_until(
+            lambda: self.checks != checks and self.committed >= self.next_seq - 1, left
+        ):
             log.error("stopped_unchecked", batches=self.backlog, kept_in="journal")
             return False
         return True
 
-    async def _commit_next(self) -> None:
-        seq = self.committed + 1
-        entry, read_at = await self._take(seq)
-        if entry is None or entry.seq != seq:
-            entry = self._past_lost(seq, entry)  # the instance chain moves past them
-        self._remember(entry.seq, tuple(sorted({rec.lang for rec in entry.records})))
+    async def _apply(self, entry: Entry, prev: int | None) -> CommitResult:
+        """The language parts side by side, each after any earlier part of its chain that Redis
+        lost; then the instance part, chained on `prev` (see `Committer._apply`), with the
+        counters less the duplicates the language parts found. A GAP of the instance chain is
+        mended here too (`_commit_instance`), so the answer is never GAP."""
+        self._remember(entry.seq, languages_of(entry))  # a placeholder for lost batches
         parts = split_by_language(entry.records)
         found = await asyncio.gather(
             *(self._commit_language(lang, entry, parts[lang]) for lang in sorted(parts))
@@ -297,32 +199,21 @@ class ClusterCommitter(Committer):
         dups = sum(found)
         if dups:
             self._dups[entry.seq] = dups
-        prev = self.committed
-        if self._fresh_base is not None:
-            prev, self._fresh_base = 0, None  # a new store: the first batch follows nothing
-        result = await self._commit_instance(entry, prev)
-        if result.status == ALREADY_APPLIED and result.committed > self.committed:
-            self.committed = result.committed  # an earlier run's batches Redis already holds
-        else:
-            self.committed = max(self.committed, entry.seq)
-            if self.on_commit is not None:
-                self.on_commit(entry, dups, read_at)
-        self._recent[entry.seq] = entry
+        result = await self._commit_instance(entry, entry.seq - 1 if prev is None else prev)
+        self._recent[entry.seq] = entry  # for re-sends after a failover
         while len(self._recent) > MEMORY_BATCHES:
             self._recent.popitem(last=False)
-        self.journal.ack(self.committed)
-        self._room.set()
+        return CommitResult(result.status, result.committed, dups)
 
     # --- language parts -----------------------------------------------------------------
 
     async def _head(self, lang: str) -> int:
         """The language's chain head: tracked, or read from Redis the first time this run."""
         if lang not in self.heads:
-            key = self.store.keys.lang_checkpoint(self.instance, lang)
-            raw = await self._call(lambda: self.store.redis.hget(key, "seq"))
-            self.heads.setdefault(lang, int(raw or 0))
+            head = await self._call(lambda: self.store.language_chain_head(self.instance, lang))
+            self.heads.setdefault(lang, head)
         if lang not in self._in_languages:
-            await self._call(lambda: self.store.redis.sadd(self.store.keys.languages, lang))
+            await self._call(lambda: self.store.add_language(lang))
             self._in_languages.add(lang)
         return self.heads[lang]
 
@@ -373,23 +264,11 @@ class ClusterCommitter(Committer):
     async def _send_part(
         self, lang: str, entry: Entry, records: list[Detected], prev: int
     ) -> CommitResult:
-        k = self.store.keys
-        t = point_time(time.time())
-        keys = [
-            k.lang_checkpoint(self.instance, lang), k.stats(lang), k.hashtags(lang), k.geo(lang),
-        ]  # fmt: skip
-        args: list[Any] = [
-            entry.seq, prev, self.store.list_cap, SEEN_TTL_SECONDS, round(time.time(), 3),
-        ]  # fmt: skip
-        for rec in records:
-            seen = 0
-            if self.dedupe and rec.id:
-                keys.append(k.lang_seen(lang, seen_id(rec.id)))
-                seen = len(keys)
-            args += [seen, len(rec.hashtags), *rec.hashtags]
-            args.append(encode_point(rec.geo, t) if rec.geo is not None else "")
-        status, committed, dups = await self._call(lambda: self._lang_part(keys=keys, args=args))
-        return CommitResult(int(status), int(committed), int(dups))
+        return await self._call(
+            lambda: self.store.commit_language_part(
+                self.instance, lang, entry.seq, prev, records, dedupe=self.dedupe, now=time.time()
+            )
+        )
 
     # --- instance parts -----------------------------------------------------------------
 
@@ -413,7 +292,7 @@ class ClusterCommitter(Committer):
                 log.error("batches_lost", instance=self.instance, first=seq, last=seq)
                 if seq < upto:
                     continue
-                entry = Entry(seq, self._last_position, {}, [])  # move the checkpoint on
+                entry = self._placeholder(seq)  # move the checkpoint on
             result = await self._send_instance(entry, prev)
             if result.status == GAP:
                 return await self._catch_up_instance(result.committed, upto)
@@ -422,27 +301,23 @@ class ClusterCommitter(Committer):
         return prev
 
     async def _send_instance(self, entry: Entry, prev: int) -> CommitResult:
-        k = self.store.keys
-        counters = dict(entry.counters)
-        dups = self._dups.get(entry.seq, 0)
-        if dups:
-            counters["accepted"] = counters.get("accepted", 0) - dups
-            counters["skipped:duplicate"] = counters.get("skipped:duplicate", 0) + dups
-        keys = [k.checkpoint(self.instance), k.instance_pipeline(self.instance)]
-        args: list[Any] = [entry.seq, prev, orjson.dumps(entry.position), round(time.time(), 3)]
-        for name, value in counters.items():
-            if value:
-                args += [name, value]
-        status, committed = await self._call(lambda: self._instance_part(keys=keys, args=args))
-        return CommitResult(int(status), int(committed))
+        return await self._call(
+            lambda: self.store.commit_instance_part(
+                self.instance,
+                entry.seq,
+                prev,
+                entry.counters,
+                entry.position,
+                duplicates=self._dups.get(entry.seq, 0),
+                now=time.time(),
+            )
+        )
 
     # --- shared -------------------------------------------------------------------------
 
     async def _entry(self, seq: int) -> Entry | None:
         """Batch `seq` for a re-send: from memory, else from the journal; None if gone."""
-        entry = self._recent.get(seq)
-        if entry is None and seq in self._cache:
-            entry = self._cache[seq][0]
+        entry = self._recent.get(seq) or self._waiting(seq)
         if entry is None:
             entry = await asyncio.to_thread(self._read_back, seq)
         return entry if entry is not None and entry.seq == seq else None
@@ -463,23 +338,16 @@ class ClusterCommitter(Committer):
         if self.committed == 0 and not expected:
             self._checked()
             return
-        k = self.store.keys
         langs = sorted(expected)
         try:
-            async with self.store.redis.pipeline(transaction=False) as pipe:
-                pipe.hget(k.checkpoint(self.instance), "seq")
-                for lang in langs:
-                    pipe.hget(k.lang_checkpoint(self.instance, lang), "seq")
-                if self._in_languages:
-                    pipe.sadd(k.languages, *sorted(self._in_languages))
-                pipe.sadd(k.instances, self.instance)
-                held = await pipe.execute()
+            instance_has, lang_heads = await self.store.chain_heads(
+                self.instance, langs, re_add=sorted(self._in_languages)
+            )
         except Exception as exc:
             if self._transient(exc):
                 return  # Redis is away: the next check (or commit) finds out
             raise
-        for lang, raw in zip(langs, held[1 : 1 + len(langs)], strict=True):
-            redis_has = int(raw or 0)
+        for lang, redis_has in zip(langs, lang_heads, strict=True):
             if redis_has < expected[lang]:
                 log.warning(
                     "redis_lost_batches", language=lang, redis_has=redis_has, we_had=expected[lang]
@@ -488,7 +356,6 @@ class ClusterCommitter(Committer):
                 await self._catch_up(lang, redis_has, expected[lang])
             elif lang not in self.heads:
                 self.heads[lang] = redis_has
-        instance_has = int(held[0] or 0)
         if instance_has < self.committed:
             log.warning(
                 "redis_lost_batches",
@@ -501,4 +368,4 @@ class ClusterCommitter(Committer):
 
     def _checked(self) -> None:
         self.checks += 1
-        self._room.set()
+        self._progress()

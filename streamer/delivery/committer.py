@@ -6,6 +6,12 @@ So a Redis outage does not stop the reader: batches pile up in the journal (up t
 then the source waits), and when Redis is back they are sent in order. Redis answers every
 commit with its checkpoint; if it lost batches (a crash with `appendfsync everysec`), the
 checkpoint is behind ours and the missing batches are read back from the journal.
+
+`Committer` commits each batch with one atomic script on one Redis. It is also the template of
+every committer: `_commit_next` takes the next batch, decides what it must follow, and hands it
+to `_apply`, the one step a committer for another store layout replaces (`ClusterCommitter`,
+which applies a batch part by part). Subclasses use only the protected hooks documented as
+such below, never the attributes behind them.
 """
 
 from __future__ import annotations
@@ -42,6 +48,18 @@ class Recovery:
 
 
 class Committer:
+    """Journal, order, retry and recovery of batches; `_apply` puts one batch in Redis.
+
+    The contract for subclasses (the protected hooks; everything else underscored is this
+    class's own): override `_apply`, and if needed `_transient`, `_after_commit`,
+    `_after_round` and `_check_redis_kept_it`; call `_call`, `_read_back`, `_waiting`,
+    `_placeholder`, `_wake`, `_progress` and `_wait_until`; set up own state in `_prepare`
+    and raise `min_keep_seconds` instead of overriding the constructor."""
+
+    # Acknowledged batches stay in the journal at least this long: as long as the store may
+    # take to show it lost writes it acknowledged. The journal's own setting stands if longer.
+    min_keep_seconds = 0.0
+
     def __init__(
         self,
         store: Store,
@@ -69,6 +87,18 @@ class Committer:
         self._fresh_base: int | None = None  # a new store: its first commit follows nothing
         self._failing = 0  # calls retrying right now; the outage ends when none is left
         self.recovered = False
+        if journal.keep_seconds < self.min_keep_seconds:
+            log.info(
+                "journal_keep_raised",
+                configured_s=journal.keep_seconds,
+                keep_s=self.min_keep_seconds,
+                reason="the store can lose acknowledged writes older than the configured window",
+            )
+            journal.keep_seconds = self.min_keep_seconds
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Protected hook, the constructor's last step: a subclass sets up its own state."""
 
     # --- start-up -----------------------------------------------------------------------
 
@@ -118,14 +148,32 @@ class Committer:
         """Wait until every submitted batch is in Redis, for at most `timeout` seconds (the
         daemon is stopping). False: Redis is still away; the journal keeps the rest for the
         next start."""
+        self._wake()
+        if not await self._wait_until(lambda: self.committed >= self.next_seq - 1, timeout):
+            log.error("stopped_with_backlog", batches=self.backlog, kept_in="journal")
+            return False
+        return True
+
+    # --- protected hooks: waking the committing task and waiting for it -------------------
+
+    def _wake(self) -> None:
+        """Have the committing task look for work now (and run `_after_round` after it)."""
         self._work.set()
+
+    def _progress(self) -> None:
+        """Something `_wait_until` waits on may have changed: have it look again. Called after
+        every committed batch; a subclass calls it when its own progress happens."""
+        self._room.set()
+
+    async def _wait_until(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Wait until `done()` holds, checked at every `_progress`, for at most `timeout`
+        seconds; False if it still does not."""
         try:
             async with asyncio.timeout(timeout):
-                while self.committed < self.next_seq - 1:
+                while not done():
                     self._room.clear()
                     await self._room.wait()
         except TimeoutError:
-            log.error("stopped_with_backlog", batches=self.backlog, kept_in="journal")
             return False
         return True
 
@@ -164,7 +212,7 @@ class Committer:
         and return the batch that moves the checkpoint past them (an empty one when nothing is
         left)."""
         if entry is None:
-            entry = Entry(self.next_seq - 1, self._last_position, {}, [])
+            entry = self._placeholder(self.next_seq - 1)
             last = entry.seq
         else:
             last = entry.seq - 1
@@ -173,16 +221,18 @@ class Committer:
         return entry
 
     async def _commit_next(self) -> None:
+        """Commit the batch after `committed`, whichever way `_apply` does it, and account for
+        the answer. The one copy of this logic: every committer runs it."""
         seq = self.committed + 1
         entry, read_at = await self._take(seq)
-        expected: int | None = None
+        prev: int | None = None
         if self._fresh_base is not None and entry is not None:
-            expected, self._fresh_base = 0, None
-        if expected is None and (entry is None or entry.seq != seq):
+            prev, self._fresh_base = 0, None  # a new store: the first batch follows nothing
+        if prev is None and (entry is None or entry.seq != seq):
             entry = self._past_lost(seq, entry)
-            expected = self.committed
+            prev = self.committed
         assert entry is not None
-        result = await self._commit_with_retry(entry, expected)
+        result = await self._apply(entry, prev)
         if result.status == GAP:
             log.warning(
                 "redis_lost_batches",
@@ -201,14 +251,18 @@ class Committer:
             if self.on_commit is not None:
                 self.on_commit(entry, result.duplicates, read_at)
         self.journal.ack(self.committed)
-        self._room.set()
+        self._progress()
 
-    def _read_back(self, seq: int) -> Entry | None:
-        """The batch numbered `seq` from the journal, or the oldest one after it."""
-        return next(self.journal.after(seq - 1), None)
+    # --- protected hooks: the commit step and what it may use ---------------------------
 
-    async def _commit_with_retry(self, entry: Entry, expected: int | None) -> CommitResult:
-        """Retry while Redis is unreachable: batches wait in the journal, never dropped."""
+    async def _apply(self, entry: Entry, prev: int | None) -> CommitResult:
+        """Put `entry` in Redis once, retrying while Redis is away (`_call`).
+
+        `prev` is the batch the store's checkpoint must hold for `entry` to apply: None for
+        `entry.seq - 1` (the usual case), else the batch before a run of lost ones, or 0 for
+        a new store. The answer: APPLIED (with the duplicates found), ALREADY_APPLIED (with
+        the checkpoint, which may be past `entry`), or GAP (with the checkpoint, behind
+        `prev`: Redis lost batches, which `_commit_next` then sends again in order)."""
         return await self._call(
             lambda: self.store.commit_batch(
                 self.instance,
@@ -217,10 +271,25 @@ class Committer:
                 entry.counters,
                 entry.position,
                 dedupe=self.dedupe,
-                expected=expected,
+                expected=prev,
                 now=time.time(),
             )
         )
+
+    def _read_back(self, seq: int) -> Entry | None:
+        """The batch numbered `seq` from the journal, or the oldest one after it (blocking:
+        run it in a thread)."""
+        return next(self.journal.after(seq - 1), None)
+
+    def _waiting(self, seq: int) -> Entry | None:
+        """Batch `seq` if it is in memory waiting for its commit (it stays there)."""
+        cached = self._cache.get(seq)
+        return cached[0] if cached is not None else None
+
+    def _placeholder(self, seq: int) -> Entry:
+        """An empty batch numbered `seq` at the newest source position: it moves a checkpoint
+        past batches that are lost for good."""
+        return Entry(seq, self._last_position, {}, [])
 
     def _transient(self, exc: BaseException) -> bool:
         """Worth retrying: Redis unreachable or failing, not a bug of ours."""

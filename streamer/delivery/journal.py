@@ -90,6 +90,9 @@ class Journal:
         self.max_bytes = max_bytes
         self.keep_seconds = keep_seconds
         self._slots: deque[_Slot] = deque()
+        # The slots not yet acknowledged, oldest first (a suffix of `_slots`): an ack takes
+        # them from the front, so it costs the batches it covers, not the journal's length.
+        self._unacked: deque[_Slot] = deque()
         self._segments: deque[tuple[int, Path]] = deque()  # (first seq, path), oldest first
         self._fd: int | None = None
         self._path: Path | None = None
@@ -116,9 +119,8 @@ class Journal:
                 elif raw[0] == "b":
                     found.append(_Slot(int(raw[1]), path, offset, size, raw[2]))
         acks.sort()
+        _pair_with_acks(found, acks)
         for slot in found:
-            # An acknowledgement covers every batch up to its sequence number.
-            slot.acked_at = next((at for seq, at in acks if seq >= slot.seq), None)
             recent = slot.acked_at is None or slot.acked_at >= now - self.keep_seconds
             if recent or (redis_has is not None and slot.seq > redis_has):
                 self._remember(slot)
@@ -159,12 +161,10 @@ class Journal:
         if seq <= self.acked_upto:
             return
         self.acked_upto = seq
-        for slot in self._slots:
-            if slot.seq > seq:
-                break
-            if slot.acked_at is None:
-                slot.acked_at = now
-                self.unacked_bytes -= slot.size
+        while self._unacked and self._unacked[0].seq <= seq:
+            slot = self._unacked.popleft()
+            slot.acked_at = now
+            self.unacked_bytes -= slot.size
         self._write(orjson.dumps(["a", seq, round(now, 3)]), None)
         self.expire(now)
 
@@ -204,6 +204,7 @@ class Journal:
     def _remember(self, slot: _Slot) -> None:
         self._slots.append(slot)
         if slot.acked_at is None:
+            self._unacked.append(slot)
             self.unacked_bytes += slot.size
 
     def _write(self, data: bytes, seq: int | None) -> tuple[Path, int]:
@@ -233,6 +234,20 @@ class Journal:
         while len(self._segments) > 1 and self._segments[1][0] <= keep_from:
             _, path = self._segments.popleft()
             path.unlink(missing_ok=True)
+
+
+def _pair_with_acks(slots: list[_Slot], acks: list[tuple[int, float]]) -> None:
+    """Set each batch's `acked_at`: the time of the first acknowledgement in `acks` (sorted)
+    that covers it, as an acknowledgement covers every batch up to its sequence number.
+
+    One walk over both lists in sequence order (a journal writes batches and acknowledgements
+    in that order, so the sorts cost a pass each): a journal of many batches opens in linear
+    time, where looking up each batch's acknowledgement from the start was quadratic."""
+    i = 0
+    for slot in sorted(slots, key=lambda s: s.seq):
+        while i < len(acks) and acks[i][0] < slot.seq:
+            i += 1
+        slot.acked_at = acks[i][1] if i < len(acks) else None
 
 
 def _read_records(path: Path) -> Iterator[tuple[list[Any], int, int]]:

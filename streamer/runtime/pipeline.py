@@ -33,7 +33,7 @@ from streamer.runtime.periodic import run_every
 from streamer.runtime.pools import process_pool
 from streamer.runtime.recording import Recorder
 from streamer.sources.base import LineBlock, Source
-from streamer.storage.store import Store
+from streamer.storage.store import Store, count_duplicates
 
 log = get_logger("streamer.pipeline")
 
@@ -405,9 +405,12 @@ class Pipeline:
         m.committed_batches += 1
         if self.analyst is not None:
             self.analyst.data_arrived.set()  # the first maps need not wait a whole interval
-        if duplicates:
-            m.accepted -= duplicates
-            m.skipped["duplicate"] += duplicates
+        if duplicates:  # the store's rule, on this process's own counts
+            for name, change in count_duplicates({}, duplicates).items():
+                if name == "accepted":
+                    m.accepted += change
+                else:
+                    m.skipped[name.removeprefix("skipped:")] += change
         if read_at is not None:
             lag = time.monotonic() - read_at
             m.lag_last = lag

@@ -1,17 +1,19 @@
-"""The only module that reads and writes Redis data. Key names come from `streamer.storage.keys`.
+"""The only module that reads and writes Redis data. Key names come from `streamer.storage.keys`,
+the Lua scripts from `streamer.storage.lua`.
 
-Writes: one atomic Lua commit per batch (see _COMMIT_LUA), one RPUSH per key per batch, every
+Writes: one atomic Lua commit per batch (`commit_batch`), one RPUSH per key per batch, every
 list trimmed in the same step, so a batch lands whole or not at all and no list outgrows its cap.
-Reads: the small API the CLI and the map exporter use.
-On a Redis Cluster (hash-tagged `Keys(cluster=True)`) batches are committed per language slot
-by `streamer.delivery.cluster_committer` instead, and the reads that differ live in
+On a Redis Cluster (hash-tagged `Keys(cluster=True)`) a batch is committed in parts instead, one
+per language slot and one for the instance (`commit_language_part`, `commit_instance_part`),
+in the order `streamer.delivery.cluster_committer` decides; the reads that differ live in
 `streamer.storage.redis_cluster`.
+Reads: the small API the CLI and the map exporter use.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +31,7 @@ from streamer.core.records import (
     pack_users,
     seen_id,
 )
+from streamer.storage import lua
 from streamer.storage.keys import Keys
 from streamer.storage.redis_cluster import cluster_memory, cluster_pipeline_counters
 
@@ -40,96 +43,32 @@ TimedPoint = tuple[float, float, float | None]
 
 # How long a resumable source's post ids are remembered: far longer than any rewind.
 SEEN_TTL_SECONDS = 3600
-# The scripts' `push(key, values)`: RPUSH in slices (Lua's unpack() has a stack limit), then
-# LTRIM to the script's local `cap`, so no list outgrows its cap.
-_PUSH_SLICE = 1000
-PUSH_CAPPED_LUA = f"""
-local function push(key, values)
-  for s = 1, #values, {_PUSH_SLICE} do
-    redis.call("RPUSH", key, unpack(values, s, math.min(s + {_PUSH_SLICE - 1}, #values)))
-  end
-  redis.call("LTRIM", key, -cap, -1)
-end
-"""
 
-# A batch's commit, one atomic script: it applies batch number `seq` only if the checkpoint
-# says `seq - 1` was the last one applied, and moves the checkpoint (sequence number and the
-# source's position) in the same step. So a batch lands once or not at all, and a Redis that
-# lost its last second says so (a gap) instead of silently missing batches.
-# With de-duplication on (resumable streams that repeat themselves on restart), a post whose
-# id was seen within the TTL is counted as a duplicate and not stored again.
-# ARGV: hashtag prefix, geo prefix, stats prefix, seen prefix, languages key, pipeline key,
-#       cap, ttl, checkpoint key, seq, expected previous seq ("" = any), position, now,
-#       dedupe (1/0), point time, counter count, counter pairs...,
-#       then the posts as one JSON array (`streamer.core.records.pack_records`): per post
-#       [seen id or "", lang, "[lat,lon]" or "", tags...]. Each point is stored as
-#       "[lat,lon,point time]" (`encode_point`). One JSON argument instead of several per post:
-#       the event loop then never touches a post, and cjson decodes it in C.
-# Returns {status, committed seq, duplicates}: 0 applied, 1 already applied, 2 gap.
-_COMMIT_LUA = (
-    """
-local a = ARGV
-local tag_p, geo_p, stats_p, seen_p = a[1], a[2], a[3], a[4]
-local langs_key, pipe_key, cap, ttl = a[5], a[6], tonumber(a[7]), a[8]
-local ckpt, seq, expected = a[9], tonumber(a[10]), a[11]
-local position, now, dedupe = a[12], a[13], a[14] == "1"
-local point_end = "," .. a[15] .. "]"
-local committed = tonumber(redis.call("HGET", ckpt, "seq") or "0")
-if seq <= committed then return {1, committed, 0} end
-if expected == "" then
-  if committed ~= seq - 1 then return {2, committed, 0} end
-elseif committed ~= tonumber(expected) then
-  return {2, committed, 0}
-end
-local i = 17
-local counters = {}
-for _ = 1, tonumber(a[16]) do counters[a[i]] = tonumber(a[i + 1]); i = i + 2 end
-local order, tweets, tags, points = {}, {}, {}, {}
-local dups = 0
-for _, post in ipairs(cjson.decode(a[i])) do
-  local id, lang, point = post[1], post[2], post[3]
-  local fresh = true
-  if dedupe and id ~= "" then fresh = redis.call("SET", seen_p .. id, "1", "NX", "EX", ttl) end
-  if fresh then
-    if not tweets[lang] then
-      tweets[lang] = 0; tags[lang] = {}; points[lang] = {}
-      table.insert(order, lang)
-    end
-    tweets[lang] = tweets[lang] + 1
-    local into = tags[lang]
-    for t = 4, #post do into[#into + 1] = post[t] end
-    if point ~= "" then table.insert(points[lang], string.sub(point, 1, -2) .. point_end) end
-  else
-    dups = dups + 1
-  end
-end
-"""
-    + PUSH_CAPPED_LUA
-    + """
-for _, lang in ipairs(order) do
-  local stats = stats_p .. lang
-  redis.call("HINCRBY", stats, "tweets", tweets[lang])
-  if #tags[lang] > 0 then
-    push(tag_p .. lang, tags[lang])
-    redis.call("HINCRBY", stats, "hashtags", #tags[lang])
-  end
-  if #points[lang] > 0 then
-    push(geo_p .. lang, points[lang])
-    redis.call("HINCRBY", stats, "geo", #points[lang])
-  end
-  redis.call("SADD", langs_key, lang)
-end
-if dups > 0 then
-  counters["accepted"] = (counters["accepted"] or 0) - dups
-  counters["skipped:duplicate"] = (counters["skipped:duplicate"] or 0) + dups
-end
-for name, value in pairs(counters) do
-  if value ~= 0 then redis.call("HINCRBY", pipe_key, name, value) end
-end
-redis.call("HSET", ckpt, "seq", seq, "position", position, "updated_at", now)
-return {0, seq, dups}
-"""
-)
+
+def count_duplicates(counters: Mapping[str, int], duplicates: int) -> dict[str, int]:
+    """The pipeline counters of a batch once `duplicates` of its accepted posts turned out to
+    be stored already (de-duplication): they move from `accepted` to `skipped:duplicate`.
+
+    This is the one statement of that rule, in Python because the daemon's own metrics need it
+    as much as Redis does. The cluster's instance part stores what it returns; the single-Redis
+    script learns the count only inside its atomic step, where the counters must land too, so
+    it is handed what one duplicate changes (`PER_DUPLICATE`, made by this function)."""
+    out = dict(counters)
+    if duplicates:
+        out["accepted"] = out.get("accepted", 0) - duplicates
+        out["skipped:duplicate"] = out.get("skipped:duplicate", 0) + duplicates
+    return out
+
+
+# What one duplicate changes in the counters, for the single-Redis commit script.
+PER_DUPLICATE: Mapping[str, int] = count_duplicates({}, 1)
+
+
+def _pairs(counters: Mapping[str, int]) -> list[Any]:
+    """A count and the non-zero (name, value) pairs, as the commit script reads them."""
+    pairs = [(name, value) for name, value in counters.items() if value]
+    return [len(pairs), *(item for pair in pairs for item in pair)]
+
 
 # Commit statuses.
 APPLIED, ALREADY_APPLIED, GAP = 0, 1, 2
@@ -200,45 +139,6 @@ def rank_hashtags(tags: Iterable[str], n: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
-# Evict users beyond the window's size or age, from the window and both user hashes.
-# KEYS: users:seen, users, user_cluster. ARGV: max users, oldest score kept.
-_TRIM_USERS_LUA = """
-local evict = {}
-local over = redis.call("ZCARD", KEYS[1]) - tonumber(ARGV[1])
-if over > 0 then evict = redis.call("ZRANGE", KEYS[1], 0, over - 1) end
-local old = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[2], "LIMIT", 0, 50000)
-for _, id in ipairs(old) do table.insert(evict, id) end
-for s = 1, #evict, 1000 do
-  local part = {unpack(evict, s, math.min(s + 999, #evict))}
-  redis.call("ZREM", KEYS[1], unpack(part))
-  redis.call("HDEL", KEYS[2], unpack(part))
-  redis.call("HDEL", KEYS[3], unpack(part))
-end
-return #evict
-"""
-
-
-# Remember users: their JSON value and when they were seen. KEYS: users, users:seen.
-# ARGV: the time as the value's last item, the time as a score, then the users as one JSON
-# array (`streamer.core.records.pack_users`): user id, value up to the time, user id, ...
-_UPDATE_USERS_LUA = """
-local users = cjson.decode(ARGV[3])
-local tail, score = ARGV[1] .. "]", ARGV[2]
-local values, seen = {}, {}
-for i = 1, #users, 2 do
-  values[#values + 1] = users[i]
-  values[#values + 1] = users[i + 1] .. tail
-  seen[#seen + 1] = score
-  seen[#seen + 1] = users[i]
-end
-for s = 1, #values, 1000 do
-  redis.call("HSET", KEYS[1], unpack(values, s, math.min(s + 999, #values)))
-  redis.call("ZADD", KEYS[2], unpack(seen, s, math.min(s + 999, #seen)))
-end
-return #users / 2
-"""
-
-
 @dataclass(frozen=True)
 class UserRecord:
     user_id: str
@@ -256,9 +156,11 @@ class Store:
         self.redis = redis
         self.keys = keys
         self.list_cap = list_cap
-        self._commit = redis.register_script(_COMMIT_LUA)
-        self._trim_users = redis.register_script(_TRIM_USERS_LUA)
-        self._update_users = redis.register_script(_UPDATE_USERS_LUA)
+        self._commit = redis.register_script(lua.COMMIT)
+        self._language_part = redis.register_script(lua.LANGUAGE_PART)
+        self._instance_part = redis.register_script(lua.INSTANCE_PART)
+        self._trim_users = redis.register_script(lua.TRIM_USERS)
+        self._update_users = redis.register_script(lua.UPDATE_USERS)
 
     # --- writes -------------------------------------------------------------------------
 
@@ -274,7 +176,7 @@ class Store:
         expected: int | None = None,
         now: float = 0.0,
     ) -> CommitResult:
-        """Apply batch `seq` of `instance` exactly once (see _COMMIT_LUA).
+        """Apply batch `seq` of `instance` exactly once (see `lua.COMMIT`).
 
         `expected` overrides the previous sequence number the checkpoint must hold: the
         writer uses it only to move past batches that are lost for good. `now` (Unix seconds)
@@ -285,16 +187,102 @@ class Store:
             k.hashtags(""), k.geo(""), k.stats(""), k.seen(""), k.languages, k.pipeline,
             self.list_cap, SEEN_TTL_SECONDS, k.checkpoint(instance), seq,
             "" if expected is None else expected, orjson.dumps(position), round(now, 3),
-            1 if dedupe else 0, t,
+            1 if dedupe else 0, t, *_pairs(counters or {}), *_pairs(PER_DUPLICATE),
         ]  # fmt: skip
-        pairs = [(name, value) for name, value in (counters or {}).items() if value]
-        argv.append(len(pairs))
-        for name, value in pairs:
-            argv += [name, value]
         packed = records if isinstance(records, PackedRecords) else pack_records(records)
         argv.append(packed.data)
         status, committed, dups = await self._commit(args=argv)
         return CommitResult(int(status), int(committed), int(dups))
+
+    # --- commits on a Redis Cluster: one chain per (instance, language) slot ---------------
+
+    async def commit_language_part(
+        self,
+        instance: str,
+        lang: str,
+        seq: int,
+        prev: int,
+        records: Sequence[Detected],
+        *,
+        dedupe: bool = False,
+        now: float = 0.0,
+    ) -> CommitResult:
+        """Apply the `lang` posts of batch `seq` once, if the (instance, language) checkpoint
+        holds `prev` (see `lua.LANGUAGE_PART`). `now` as in `commit_batch`. Already applied,
+        the result carries the duplicates the part found then if it was this very batch."""
+        k = self.keys
+        t = point_time(now)
+        keys = [k.lang_checkpoint(instance, lang), k.stats(lang), k.hashtags(lang), k.geo(lang)]
+        args: list[Any] = [seq, prev, self.list_cap, SEEN_TTL_SECONDS, round(now, 3)]
+        for rec in records:
+            seen = 0
+            if dedupe and rec.id:
+                keys.append(k.lang_seen(lang, seen_id(rec.id)))
+                seen = len(keys)
+            args += [seen, len(rec.hashtags), *rec.hashtags]
+            args.append(encode_point(rec.geo, t) if rec.geo is not None else "")
+        status, committed, dups = await self._language_part(keys=keys, args=args)
+        return CommitResult(int(status), int(committed), int(dups))
+
+    async def commit_instance_part(
+        self,
+        instance: str,
+        seq: int,
+        prev: int,
+        counters: Mapping[str, int],
+        position: Any,
+        *,
+        duplicates: int = 0,
+        now: float = 0.0,
+    ) -> CommitResult:
+        """After its language parts, apply batch `seq`'s counters (less the `duplicates` its
+        language parts found: `count_duplicates`) and move the instance's checkpoint to it
+        with `position`, once, if that checkpoint holds `prev` (see `lua.INSTANCE_PART`)."""
+        k = self.keys
+        keys = [k.checkpoint(instance), k.instance_pipeline(instance)]
+        args: list[Any] = [seq, prev, orjson.dumps(position), round(now, 3)]
+        for name, value in count_duplicates(counters, duplicates).items():
+            if value:
+                args += [name, value]
+        status, committed = await self._instance_part(keys=keys, args=args)
+        return CommitResult(int(status), int(committed), duplicates)
+
+    async def language_chain_head(self, instance: str, lang: str) -> int:
+        """The newest batch whose `lang` part Redis holds for `instance` (0: none)."""
+        return int(await self.redis.hget(self.keys.lang_checkpoint(instance, lang), "seq") or 0)
+
+    async def chain_heads(
+        self, instance: str, langs: Sequence[str], *, re_add: Sequence[str] = ()
+    ) -> tuple[int, list[int]]:
+        """In one round trip: the instance chain's head and each of `langs`' chain heads (0:
+        none). The `re_add` languages and the instance go back into their sets on the way
+        (idempotent), in case a failover lost them."""
+        k = self.keys
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(k.checkpoint(instance), "seq")
+            for lang in langs:
+                pipe.hget(k.lang_checkpoint(instance, lang), "seq")
+            if re_add:
+                pipe.sadd(k.languages, *re_add)
+            pipe.sadd(k.instances, instance)
+            held = await pipe.execute()
+        return int(held[0] or 0), [int(raw or 0) for raw in held[1 : 1 + len(langs)]]
+
+    async def add_language(self, lang: str) -> None:
+        """List `lang` in the `languages` set (the single-Redis script does this itself)."""
+        await self.redis.sadd(self.keys.languages, lang)
+
+    async def add_instance(self, instance: str) -> None:
+        """List an ingest instance in the `instances` set, whose counters the reads sum."""
+        await self.redis.sadd(self.keys.instances, instance)
+
+    async def learn_slots(self) -> None:
+        """A cluster client learns the slot map now: redis-py's is not safe to initialise from
+        concurrent first commands, as a batch's language parts are. Nothing on one Redis."""
+        if isinstance(self.redis, RedisCluster):
+            await self.redis.initialize()
+
+    # --- checkpoints --------------------------------------------------------------------
 
     async def checkpoint(self, instance: str) -> Checkpoint | None:
         row = await self.redis.hgetall(self.keys.checkpoint(instance))
@@ -364,53 +352,6 @@ class Store:
 
     async def user_count(self) -> int:
         return int(await self.redis.zcard(self.keys.users_seen))
-
-    async def write_batch(
-        self,
-        records: Sequence[Detected],
-        counters: Mapping[str, int] | None = None,
-        *,
-        now: float = 0.0,
-    ) -> None:
-        """Apply one batch atomically: list pushes, trims, totals and pipeline counters.
-
-        Points carry `now` in whole Unix seconds, or the clock's time without it."""
-        t = point_time(now)
-        tags_by_lang: dict[str, list[str]] = defaultdict(list)
-        points_by_lang: dict[str, list[bytes]] = defaultdict(list)
-        tweets_by_lang: Counter[str] = Counter()
-        for rec in records:
-            tweets_by_lang[rec.lang] += 1
-            if rec.hashtags:
-                tags_by_lang[rec.lang].extend(rec.hashtags)
-            if rec.geo is not None:
-                points_by_lang[rec.lang].append(encode_point(rec.geo, t))
-
-        cap = self.list_cap
-        k = self.keys
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for lang, n in tweets_by_lang.items():
-                tags = tags_by_lang.get(lang)
-                points = points_by_lang.get(lang)
-                if tags:
-                    pipe.rpush(k.hashtags(lang), *tags)
-                    pipe.ltrim(k.hashtags(lang), -cap, -1)
-                if points:
-                    pipe.rpush(k.geo(lang), *points)
-                    pipe.ltrim(k.geo(lang), -cap, -1)
-                stats = k.stats(lang)
-                pipe.hincrby(stats, "tweets", n)
-                if tags:
-                    pipe.hincrby(stats, "hashtags", len(tags))
-                if points:
-                    pipe.hincrby(stats, "geo", len(points))
-            if tweets_by_lang:
-                pipe.sadd(k.languages, *tweets_by_lang)
-            for name, value in (counters or {}).items():
-                if value:
-                    pipe.hincrby(k.pipeline, name, value)
-            if len(pipe) > 0:
-                await pipe.execute()
 
     async def set_heartbeat(self, fields: Mapping[str, Any], instance: str | None = None) -> None:
         """The daemon's heartbeat: as the latest one, and as its instance's own, so that

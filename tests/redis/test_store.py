@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping, Sequence
 
 import redis
 
@@ -15,10 +16,12 @@ from streamer.storage.store import (
     ALREADY_APPLIED,
     APPLIED,
     GAP,
+    PER_DUPLICATE,
     SEEN_ID_MAX,
     Checkpoint,
     CommitResult,
     Store,
+    count_duplicates,
     decode_point,
     decode_timed_point,
     encode_point,
@@ -31,7 +34,22 @@ def run(coro):  # type: ignore[no-untyped-def]
     return asyncio.run(coro)
 
 
-def test_write_batch_pushes_in_order_counts_and_caps(redis_url: str) -> None:
+async def commit(
+    store: Store,
+    records: Sequence[Detected],
+    counters: Mapping[str, int] | None = None,
+    *,
+    now: float = 0.0,
+    instance: str = "t",
+) -> None:
+    """Commit `records` as `instance`'s next batch, through the daemon's own commit path."""
+    checkpoint = await store.checkpoint(instance)
+    seq = checkpoint.seq + 1 if checkpoint else 1
+    result = await store.commit_batch(instance, seq, records, counters, now=now)
+    assert result == CommitResult(APPLIED, seq)
+
+
+def test_commits_push_in_order_count_and_cap(redis_url: str) -> None:
     async def go() -> None:
         client = redis_client(redis_url)
         store = Store(client, Keys("t:"), list_cap=5)
@@ -41,8 +59,8 @@ def test_write_batch_pushes_in_order_counts_and_caps(redis_url: str) -> None:
             Detected("en", (), (3.5, -4.25)),
             Detected("und", ("x",), None),
         ]
-        await store.write_batch(batch, {"lines": 6, "accepted": 4, "skipped:delete": 2})
-        await store.write_batch([Detected("en", ("c", "d", "e", "f"), None)], {"lines": 1})
+        await commit(store, batch, {"lines": 6, "accepted": 4, "skipped:delete": 2})
+        await commit(store, [Detected("en", ("c", "d", "e", "f"), None)], {"lines": 1})
         assert await store.languages() == ["en", "ja", "und"]
         counts = await store.language_counts()
         assert (counts["en"].tweets, counts["en"].hashtags, counts["en"].geo) == (3, 6, 2)
@@ -69,7 +87,7 @@ def test_top_hashtags_uses_the_window_and_breaks_ties_by_name(redis_url: str) ->
         client = redis_client(redis_url)
         store = Store(client, Keys("t:"))
         tags = ("z",) * 5 + ("b", "a", "a", "b", "c")
-        await store.write_batch([Detected("en", (t,), None) for t in tags])
+        await commit(store, [Detected("en", (t,), None) for t in tags])
         out = await store.top_hashtags(["en"], n=3, window=5)
         await client.aclose()
         return out
@@ -82,7 +100,10 @@ def test_rank_hashtags() -> None:
     assert rank_hashtags([], 3) == []
 
 
-def test_commit_batch_matches_write_batch_and_skips_replayed_posts(redis_url: str) -> None:
+def test_commit_batch_skips_replayed_posts_as_if_they_never_came(redis_url: str) -> None:
+    """De-duplication on: a resumed stream's repeated posts leave Redis as if only the new
+    posts had been sent (to a store without de-duplication), except for the counters, where
+    the repeats move from `accepted` to `skipped:duplicate`."""
     batch = [
         Detected("en", ("a", "b"), (1.0, 2.0), "at://x/1"),
         Detected("ja", ("東京",), None, "at://x/2"),
@@ -94,7 +115,7 @@ def test_commit_batch_matches_write_batch_and_skips_replayed_posts(redis_url: st
         client = redis_client(redis_url)
         plain, once = Store(client, Keys("p:"), list_cap=3), Store(client, Keys("o:"), list_cap=3)
         counters = {"lines": 4, "accepted": 4}
-        await plain.write_batch(batch, counters)
+        await commit(plain, batch, counters, now=5.0)
         first = await once.commit_batch("js", 1, batch, counters, 100, dedupe=True, now=5.0)
         assert first == CommitResult(APPLIED, 1, 0)
         # A resumed stream repeats the last two posts and brings one new one.
@@ -102,7 +123,7 @@ def test_commit_batch_matches_write_batch_and_skips_replayed_posts(redis_url: st
         second = await once.commit_batch(
             "js", 2, replay, {"lines": 3, "accepted": 3}, 200, dedupe=True, now=6.0
         )
-        await plain.write_batch([replay[-1], batch[3]], {"lines": 3, "accepted": 2})
+        await commit(plain, [replay[-1], batch[3]], {"lines": 3, "accepted": 2}, now=6.0)
         snapshots = []
         for store in (plain, once):
             counts = await store.language_counts()
@@ -110,7 +131,7 @@ def test_commit_batch_matches_write_batch_and_skips_replayed_posts(redis_url: st
                 {
                     "counts": counts,
                     "tags": {lang: await store.recent_hashtags(lang, 10) for lang in counts},
-                    "points": {lang: await store.points(lang) for lang in counts},
+                    "points": {lang: await store.timed_points(lang) for lang in counts},
                     "pipeline": {
                         k: v
                         for k, v in (await store.pipeline_counters()).items()
@@ -129,6 +150,20 @@ def test_commit_batch_matches_write_batch_and_skips_replayed_posts(redis_url: st
     assert once == plain
     assert once["tags"]["en"] == ["b", "c", "d"]  # capped at 3 like every list
     assert checkpoint == Checkpoint(2, 200, 6.0)
+
+
+def test_duplicates_move_from_accepted_to_skipped_duplicate() -> None:
+    counters = {"lines": 5, "accepted": 4, "skipped:delete": 1}
+    assert count_duplicates(counters, 3) == {
+        "lines": 5, "accepted": 1, "skipped:delete": 1, "skipped:duplicate": 3,
+    }  # fmt: skip
+    assert count_duplicates({"skipped:duplicate": 2}, 1) == {
+        "accepted": -1, "skipped:duplicate": 3,
+    }  # fmt: skip
+    assert count_duplicates(counters, 0) == counters
+    assert counters == {"lines": 5, "accepted": 4, "skipped:delete": 1}  # not changed in place
+    # What the single-Redis script adds per duplicate is the same rule.
+    assert dict(PER_DUPLICATE) == {"accepted": -1, "skipped:duplicate": 1}
 
 
 def test_commit_batch_applies_each_sequence_number_once_and_reports_gaps(redis_url: str) -> None:
@@ -225,10 +260,10 @@ def test_committed_points_carry_the_commit_time(redis_url: str) -> None:
         await store.commit_batch(
             "js", 2, [Detected("en", (), (3.5, -4.25), None)], None, None, now=commit_at + 61
         )
-        # The older write path stamps its points too: with `now`, or with the clock.
-        await store.write_batch([Detected("fr", (), (48.0, 2.0))], now=commit_at + 120)
+        # Without `now`, points carry the clock's time.
+        await store.commit_batch("js", 3, [Detected("fr", (), (48.0, 2.0))], now=commit_at + 120)
         before = time.time()
-        await store.write_batch([Detected("fr", (), (49.0, 3.0))])
+        await store.commit_batch("js", 4, [Detected("fr", (), (49.0, 3.0))])
         after = time.time()
         out = (
             await store.timed_points("en"),
@@ -256,8 +291,8 @@ def test_summaries_use_real_times_only_when_every_point_has_one(redis_url: str) 
     async def go() -> list[LanguageSummary]:
         client = redis_client(redis_url)
         store = Store(client, Keys("ts:"))
-        await store.write_batch(
-            [Detected("en", (), (1.0, 2.0)), Detected("ja", (), (35.5, 139.25))], now=1000.0
+        await commit(
+            store, [Detected("en", (), (1.0, 2.0)), Detected("ja", (), (35.5, 139.25))], now=1000.0
         )
         # A point stored before times were kept, as an upgraded store still holds it.
         await client.rpush("ts:geo_ja", "[34.5,135.5]")
