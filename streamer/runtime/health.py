@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from streamer.runtime.http_api import Health, MetricFamily, Sample, histogram_family
+from prometheus_client import Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily
+
+from streamer.runtime.http_api import Health, histogram_family
 
 if TYPE_CHECKING:
     from streamer.runtime.analyst import Analyst
@@ -23,15 +26,30 @@ if TYPE_CHECKING:
 _CONNECTED_STATES = frozenset({"streaming"})
 
 
-def counter(name: str, help: str, value: float) -> MetricFamily:
-    return MetricFamily(name, "counter", help, [Sample({}, value)])
+_Family = TypeVar("_Family", CounterMetricFamily, GaugeMetricFamily)
 
 
-def gauge(name: str, help: str, value: float) -> MetricFamily:
-    return MetricFamily(name, "gauge", help, [Sample({}, value)])
+def counter(name: str, help: str, value: float) -> CounterMetricFamily:
+    """Exposed as `<name>_total` (prometheus-client adds it; a name ending in it keeps one)."""
+    return CounterMetricFamily(name, help, value=value)
 
 
-def analysis_families(m: Metrics) -> Iterable[MetricFamily]:
+def gauge(name: str, help: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, help, value=value)
+
+
+def by_label(
+    kind: type[_Family], name: str, help: str, label: str, values: Mapping[str, float]
+) -> _Family:
+    """A counter or gauge with one sample per value of `label`, in sorted order. The values
+    are the daemon's own words (skip reasons, queue names), never settings or URLs."""
+    family = kind(name, help, labels=[label])
+    for key, value in sorted(values.items()):
+        family.add_metric([key], value)
+    return family
+
+
+def analysis_families(m: Metrics) -> Iterable[Metric]:
     """Map exports and refits: the same series whether ingest runs beside them or not."""
     yield counter("tweetheat_maps_written", "Map exports finished.", m.maps_written)
     yield gauge("tweetheat_map_export_seconds", "Duration of the last map export.", m.maps_seconds)
@@ -78,23 +96,25 @@ class DaemonHealth:
             details=details,
         )
 
-    def metric_families(self) -> Iterable[MetricFamily]:
+    def metric_families(self) -> Iterable[Metric]:
         p = self.pipeline
         m = p.metrics
         c = p.committer
         yield counter("tweetheat_lines_read", "Lines read from the source.", m.lines_read)
         yield counter("tweetheat_posts_accepted", "Posts stored with a language.", m.accepted)
-        yield MetricFamily(
+        yield by_label(
+            CounterMetricFamily,
             "tweetheat_posts_skipped",
-            "counter",
             "Input skipped, by reason (bad JSON, deletes, no text ...).",
-            [Sample({"reason": reason}, n) for reason, n in sorted(m.skipped.items())],
+            "reason",
+            m.skipped,
         )
-        yield MetricFamily(
+        yield by_label(
+            GaugeMetricFamily,
             "tweetheat_posts_per_second",
-            "gauge",
             "Posts read (in) and finished (out) per second over the last status interval.",
-            [Sample({"direction": "in"}, m.rate_in), Sample({"direction": "out"}, m.rate_out)],
+            "direction",
+            {"in": m.rate_in, "out": m.rate_out},
         )
         yield counter(
             "tweetheat_batches_committed", "Batches applied in Redis.", m.committed_batches
@@ -123,11 +143,12 @@ class DaemonHealth:
             "1 when the last commit reached Redis.",
             c.redis_down_since is None,
         )
-        yield MetricFamily(
+        yield by_label(
+            GaugeMetricFamily,
             "tweetheat_queue_depth",
-            "gauge",
             "Items waiting in the pipeline's bounded queues.",
-            [Sample({"queue": name}, n) for name, n in sorted(p.queue_depths().items())],
+            "queue",
+            p.queue_depths(),
         )
         yield gauge("tweetheat_pool_alive", "1 while the detector pool is up.", p.pool_alive)
         yield counter(
@@ -156,15 +177,16 @@ class DaemonHealth:
                 "Connections made to the live stream.",
                 stream["connects"],
             )
-            yield MetricFamily(
+            yield by_label(
+                CounterMetricFamily,
                 "tweetheat_stream_disconnects",
-                "counter",
                 "Live-stream disconnections (each followed by a reconnect), by reason.",
-                [
-                    Sample({"reason": key.split(":", 1)[1]}, value)
-                    for key, value in sorted(stream.items())
+                "reason",
+                {
+                    key.split(":", 1)[1]: value
+                    for key, value in stream.items()
                     if key.startswith("disconnects:")
-                ],
+                },
             )
             yield counter(
                 "tweetheat_stream_stalls", "Streams dropped for silence.", stream.get("stalls", 0)
@@ -235,7 +257,7 @@ class AnalystHealth:
             details={"role": "analyze", "maps_written": m.maps_written},
         )
 
-    def metric_families(self) -> Iterable[MetricFamily]:
+    def metric_families(self) -> Iterable[Metric]:
         yield from analysis_families(self.analyst.metrics)
         yield gauge(
             "tweetheat_maps_overdue_seconds",

@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    Metric,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.metrics_core import HistogramMetricFamily
+from prometheus_client.registry import Collector
 
 from streamer.core.latency import LatencyHistogram
 from streamer.core.logs import RateLimitedLog, get_logger
@@ -32,11 +42,9 @@ __all__ = [
     "HealthProvider",
     "HttpServer",
     "LatencyHistogram",
-    "MetricFamily",
-    "Sample",
-    "format_value",
+    "ProviderCollector",
     "histogram_family",
-    "histogram_samples",
+    "metrics_registry",
     "render_prometheus",
     "start_http_server",
 ]
@@ -44,7 +52,7 @@ __all__ = [
 log = get_logger("streamer.http_api")
 
 DEFAULT_MAX_LAG_S = 30.0
-METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+METRICS_CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 NOT_WRITTEN_YET = "maps not written yet\n"
 NOT_FOUND = "not found\n"
 # Only what heatmaps.py and assets.py write. Anything else under maps/ is not ours to serve.
@@ -64,15 +72,10 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 _MAX_PATH = 512
 _SHUTDOWN_TIMEOUT_S = 2.0  # a stopping daemon does not wait on a slow browser
 
+# Checked before a family goes out: the 0.0.4 text format has no room for other names, and
+# prometheus-client would rename them silently (a series that moves hides a bug).
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_SUFFIXES: Mapping[str, frozenset[str]] = {
-    "counter": frozenset({""}),
-    "gauge": frozenset({""}),
-    "histogram": frozenset({"_bucket", "_sum", "_count"}),
-}
-# Integral floats print as integers up to here; beyond, a float has no exact integer anyway.
-_INT_LIMIT = 1e15
 
 
 # --- what the daemon provides ---------------------------------------------------------------
@@ -100,115 +103,74 @@ class Health:
         return self.is_ok()
 
 
-@dataclass(frozen=True)
-class Sample:
-    labels: Mapping[str, str]
-    value: float
-    suffix: str = ""  # a histogram's "_bucket", "_sum" or "_count"
-
-
-@dataclass(frozen=True)
-class MetricFamily:
-    name: str  # a counter's "_total" is added when missing
-    kind: Literal["counter", "gauge", "histogram"]
-    help: str
-    samples: Sequence[Sample]
-
-
 class HealthProvider(Protocol):
     """Implemented by the daemon. Both are called on the event loop, per request: keep them
     cheap and non-blocking (report cached state; never ping Redis from here)."""
 
     def health(self) -> Health: ...
 
-    def metric_families(self) -> Iterable[MetricFamily]: ...
+    def metric_families(self) -> Iterable[Metric]: ...
 
 
-# --- Prometheus text format 0.0.4 -----------------------------------------------------------
+# --- /metrics through prometheus-client --------------------------------------------------------
 
 
-def format_value(value: float) -> str:
-    """A sample value as Prometheus parses it: "3" not "3.0", "+Inf", "-Inf", "NaN"."""
-    if isinstance(value, int):  # bool too: True is 1; big ints stay exact
-        return str(int(value))
-    if math.isnan(value):
-        return "NaN"
+class ProviderCollector(Collector):
+    """The families a provider gives (prometheus-client's Counter-, Gauge- and
+    HistogramMetricFamily), checked on every scrape. A bad name or label, or a family twice,
+    is a programming error and raises ValueError: a scrape that silently drops or renames
+    series hides the bug."""
+
+    def __init__(self, families: Callable[[], Iterable[Metric]]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        seen: set[str] = set()
+        for family in self._families():
+            if _METRIC_NAME.fullmatch(family.name) is None:
+                raise ValueError(f"invalid metric name {family.name!r}")
+            if family.name in seen:
+                raise ValueError(f"metric family {family.name!r} appears twice")
+            seen.add(family.name)
+            for label in {label for sample in family.samples for label in sample.labels}:
+                if _LABEL_NAME.fullmatch(label) is None or label.startswith("__"):
+                    raise ValueError(f"{family.name}: invalid label name {label!r}")
+            yield family
+
+
+def metrics_registry(provider: HealthProvider) -> CollectorRegistry:
+    """The provider's families and the process's own (CPU, memory, open files, GC, Python
+    version), on a registry of this server's own: never prometheus-client's global one, which
+    tests and several daemons in one process would share."""
+    registry = CollectorRegistry()
+    registry.register(ProviderCollector(provider.metric_families))
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
+def render_prometheus(families: Iterable[Metric]) -> str:
+    """The families alone in the text exposition format, version 0.0.4."""
+    return generate_latest(ProviderCollector(lambda: families)).decode("utf-8")
+
+
+def _bound(value: float) -> str:
+    """A bucket bound as the "le" label has always read: "10" and "0.005", not "10.0"."""
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    if value.is_integer() and abs(value) < _INT_LIMIT:
-        return str(int(value))  # also turns -0.0 into "0"
-    return repr(value)  # shortest form that reads back to the same float
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _escape_label_value(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _family_name(family: MetricFamily) -> str:
-    if _METRIC_NAME.fullmatch(family.name) is None:
-        raise ValueError(f"invalid metric name {family.name!r}")
-    if family.kind not in _SUFFIXES:
-        raise ValueError(f"{family.name}: unknown metric kind {family.kind!r}")
-    if family.kind == "counter" and not family.name.endswith("_total"):
-        return family.name + "_total"
-    return family.name
-
-
-def _sample_line(name: str, kind: str, sample: Sample) -> str:
-    if sample.suffix not in _SUFFIXES[kind]:
-        raise ValueError(f"{name}: suffix {sample.suffix!r} does not belong to a {kind}")
-    if sample.suffix == "_bucket" and "le" not in sample.labels:
-        raise ValueError(f"{name}: a histogram bucket needs an 'le' label")
-    parts = []
-    for label, value in sample.labels.items():
-        if _LABEL_NAME.fullmatch(label) is None or label.startswith("__"):
-            raise ValueError(f"{name}: invalid label name {label!r}")
-        parts.append(f'{label}="{_escape_label_value(str(value))}"')
-    labels = "{" + ",".join(parts) + "}" if parts else ""
-    return f"{name}{sample.suffix}{labels} {format_value(sample.value)}"
-
-
-def render_prometheus(families: Iterable[MetricFamily]) -> str:
-    """The text exposition format, version 0.0.4. A bad name or label is a programming
-    error and raises ValueError: a scrape that silently drops series hides the bug."""
-    lines: list[str] = []
-    seen: set[str] = set()
-    for family in families:
-        name = _family_name(family)
-        if name in seen:
-            raise ValueError(f"metric family {name!r} appears twice")
-        seen.add(name)
-        lines.append(f"# HELP {name} {_escape_help(family.help)}")
-        lines.append(f"# TYPE {name} {family.kind}")
-        lines.extend(_sample_line(name, family.kind, s) for s in family.samples)
-    return "".join(line + "\n" for line in lines)
-
-
-def histogram_samples(
-    histogram: LatencyHistogram, labels: Mapping[str, str] | None = None
-) -> list[Sample]:
-    """Cumulative `_bucket` samples ending at +Inf, then `_sum` and `_count`.
+def histogram_family(name: str, help: str, histogram: LatencyHistogram) -> HistogramMetricFamily:
+    """Cumulative buckets ending at +Inf, the sum and the count.
 
     Export a histogram that only grows (the pipeline's whole-run `latency`, not the one the
     status line resets): Prometheus takes a drop for a restart."""
-    base = dict(labels or {})
-    samples = [
-        Sample({**base, "le": format_value(bound)}, count, "_bucket")
-        for bound, count in histogram.cumulative()
-    ]
-    if not histogram.buckets or histogram.buckets[-1] != math.inf:
-        samples.append(Sample({**base, "le": "+Inf"}, histogram.total, "_bucket"))
-    samples.append(Sample(base, histogram.sum, "_sum"))
-    samples.append(Sample(base, histogram.total, "_count"))
-    return samples
-
-
-def histogram_family(name: str, help: str, histogram: LatencyHistogram) -> MetricFamily:
-    return MetricFamily(name, "histogram", help, histogram_samples(histogram))
+    buckets = [(_bound(bound), float(count)) for bound, count in histogram.cumulative()]
+    if not buckets or buckets[-1][0] != "+Inf":
+        buckets.append(("+Inf", float(histogram.total)))
+    return HistogramMetricFamily(name, help, buckets=buckets, sum_value=histogram.sum)
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -229,6 +191,7 @@ class HttpServer:
 class _Handlers:
     def __init__(self, provider: HealthProvider, maps_dir: Path, max_lag_s: float) -> None:
         self.provider = provider
+        self.registry = metrics_registry(provider)
         self.maps_dir = maps_dir
         self.max_lag_s = max_lag_s
         self.failures = RateLimitedLog(log, interval=60.0)
@@ -259,12 +222,12 @@ class _Handlers:
 
     async def metrics(self, request: web.Request) -> web.Response:
         try:
-            text = render_prometheus(self.provider.metric_families())
+            body = generate_latest(self.registry)
         except Exception:
             self.failures.warning("metrics", "metrics_failed", exc_info=True)
             raise web.HTTPInternalServerError(text="metrics failed\n") from None
         return web.Response(
-            body=text.encode("utf-8"),
+            body=body,
             headers={"Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store"},
         )
 

@@ -13,10 +13,11 @@ import webbrowser
 from pathlib import Path
 
 import pytest
+import shtab
 
 from streamer.cli import commands as cli
 from streamer.cli.commands import EXAMPLES, build_parser, main
-from streamer.cli.completion import completion_script
+from streamer.cli.completion import LANGS, completion_script, mark_value_completions
 from streamer.config import SOURCES
 from streamer.runtime.progress import CLEAR_TO_EOL, Progress, replay_total_bytes
 
@@ -29,7 +30,10 @@ def _no_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
+    return subcommands_of(build_parser())
+
+
+def subcommands_of(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return dict(action.choices)
 
@@ -456,6 +460,36 @@ def test_zsh_and_fish_completion_name_every_command(
         assert "compdef _tweetheat tweetheat" in text
     else:
         assert "complete -c tweetheat " in text
+
+
+def test_zsh_completion_takes_values_after_an_equals_sign_and_registers_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = script("zsh", capsys)
+    assert '"--out=[' in text and '"*--replay-file=[' in text  # "--out=DIR" or "--out DIR"
+    assert '"--json[' in text and '"--json=[' not in text  # a flag takes no value
+    assert text.count("\n  compdef ") == 1  # ours, not shtab's eval-only one as well
+
+
+def test_completion_completes_values_by_metavar() -> None:
+    parser = build_parser()
+    mark_value_completions(parser)
+    commands = subcommands_of(parser)
+
+    def complete_of(command: str, dest: str) -> object:
+        action = next(a for a in commands[command]._actions if a.dest == dest)
+        return getattr(action, "complete", None)
+
+    assert complete_of("run", "config") == shtab.FILE
+    assert complete_of("run", "replay_file") == shtab.FILE
+    assert complete_of("run", "out") == shtab.DIRECTORY
+    assert complete_of("demo-data", "out") == shtab.FILE  # metavar F there
+    assert complete_of("open", "lang") == LANGS
+    assert complete_of("top", "lang") == LANGS  # no metavar: LANG from its name
+    assert complete_of("run", "source") is None  # choices: shtab completes those itself
+    assert complete_of("run", "rate") is None
+    with pytest.raises(ValueError, match="shell"):
+        completion_script(build_parser(), "tcsh")
 
 
 def test_completion_needs_no_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
