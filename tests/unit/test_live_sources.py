@@ -121,7 +121,9 @@ def test_v2_streams_lines_with_the_bearer_token_gzip_and_the_fields_the_parser_n
         with start_v2_server(script) as server:
             sleep = RecordingSleep()
             source = TwitterV2Source(TEST_BEARER, url=server.url, sleep=sleep, backoff=NO_JITTER)
-            got = await consume_until(source, lambda: len(server.requests) == 3)
+            got = await consume_until(
+                source, lambda: len(server.requests) == 3 and source.stats.connects == 3
+            )
             assert got == [*blob(posts[:2]), b"{not json", blob(posts)[2]]
             assert sleep.delays == [0.0, 0.0]  # clean ends, data each time: reconnect at once
             request = server.requests[0]
