@@ -1108,9 +1108,8 @@ class RealisticStream:
             "notifications": None,
         }  # fmt: skip
         if rng.random() < 0.6:
-            user["profile_banner_url"] = (
-                f"https://pbs.twimg.com/profile_banners/{user_id}/{rng.randint(1_300_000_000, 1_770_000_000)}"
-            )
+            banner = rng.randint(1_300_000_000, 1_770_000_000)
+            user["profile_banner_url"] = f"https://pbs.twimg.com/profile_banners/{user_id}/{banner}"
         if desc_urls:
             user["entities"] = {"description": {"urls": desc_urls}}
         return user

@@ -34,7 +34,7 @@ UDHR = rs.find_shared_data() / "udhr"
 @pytest.fixture(scope="module")
 def v1_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("realistic") / "v1.ndjson"
-    rs.write_ndjson(path, 15_000, seed=5)
+    rs.write_ndjson(path, 12_000, seed=5)
     return path
 
 
