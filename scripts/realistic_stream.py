@@ -572,7 +572,7 @@ class RealisticStream:
         countries = COUNTRY_FORMS.get(lang)
         if countries and rng.random() < 0.15:
             return rng.choice(countries), "place"
-        cities = CITIES_BY_LANG[lang] if rng.random() < 0.85 else CITIES
+        cities = CITIES_BY_LANG[lang] if rng.random() < 0.93 else CITIES  # some live abroad
         city = rng.choice(cities)
         roll = rng.random()
         if roll < 0.45:
