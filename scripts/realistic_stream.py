@@ -1580,8 +1580,10 @@ def _describe_jetstream(d: Description, obj: dict[str, Any]) -> None:
     tags = [f for f in features if str(f.get("$type", "")).endswith("#tag")]
     d.with_tags += bool(tags)
     d.tags += len(tags)
-    d.with_links += any(str(f.get("$type", "")).endswith("#link") for f in features)
     embed = record.get("embed") or {}
+    d.with_links += any(str(f.get("$type", "")).endswith("#link") for f in features) or str(
+        embed.get("$type", "")
+    ) in ("app.bsky.embed.images", "app.bsky.embed.external", "app.bsky.embed.video")
     d.quotes += str(embed.get("$type", "")).startswith("app.bsky.embed.record")
     d.replies += "reply" in record
     d.authors[str(obj.get("did"))] += 1
