@@ -341,6 +341,7 @@ SOURCES = (
 _SOURCE_TEXTS = tuple(s for s, _ in SOURCES)
 _SOURCE_CUM = tuple(itertools.accumulate(float(w) for _, w in SOURCES))
 _ALNUM = string.ascii_letters + string.digits
+_B32 = "abcdefghijklmnopqrstuvwxyz234567"
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"  # atproto's sortable base32
 _SYLLABLES = (
     "ka", "mi", "ro", "lu", "sa", "to", "ne", "ri", "jo", "an", "el", "yu", "ki", "ma", "da",
@@ -468,7 +469,6 @@ class Author(NamedTuple):
     location_kind: str  # "place", "other" or ""
     bio: str
     bio_link: str  # "" or the link's target
-    v1: dict[str, Any]  # the v1.1 user object
 
 
 class Content(NamedTuple):
@@ -502,6 +502,7 @@ class RealisticStream:
         self.pools = load_pools(udhr or find_shared_data() / "udhr")
         self.start = start or DEFAULT_EPOCH + timedelta(days=seed)
         self.authors: dict[tuple[str, int], Author] = {}
+        self.v1_users: dict[tuple[str, int], dict[str, Any]] = {}
         self.pool_sizes: dict[str, int] = {}
         self.recent_posts: list[tuple[str, str]] = []  # (uri, cid) of recent Bluesky posts
         self._seq = 0
@@ -557,12 +558,19 @@ class RealisticStream:
         bio = "" if rng.random() < EMPTY_BIO_SHARE else self._bio(rng, lang)
         link = ""
         if rng.random() < LINK_BIO_SHARE:
-            link = rng.choice(LINK_TARGETS) + "".join(rng.choices(_ALNUM, k=8))
+            link = rng.choice(LINK_TARGETS) + _token(rng, 8)
         did = "did:plc:" + _b32(rng, 24)
-        return Author(
-            (lang, index), lang, user_id, handle, did, name, location, kind, bio, link,
-            self._v1_user(rng, user_id, handle, name, location, bio, link),
-        )  # fmt: skip
+        return Author((lang, index), lang, user_id, handle, did, name, location, kind, bio, link)
+
+    def _v1(self, author: Author) -> dict[str, Any]:
+        """The author's v1.1 user object, made on first use (mentioned authors and Jetstream
+        never need one) from a generator of its own, so it is the same in any run order."""
+        user = self.v1_users.get(author.key)
+        if user is None:
+            lang, index = author.key
+            rng = random.Random((self.seed << 48) ^ (_LANG_INDEX[lang] << 40) ^ index ^ (1 << 39))
+            user = self.v1_users[author.key] = self._v1_user(rng, author)
+        return user
 
     def _profile_location(self, rng: random.Random, lang: str) -> tuple[str, str]:
         if rng.random() >= LOCATION_SHARE:
@@ -784,13 +792,13 @@ class RealisticStream:
             inner_ms = when_ms - rng.randint(60_000, 36 * 3_600_000)
             inner, text, tags = self._v1_body(content, _snowflake(inner_ms, rng), inner_ms)
             retweeted = self._author(lang_code if content.lang else "en", ZIPF_RETWEETED)
-            inner["user"] = retweeted.v1
+            inner["user"] = self._v1(retweeted)
             body = self._v1_retweet(inner, retweeted, tweet_id, when_ms, content)
-            body["user"] = author.v1
+            body["user"] = self._v1(author)
             made = Made("post", lang_code, _lower_tags(tags), None, text)
             return orjson.dumps(body), made
         body, text, tags = self._v1_body(content, tweet_id, when_ms)
-        body["user"] = content.author.v1
+        body["user"] = self._v1(content.author)
         geo = None
         roll = rng.random() * (1 - RETWEET_SHARE)  # shares are of all statuses
         if roll < POINT_SHARE + PLACE_ONLY_SHARE:
@@ -800,7 +808,7 @@ class RealisticStream:
             quoted_ms = when_ms - rng.randint(60_000, 7 * 86_400_000)
             quoted_id = _snowflake(quoted_ms, rng)
             inner, _, _ = self._v1_body(quoted, quoted_id, quoted_ms)
-            inner["user"] = quoted.author.v1
+            inner["user"] = self._v1(quoted.author)
             permalink = f"https://twitter.com/{quoted.author.handle}/status/{quoted_id}"
             short = "https://t.co/" + _token(rng, 10)
             body["is_quote_status"] = True
@@ -1040,10 +1048,9 @@ class RealisticStream:
         return round((min(lats) + max(lats)) / 2, 6), round((min(lons) + max(lons)) / 2, 6)
 
     @staticmethod
-    def _v1_user(
-        rng: random.Random, user_id: int, handle: str, name: str, location: str, bio: str,
-        link: str,
-    ) -> dict[str, Any]:  # fmt: skip
+    def _v1_user(rng: random.Random, author: Author) -> dict[str, Any]:
+        user_id, handle, name = author.id, author.handle, author.name
+        location, bio, link = author.location, author.bio, author.bio_link
         followers = int(rng.paretovariate(0.9) * 20)
         image_id = rng.randint(10**17, 10**18)
         image = f"http://pbs.twimg.com/profile_images/{image_id}/{_token(rng, 8)}_normal.jpg"
@@ -1315,10 +1322,13 @@ class RealisticStream:
 # --- small helpers ---------------------------------------------------------------------------
 
 
+_NO_SYMBOLS = bytes.maketrans(b"+/", b"Xq")  # base64 letters and digits only, as t.co writes
+
+
 def _token(rng: random.Random, n: int) -> str:
-    """n random letters and digits (one draw of random bits, not n choices: it is hot)."""
-    value = rng.getrandbits(6 * n)
-    return "".join(_ALNUM[(value >> (6 * i)) % 62] for i in range(n))
+    """n random letters and digits (base64 of random bits in C; it is hot)."""
+    raw = rng.getrandbits(6 * n + 6).to_bytes((6 * n + 13) // 8, "big")
+    return base64.b64encode(raw).translate(_NO_SYMBOLS)[:n].decode("ascii")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -1349,8 +1359,8 @@ def _tid(time_us: int, rng: random.Random) -> str:
 
 def _b32(rng: random.Random, n: int) -> str:
     """n random characters of lower-case base32 (as CIDs and DIDs are written)."""
-    raw = rng.getrandbits(5 * n + 3).to_bytes((5 * n + 10) // 8, "big")
-    return base64.b32encode(raw).decode("ascii")[:n].lower()
+    value = rng.getrandbits(5 * n)
+    return "".join([_B32[(value >> shift) & 31] for shift in range(0, 5 * n, 5)])
 
 
 def _cid(rng: random.Random) -> str:
