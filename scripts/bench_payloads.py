@@ -1,10 +1,11 @@
 """What the reference pipelines of scripts/bench.py take from a v1.1 payload, and how they read it.
 
 Shared by scripts/seed_pipeline.py and scripts/speed_of_light.py so that both push exactly the
-same entries as the product: the hashtags of the longest text a status offers (`extended_tweet`
-when the status was truncated: the short `entities` miss the hashtags past the cut), lower-cased,
-each once; and a point from `coordinates`, else the centre of the `place` bounding box, as
-[lat, lon] rounded to 6 places. Benchmark helpers only, not product code.
+same entries as the product: the hashtags of the longest text a status offers (a retweet's
+original, whose text the retweet cuts at 140 characters; `extended_tweet` when the status was
+truncated: the short `entities` miss the hashtags past the cut), lower-cased, each once; and a
+point from `coordinates`, else the centre of the `place` bounding box, as [lat, lon] rounded to
+6 places. Benchmark helpers only, not product code.
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ def is_status(tweet: Any) -> bool:
     return isinstance(tweet, dict) and ("text" in tweet or "extended_tweet" in tweet)
 
 
+def _original(tweet: dict[str, Any]) -> dict[str, Any]:
+    """The retweeted status of a retweet (the product reads its text), else the tweet."""
+    original = tweet.get("retweeted_status")
+    return original if isinstance(original, dict) and is_status(original) else tweet
+
+
 def text_of(tweet: dict[str, Any]) -> str:
+    tweet = _original(tweet)
     extended = tweet.get("extended_tweet")
     if isinstance(extended, dict) and isinstance(extended.get("full_text"), str):
         return str(extended["full_text"])
@@ -48,6 +56,7 @@ def text_of(tweet: dict[str, Any]) -> str:
 
 
 def hashtags_of(tweet: dict[str, Any]) -> list[str]:
+    tweet = _original(tweet)
     extended = tweet.get("extended_tweet")
     entities = extended.get("entities") if isinstance(extended, dict) else None
     if not isinstance(entities, dict):
