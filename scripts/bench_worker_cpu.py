@@ -3,7 +3,8 @@ machine disturbs far less than scripts/bench.py's wall-clock rates.
 
 Generates `--count` lines of each input in memory, builds the default detector, then measures
 with `time.process_time()` (this process's CPU, not the wall clock): the worker's whole batch
-function (`streamer.worker.process_parts`, batches of 500: parse, detect, pack for Redis), the
+function (`streamer.ingest.worker.process_parts`, batches of 500: parse, detect, pack for
+Redis), the
 parser alone, and the detector alone per post, by the generator's language of the post.
 
     .venv/bin/python scripts/bench_worker_cpu.py [--count 20000] [--seed 1] [--langs 12]
@@ -23,9 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from streamer import worker  # noqa: E402
-from streamer.langid.chooser import LanguageChooser  # noqa: E402
-from streamer.parser import parse_payload  # noqa: E402
-from streamer.records import Post  # noqa: E402
+from streamer.core.records import Post  # noqa: E402
+from streamer.ingest.langid.chooser import LanguageChooser  # noqa: E402
+from streamer.ingest.parser import parse_payload  # noqa: E402
 from streamer.sources.generator import generate as demo_lines  # noqa: E402
 
 sys.path.insert(0, str(REPO / "scripts"))

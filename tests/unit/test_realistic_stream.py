@@ -11,8 +11,8 @@ from types import ModuleType
 import orjson
 import pytest
 
-from streamer.parser import parse_payload
-from streamer.records import DELETE, LIMIT, NOT_POST, Post, Profile, Skip
+from streamer.core.records import DELETE, LIMIT, NOT_POST, Post, Profile, Skip
+from streamer.ingest.parser import parse_payload
 
 REPO = Path(__file__).resolve().parents[2]
 
