@@ -1,0 +1,231 @@
+"""Hand-written knowledge the gazetteer lacks: nicknames, non-places and language priors."""
+
+from __future__ import annotations
+
+# Nicknames and codes that name one place without doubt -> (lat, lon, precision km, label).
+# Two-letter codes that are also US states or words (LA, SF, SP) are only here when nearly
+# every profile that writes them alone means the city.
+CITY_ALIASES: dict[str, tuple[float, float, float, str]] = {
+    "nyc": (40.7128, -74.006, 25.0, "New York City"),
+    "ny": (40.7128, -74.006, 25.0, "New York City"),
+    "new york": (40.7128, -74.006, 25.0, "New York City"),
+    "new york city": (40.7128, -74.006, 25.0, "New York City"),
+    "the big apple": (40.7128, -74.006, 25.0, "New York City"),
+    "big apple": (40.7128, -74.006, 25.0, "New York City"),
+    "manhattan": (40.7834, -73.9663, 10.0, "Manhattan"),
+    "brooklyn": (40.6501, -73.9496, 10.0, "Brooklyn"),
+    "the bronx": (40.8499, -73.8664, 10.0, "The Bronx"),
+    "bronx": (40.8499, -73.8664, 10.0, "The Bronx"),
+    "queens": (40.6815, -73.8365, 10.0, "Queens"),
+    "harlem": (40.8116, -73.9465, 5.0, "Harlem"),
+    "la": (34.0522, -118.2437, 40.0, "Los Angeles"),
+    "l a": (34.0522, -118.2437, 40.0, "Los Angeles"),
+    "sf": (37.7749, -122.4194, 15.0, "San Francisco"),
+    "san fran": (37.7749, -122.4194, 15.0, "San Francisco"),
+    "frisco": (37.7749, -122.4194, 15.0, "San Francisco"),
+    "bay area": (37.6, -122.2, 60.0, "San Francisco Bay Area"),
+    "sf bay area": (37.6, -122.2, 60.0, "San Francisco Bay Area"),
+    "silicon valley": (37.37, -122.04, 30.0, "Silicon Valley"),
+    "dc": (38.9072, -77.0369, 15.0, "Washington, DC"),
+    "d c": (38.9072, -77.0369, 15.0, "Washington, DC"),
+    "washington dc": (38.9072, -77.0369, 15.0, "Washington, DC"),
+    "washington d c": (38.9072, -77.0369, 15.0, "Washington, DC"),
+    "atl": (33.749, -84.388, 25.0, "Atlanta"),
+    "philly": (39.9526, -75.1652, 20.0, "Philadelphia"),
+    "chi town": (41.8781, -87.6298, 25.0, "Chicago"),
+    "chitown": (41.8781, -87.6298, 25.0, "Chicago"),
+    "chiraq": (41.8781, -87.6298, 25.0, "Chicago"),
+    "the windy city": (41.8781, -87.6298, 25.0, "Chicago"),
+    "windy city": (41.8781, -87.6298, 25.0, "Chicago"),
+    "nola": (29.9511, -90.0715, 15.0, "New Orleans"),
+    "the big easy": (29.9511, -90.0715, 15.0, "New Orleans"),
+    "vegas": (36.1699, -115.1398, 20.0, "Las Vegas"),
+    "sin city": (36.1699, -115.1398, 20.0, "Las Vegas"),
+    "htx": (29.7604, -95.3698, 30.0, "Houston"),
+    "h town": (29.7604, -95.3698, 30.0, "Houston"),
+    "atx": (30.2672, -97.7431, 20.0, "Austin"),
+    "satx": (29.4241, -98.4936, 20.0, "San Antonio"),
+    "dfw": (32.8998, -97.0403, 40.0, "Dallas-Fort Worth"),
+    "motor city": (42.3314, -83.0458, 20.0, "Detroit"),
+    "the d": (42.3314, -83.0458, 20.0, "Detroit"),
+    "beantown": (42.3601, -71.0589, 15.0, "Boston"),
+    "pdx": (45.5152, -122.6784, 15.0, "Portland"),
+    "stl": (38.627, -90.1994, 15.0, "St. Louis"),
+    "kc": (39.0997, -94.5786, 20.0, "Kansas City"),
+    "okc": (35.4676, -97.5164, 20.0, "Oklahoma City"),
+    "slc": (40.7608, -111.891, 15.0, "Salt Lake City"),
+    "socal": (34.0, -117.8, 150.0, "Southern California"),
+    "norcal": (38.5, -121.5, 200.0, "Northern California"),
+    "cdmx": (19.4326, -99.1332, 25.0, "Ciudad de México"),
+    "df": (19.4326, -99.1332, 25.0, "Ciudad de México"),
+    "mexico city": (19.4326, -99.1332, 25.0, "Ciudad de México"),
+    "ciudad de mexico": (19.4326, -99.1332, 25.0, "Ciudad de México"),
+    "bcn": (41.3874, 2.1686, 15.0, "Barcelona"),
+    "barna": (41.3874, 2.1686, 15.0, "Barcelona"),
+    "kl": (3.139, 101.6869, 20.0, "Kuala Lumpur"),
+    "bsas": (-34.6037, -58.3816, 25.0, "Buenos Aires"),
+    "bs as": (-34.6037, -58.3816, 25.0, "Buenos Aires"),
+    "caba": (-34.6037, -58.3816, 25.0, "Buenos Aires"),
+    "sampa": (-23.5505, -46.6333, 30.0, "São Paulo"),
+    "sao paulo": (-23.5505, -46.6333, 30.0, "São Paulo"),
+    "rio": (-22.9068, -43.1729, 25.0, "Rio de Janeiro"),
+    "bh": (-19.9167, -43.9345, 20.0, "Belo Horizonte"),
+    "poa": (-30.0346, -51.2177, 20.0, "Porto Alegre"),
+    "floripa": (-27.5954, -48.548, 20.0, "Florianópolis"),
+    "bogota dc": (4.711, -74.0721, 20.0, "Bogotá"),
+    "ldn": (51.5074, -0.1278, 25.0, "London"),
+    "londres": (51.5074, -0.1278, 25.0, "London"),
+    "manny": (53.4808, -2.2426, 15.0, "Manchester"),
+    "brum": (52.4862, -1.8904, 15.0, "Birmingham"),
+    "edi": (55.9533, -3.1883, 10.0, "Edinburgh"),
+    "glesga": (55.8642, -4.2518, 10.0, "Glasgow"),
+    "the 6ix": (43.6532, -79.3832, 25.0, "Toronto"),
+    "the six": (43.6532, -79.3832, 25.0, "Toronto"),
+    "the 6": (43.6532, -79.3832, 25.0, "Toronto"),
+    "yyz": (43.6532, -79.3832, 25.0, "Toronto"),
+    "mtl": (45.5017, -73.5673, 20.0, "Montréal"),
+    "yvr": (49.2827, -123.1207, 20.0, "Vancouver"),
+    "yyc": (51.0447, -114.0719, 20.0, "Calgary"),
+    "syd": (-33.8688, 151.2093, 30.0, "Sydney"),
+    "melb": (-37.8136, 144.9631, 30.0, "Melbourne"),
+    "naija": (9.082, 8.6753, 600.0, "Nigeria"),
+    "lasgidi": (6.5244, 3.3792, 30.0, "Lagos"),
+    "gidi": (6.5244, 3.3792, 30.0, "Lagos"),
+    "jozi": (-26.2041, 28.0473, 30.0, "Johannesburg"),
+    "joburg": (-26.2041, 28.0473, 30.0, "Johannesburg"),
+    "jhb": (-26.2041, 28.0473, 30.0, "Johannesburg"),
+    "cpt": (-33.9249, 18.4241, 20.0, "Cape Town"),
+    "nbo": (-1.2921, 36.8219, 20.0, "Nairobi"),
+    "abj": (5.36, -4.0083, 20.0, "Abidjan"),
+    "dxb": (25.2048, 55.2708, 25.0, "Dubai"),
+    "ist": (41.0082, 28.9784, 30.0, "İstanbul"),
+    "spb": (59.9311, 30.3609, 20.0, "Saint Petersburg"),
+    "piter": (59.9311, 30.3609, 20.0, "Saint Petersburg"),
+    "питер": (59.9311, 30.3609, 20.0, "Saint Petersburg"),
+    "спб": (59.9311, 30.3609, 20.0, "Saint Petersburg"),
+    "мск": (55.7558, 37.6173, 25.0, "Moscow"),
+    "msk": (55.7558, 37.6173, 25.0, "Moscow"),
+    "jkt": (-6.2088, 106.8456, 30.0, "Jakarta"),
+    "jakarta": (-6.2088, 106.8456, 30.0, "Jakarta"),
+    "bkk": (13.7563, 100.5018, 30.0, "Bangkok"),
+    "กรุงเทพ": (13.7563, 100.5018, 30.0, "Bangkok"),
+    "กรุงเทพฯ": (13.7563, 100.5018, 30.0, "Bangkok"),
+    "กทม": (13.7563, 100.5018, 30.0, "Bangkok"),
+    "hk": (22.3193, 114.1694, 20.0, "Hong Kong"),
+    "sg": (1.3521, 103.8198, 20.0, "Singapore"),
+    "ncr": (14.5995, 120.9842, 30.0, "Metro Manila"),
+    "metro manila": (14.5995, 120.9842, 30.0, "Metro Manila"),
+    "ph": (12.8797, 121.774, 700.0, "Philippines"),
+    "delhi ncr": (28.6139, 77.209, 40.0, "Delhi"),
+    "ncr delhi": (28.6139, 77.209, 40.0, "Delhi"),
+    "bombay": (19.076, 72.8777, 30.0, "Mumbai"),
+    "bengaluru": (12.9716, 77.5946, 25.0, "Bengaluru"),
+    "blr": (12.9716, 77.5946, 25.0, "Bengaluru"),
+    "hyd": (17.385, 78.4867, 25.0, "Hyderabad"),
+    "khi": (24.8607, 67.0011, 30.0, "Karachi"),
+    "lhr": (31.5204, 74.3587, 25.0, "Lahore"),
+    "isb": (33.6844, 73.0479, 20.0, "Islamabad"),
+    "서울": (37.5665, 126.978, 20.0, "Seoul"),
+}
+
+# The first entries of this tuple are checked as whole strings; they never name a place in a
+# profile, whatever a gazetteer says (there are towns called Earth, Paradise and Love).
+NON_PLACES: frozenset[str] = frozenset(
+    phrase.strip()
+    for phrase in """
+    earth, planet earth, the earth, worldwide, world wide, world, the world, global, globe,
+    everywhere, anywhere, somewhere, nowhere, here, there, home, at home, my home, my house,
+    online, internet, the internet, the web, cyberspace, metaverse, the cloud, cloud,
+    heaven, hell, paradise, the moon, moon, mars, the sun, sun, space, outer space,
+    the universe, universe, galaxy, milky way, narnia, hogwarts, neverland, middle earth,
+    mordor, gotham, gotham city, wakanda, atlantis, wonderland, westeros, the shire, asgard,
+    tatooine, in your heart, your heart, your mind, in my head, my head, in my mind, my mind,
+    my bed, bed, in bed, couch, my room, your dreams, dreamland, la la land, lalaland, love,
+    everywhere and nowhere, here and there, wherever, unknown, n a, na, none, null,
+    undefined, not here, elsewhere, reading, work, school, office, gym, church, beach,
+    on the road, travelling, traveling, nomad, digital nomad, around the world, all over,
+    all over the world, international, behind you, under your bed, your mom s house,
+    kitchen, bedroom, basement, outside, inside, nearby, near you, hometown, city, town,
+    village, country, state, planet, dimension, multiverse, the void, void, abyss, limbo,
+    purgatory, cloud nine, cloud 9, happy place, my happy place, somewhere else, free,
+    utopia, dystopia, fantasy, fairyland, candyland, the matrix, matrix, twitter, bluesky,
+    the timeline, your timeline, timeline, discord, youtube, tiktok, instagram
+    """.split(",")
+)
+
+NON_PLACE_WORDS: frozenset[str] = frozenset(
+    """
+    earth worldwide world global globe everywhere anywhere somewhere nowhere here there
+    home online internet web cyberspace metaverse heaven hell paradise moon mars sun
+    universe galaxy narnia hogwarts neverland mordor gotham wakanda atlantis wonderland
+    westeros asgard tatooine heart mind bed room dreams dreamland unknown none null
+    undefined elsewhere reading work school office gym church beach road travelling
+    traveling nomad kitchen bedroom basement outside inside void abyss limbo utopia
+    dystopia fantasy fairyland candyland love peace hope faith freedom life space
+    """.split()
+)
+
+PRONOUNS: frozenset[str] = frozenset(
+    "he him his she her hers they them theirs it its xe xem ze zir any all".split()
+)
+
+# Profile-location phrases that wrap a place: "based in X", "living in X", "X area".
+LEADING_FILLERS: tuple[str, ...] = (
+    "currently based in", "currently living in", "currently in", "based in", "based out of",
+    "living in", "live in", "lives in", "located in", "somewhere in", "somewhere near",
+    "born in", "born and raised in", "raised in", "from", "in", "near", "around", "outside",
+    "outside of", "greater", "metro", "downtown", "central", "north", "south", "east", "west",
+    "northern", "southern", "eastern", "western", "city of", "the city of", "i live in",
+    "i m from", "im from", "proudly from", "vivo en", "desde", "de", "em", "moro em",
+    "aus", "in der", "à", "a", "en", "ciudad de", "cidade de", "grande",
+)
+TRAILING_FILLERS: tuple[str, ...] = (
+    "area", "metro area", "bay area", "based", "city", "metro", "region", "suburbs",
+    "and beyond", "and surrounding areas", "born and raised", "native", "local", "raised",
+    "for now", "ish", "sometimes", "mostly", "and elsewhere", "and the world",
+)
+
+# Where the speakers of a language who post sit: a weight per country (a rough share of that
+# language's posting population). Used only to break ties between same-named places.
+LANGUAGE_PRIORS: dict[str, dict[str, float]] = {
+    "en": {"US": 0.5, "GB": 0.15, "CA": 0.06, "AU": 0.04, "IN": 0.06, "NG": 0.03,
+           "PH": 0.03, "ZA": 0.02, "IE": 0.01, "NZ": 0.01, "KE": 0.01},
+    "es": {"ES": 0.3, "MX": 0.2, "AR": 0.15, "CO": 0.08, "CL": 0.05, "VE": 0.04, "PE": 0.04,
+           "US": 0.04, "EC": 0.02, "UY": 0.01},
+    "pt": {"BR": 0.85, "PT": 0.1, "AO": 0.02, "MZ": 0.01},
+    "fr": {"FR": 0.7, "CA": 0.08, "BE": 0.06, "CH": 0.04, "CI": 0.02, "SN": 0.02, "MA": 0.02},
+    "de": {"DE": 0.8, "AT": 0.1, "CH": 0.1},
+    "it": {"IT": 0.95, "CH": 0.05},
+    "nl": {"NL": 0.75, "BE": 0.25},
+    "ru": {"RU": 0.8, "UA": 0.08, "BY": 0.05, "KZ": 0.05},
+    "uk": {"UA": 1.0},
+    "pl": {"PL": 1.0},
+    "tr": {"TR": 1.0},
+    "ja": {"JP": 1.0},
+    "ko": {"KR": 1.0},
+    "zh": {"CN": 0.4, "TW": 0.3, "HK": 0.2, "SG": 0.1},
+    "ar": {"SA": 0.4, "EG": 0.2, "AE": 0.08, "KW": 0.06, "MA": 0.05, "DZ": 0.04, "IQ": 0.04,
+           "JO": 0.03, "LB": 0.03, "QA": 0.03},
+    "fa": {"IR": 1.0},
+    "hi": {"IN": 1.0},
+    "bn": {"BD": 0.7, "IN": 0.3},
+    "ur": {"PK": 0.9, "IN": 0.1},
+    "th": {"TH": 1.0},
+    "id": {"ID": 1.0},
+    "ms": {"MY": 0.9, "SG": 0.1},
+    "tl": {"PH": 1.0},
+    "vi": {"VN": 1.0},
+    "el": {"GR": 0.9, "CY": 0.1},
+    "he": {"IL": 1.0},
+    "sv": {"SE": 0.95, "FI": 0.05},
+    "no": {"NO": 1.0},
+    "nb": {"NO": 1.0},
+    "da": {"DK": 1.0},
+    "fi": {"FI": 1.0},
+    "cs": {"CZ": 1.0},
+    "hu": {"HU": 1.0},
+    "ro": {"RO": 0.9, "MD": 0.1},
+    "ca": {"ES": 0.95, "AD": 0.05},
+    "sw": {"KE": 0.5, "TZ": 0.5},
+    "ta": {"IN": 0.7, "LK": 0.3},
+}
