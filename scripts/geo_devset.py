@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: E501  (tables of names and separators in many scripts)
 """Write a labelled dev set of profile-location strings, and realistic stream rows, for the
 geolocator (streamer.ingest.geolocate). Deterministic for a seed; the output is not committed.
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import unicodedata
 from importlib import resources
@@ -23,15 +23,34 @@ UDHR_DIR = Path("/work/shared/data/udhr")
 
 # Written for the dev set on its own (not copied from the resolver's table).
 NICKNAMES = [
-    ("NYC", 40.71, -74.01), ("nyc", 40.71, -74.01), ("New York, NY", 40.71, -74.01),
-    ("Big Apple 🍎", 40.71, -74.01), ("Brooklyn, NY", 40.65, -73.95), ("LA", 34.05, -118.24),
-    ("Los Angeles, CA", 34.05, -118.24), ("SF", 37.77, -122.42), ("San Francisco Bay Area", 37.6, -122.2),
-    ("Philly", 39.95, -75.17), ("ATL", 33.75, -84.39), ("Washington, DC", 38.9, -77.04),
-    ("DC", 38.9, -77.04), ("Chi-town", 41.88, -87.63), ("CDMX", 19.43, -99.13), ("BCN", 41.39, 2.17),
-    ("KL", 3.14, 101.69), ("NOLA", 29.95, -90.07), ("Vegas baby", 36.17, -115.14),
-    ("Sampa", -23.55, -46.63), ("ldn", 51.51, -0.13), ("the 6ix", 43.65, -79.38),
-    ("Jozi", -26.2, 28.05), ("Lasgidi", 6.52, 3.38), ("Bombay", 19.08, 72.88),
-    ("Piter", 59.93, 30.36), ("HTX", 29.76, -95.37), ("ATX", 30.27, -97.74),
+    ("NYC", 40.71, -74.01),
+    ("nyc", 40.71, -74.01),
+    ("New York, NY", 40.71, -74.01),
+    ("Big Apple 🍎", 40.71, -74.01),
+    ("Brooklyn, NY", 40.65, -73.95),
+    ("LA", 34.05, -118.24),
+    ("Los Angeles, CA", 34.05, -118.24),
+    ("SF", 37.77, -122.42),
+    ("San Francisco Bay Area", 37.6, -122.2),
+    ("Philly", 39.95, -75.17),
+    ("ATL", 33.75, -84.39),
+    ("Washington, DC", 38.9, -77.04),
+    ("DC", 38.9, -77.04),
+    ("Chi-town", 41.88, -87.63),
+    ("CDMX", 19.43, -99.13),
+    ("BCN", 41.39, 2.17),
+    ("KL", 3.14, 101.69),
+    ("NOLA", 29.95, -90.07),
+    ("Vegas baby", 36.17, -115.14),
+    ("Sampa", -23.55, -46.63),
+    ("ldn", 51.51, -0.13),
+    ("the 6ix", 43.65, -79.38),
+    ("Jozi", -26.2, 28.05),
+    ("Lasgidi", 6.52, 3.38),
+    ("Bombay", 19.08, 72.88),
+    ("Piter", 59.93, 30.36),
+    ("HTX", 29.76, -95.37),
+    ("ATX", 30.27, -97.74),
 ]
 
 NON_PLACES = """Earth|Planet Earth 🌍|Worldwide|worldwide 🌎|online|Everywhere|everywhere & nowhere|
@@ -52,16 +71,57 @@ en tu corazón|no teu coração|dans ton cœur|im Herzen|ovunque|partout|überal
     "\n", ""
 ).split("|")
 
-JUNK_AFTER = [" ✨", " 🌴", " 💙", " | she/her", " | he/him", " 🏳️‍🌈", " (for now)", " & beyond",
-              " • 25", " ☕", "!!", " 🙂", " | IG @x", " area"]
-JUNK_BEFORE = ["📍", "📍 ", "Living in ", "Based in ", "based in ", "📌 ", "🏠 ", "Currently in ",
-               "somewhere in ", "from "]
+JUNK_AFTER = [
+    " ✨",
+    " 🌴",
+    " 💙",
+    " | she/her",
+    " | he/him",
+    " 🏳️‍🌈",
+    " (for now)",
+    " & beyond",
+    " • 25",
+    " ☕",
+    "!!",
+    " 🙂",
+    " | IG @x",
+    " area",
+]
+JUNK_BEFORE = [
+    "📍",
+    "📍 ",
+    "Living in ",
+    "Based in ",
+    "based in ",
+    "📌 ",
+    "🏠 ",
+    "Currently in ",
+    "somewhere in ",
+    "from ",
+]
 
 NON_LATIN_SCRIPTS = {
-    "JP": "CJK", "CN": "CJK", "TW": "CJK", "KR": "HANGUL", "RU": "CYRILLIC", "UA": "CYRILLIC",
-    "BY": "CYRILLIC", "BG": "CYRILLIC", "EG": "ARABIC", "SA": "ARABIC", "IQ": "ARABIC",
-    "IR": "ARABIC", "AE": "ARABIC", "TH": "THAI", "IN": "DEVANAGARI", "GR": "GREEK",
-    "IL": "HEBREW", "MA": "ARABIC", "DZ": "ARABIC", "JO": "ARABIC", "SY": "ARABIC",
+    "JP": "CJK",
+    "CN": "CJK",
+    "TW": "CJK",
+    "KR": "HANGUL",
+    "RU": "CYRILLIC",
+    "UA": "CYRILLIC",
+    "BY": "CYRILLIC",
+    "BG": "CYRILLIC",
+    "EG": "ARABIC",
+    "SA": "ARABIC",
+    "IQ": "ARABIC",
+    "IR": "ARABIC",
+    "AE": "ARABIC",
+    "TH": "THAI",
+    "IN": "DEVANAGARI",
+    "GR": "GREEK",
+    "IL": "HEBREW",
+    "MA": "ARABIC",
+    "DZ": "ARABIC",
+    "JO": "ARABIC",
+    "SY": "ARABIC",
 }
 
 
@@ -103,14 +163,19 @@ class DevSet:
         for c in _load("cities5000.json").values():
             self.by_name.setdefault(c["name"], []).append(c)
         self.country_centre = self._centres(lambda c: c["countrycode"])
-        self.state_centre = self._centres(lambda c: c["admin1code"] if c["countrycode"] == "US" else None)
+        self.state_centre = self._centres(
+            lambda c: c["admin1code"] if c["countrycode"] == "US" else None
+        )
         from babel import Locale
 
         self.native_country = {}
         for cc, country in self.countries.items():
             lang = country["languages"].split(",")[0].split("-")[0]
             try:
-                self.native_country[cc] = (lang, Locale.parse(lang).territories.get(cc, country["name"]))
+                self.native_country[cc] = (
+                    lang,
+                    Locale.parse(lang).territories.get(cc, country["name"]),
+                )
             except Exception:
                 self.native_country[cc] = (lang or "en", country["name"])
         self.udhr = self._udhr_words()
@@ -135,7 +200,10 @@ class DevSet:
             lang = path.stem
             tokens = [t.strip(".,;:()«»\"'") for t in path.read_text("utf-8").split()]
             tokens = [t for t in tokens if len(t) > 2 and t.isalpha()]
-            words += [(lang, " ".join(tokens[i : i + self.rng.choice((1, 1, 2, 3))])) for i in range(0, len(tokens), 7)]
+            words += [
+                (lang, " ".join(tokens[i : i + self.rng.choice((1, 1, 2, 3))]))
+                for i in range(0, len(tokens), 7)
+            ]
         return words
 
     def city(self) -> dict:
@@ -160,18 +228,27 @@ class DevSet:
         r = rng.random()
         if r < 0.06:
             s, lat, lon = rng.choice(NICKNAMES)
-            return {"text": s, "lang": rng.choice(["en", None]), "truth": [lat, lon], "kind": "nickname"}
+            return {
+                "text": s,
+                "lang": rng.choice(["en", None]),
+                "truth": [lat, lon],
+                "kind": "nickname",
+            }
         if r < 0.13:
             cc = rng.choice(list(self.country_centre))
             lang, native = self.native_country[cc]
-            text = rng.choice([self.countries[cc]["name"], native, _flag(cc), self.countries[cc]["name"].upper()])
+            text = rng.choice(
+                [self.countries[cc]["name"], native, _flag(cc), self.countries[cc]["name"].upper()]
+            )
             lat, lon = self.country_centre[cc]
             return {"text": text, "lang": lang, "truth": [lat, lon], "kind": "country"}
         if r < 0.17:
             code, st = rng.choice(list(self.states.items()))
             if code not in self.state_centre:
                 return self.place_row()
-            text = rng.choice([st["name"], st["name"] + ", USA", st["name"].lower(), st["name"] + " 🌵"])
+            text = rng.choice(
+                [st["name"], st["name"] + ", USA", st["name"].lower(), st["name"] + " 🌵"]
+            )
             lat, lon = self.state_centre[code]
             return {"text": text, "lang": "en", "truth": [lat, lon], "kind": "state"}
         city = self.city()
@@ -192,7 +269,11 @@ class DevSet:
             native = [a for a in city["alternatenames"] if _script_of(a) == script]
             if native:
                 name = rng.choice(native)
-        shared = [o for o in self.by_name.get(city["name"], []) if o is not city and o["population"] > city["population"] / 3]
+        shared = [
+            o
+            for o in self.by_name.get(city["name"], [])
+            if o is not city and o["population"] > city["population"] / 3
+        ]
         qualify = bool(shared) or rng.random() < 0.5
         form = rng.random()
         if form < 0.15:
@@ -228,10 +309,18 @@ class DevSet:
         text = rng.choice(NON_PLACES)
         if rng.random() < 0.2:
             text = text.upper() if rng.random() < 0.5 else text.title()
-        return {"text": text, "lang": rng.choice(["en", "en", "es", "pt", "fr", None]), "truth": None, "kind": "nonplace"}
+        return {
+            "text": text,
+            "lang": rng.choice(["en", "en", "es", "pt", "fr", None]),
+            "truth": None,
+            "kind": "nonplace",
+        }
 
     def rows(self, n: int) -> list[dict]:
-        return [self.non_place_row() if self.rng.random() < 1 / 3 else self.place_row() for _ in range(n)]
+        return [
+            self.non_place_row() if self.rng.random() < 1 / 3 else self.place_row()
+            for _ in range(n)
+        ]
 
     def stream(self, n_posts: int, n_authors: int = 5000) -> list[dict]:
         """Posts as a stream: authors repeat (Zipf-like), ~57% have a profile location (a third
@@ -240,7 +329,11 @@ class DevSet:
         authors = []
         for _ in range(n_authors):
             has = rng.random() < 0.57
-            row = (self.non_place_row() if rng.random() < 1 / 3 else self.place_row()) if has else None
+            row = (
+                (self.non_place_row() if rng.random() < 1 / 3 else self.place_row())
+                if has
+                else None
+            )
             authors.append(row)
         weights = [1 / (i + 1) ** 0.9 for i in range(n_authors)]
         posts = []
@@ -252,12 +345,16 @@ class DevSet:
             if 0.01 <= r < 0.03:
                 lat, lon = rng.uniform(-40, 60), rng.uniform(-120, 140)
                 bbox = [lon - 0.2, lat - 0.15, lon + 0.2, lat + 0.15]
-            posts.append({
-                "author": a, "point": point, "bbox": bbox,
-                "profile": row["text"] if row else None,
-                "lang": row["lang"] if row else "en",
-                "bio": None,
-            })
+            posts.append(
+                {
+                    "author": a,
+                    "point": point,
+                    "bbox": bbox,
+                    "profile": row["text"] if row else None,
+                    "lang": row["lang"] if row else "en",
+                    "bio": None,
+                }
+            )
         return posts
 
 
@@ -273,7 +370,9 @@ def main() -> None:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     places = sum(r["truth"] is not None for r in rows)
-    print(f"wrote {len(rows)} rows ({places} places, {len(rows) - places} non-places) to {args.out}")
+    print(
+        f"wrote {len(rows)} rows ({places} places, {len(rows) - places} non-places) to {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,27 +20,102 @@ from streamer.ingest.geolocate.normalize import fold
 
 GEONAMES_CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
 DEFAULT_MIN_POPULATION = 5000
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 # Country names in these languages come from babel (CLDR); English comes from GeoNames itself.
-_NAME_LOCALES = (
-    "en es pt fr de it nl ru uk pl tr ar fa hi bn ja ko zh zh_Hant th id ms vi fil sv nb da fi"
-    " el he cs hu ro ca ur ta sw"
-).split()
+_NAME_LOCALES = [
+    "en",
+    "es",
+    "pt",
+    "fr",
+    "de",
+    "it",
+    "nl",
+    "ru",
+    "uk",
+    "pl",
+    "tr",
+    "ar",
+    "fa",
+    "hi",
+    "bn",
+    "ja",
+    "ko",
+    "zh",
+    "zh_Hant",
+    "th",
+    "id",
+    "ms",
+    "vi",
+    "fil",
+    "sv",
+    "nb",
+    "da",
+    "fi",
+    "el",
+    "he",
+    "cs",
+    "hu",
+    "ro",
+    "ca",
+    "ur",
+    "ta",
+    "sw",
+]
 
 # Names people use for countries that neither GeoNames nor CLDR lists.
 _EXTRA_COUNTRY_NAMES = {
-    "usa": "US", "us": "US", "u s a": "US", "u s": "US", "america": "US",
-    "united states of america": "US", "estados unidos": "US", "eeuu": "US", "ee uu": "US",
-    "uk": "GB", "u k": "GB", "great britain": "GB", "britain": "GB", "england": "GB",
-    "scotland": "GB", "wales": "GB", "northern ireland": "GB", "reino unido": "GB",
-    "holland": "NL", "the netherlands": "NL", "czech republic": "CZ", "korea": "KR",
-    "republic of korea": "KR", "south korea": "KR", "uae": "AE", "ksa": "SA", "brasil": "BR",
-    "deutschland": "DE", "mexique": "MX", "méjico": "MX", "россия": "RU", "rsa": "ZA",
-    "turkey": "TR", "türkiye": "TR", "ivory coast": "CI", "burma": "MM", "cabo verde": "CV",
-    "phillipines": "PH", "philippines": "PH", "pilipinas": "PH", "nippon": "JP", "nihon": "JP",
-    "persia": "IR", "the bahamas": "BS", "the gambia": "GM", "drc": "CD", "congo": "CG",
-    "palestine": "PS", "vatican": "VA", "macau": "MO", "hongkong": "HK",
+    "usa": "US",
+    "us": "US",
+    "u s a": "US",
+    "u s": "US",
+    "america": "US",
+    "united states of america": "US",
+    "estados unidos": "US",
+    "eeuu": "US",
+    "ee uu": "US",
+    "uk": "GB",
+    "u k": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "reino unido": "GB",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "czech republic": "CZ",
+    "korea": "KR",
+    "republic of korea": "KR",
+    "south korea": "KR",
+    "uae": "AE",
+    "ksa": "SA",
+    "brasil": "BR",
+    "deutschland": "DE",
+    "mexique": "MX",
+    "méjico": "MX",
+    "россия": "RU",
+    "rsa": "ZA",
+    "turkey": "TR",
+    "türkiye": "TR",
+    "ivory coast": "CI",
+    "burma": "MM",
+    "cabo verde": "CV",
+    "phillipines": "PH",
+    "philippines": "PH",
+    "pilipinas": "PH",
+    "nippon": "JP",
+    "nihon": "JP",
+    "persia": "IR",
+    "the bahamas": "BS",
+    "the gambia": "GM",
+    "drc": "CD",
+    "congo": "CG",
+    "palestine": "PS",
+    "vatican": "VA",
+    "macau": "MO",
+    "hongkong": "HK",
 }
 
 # The home nations of the UK get their own centre; the GB centroid would sit in England.
@@ -71,6 +146,7 @@ class Gazetteer:
     country_languages: dict[str, tuple[str, ...]]  # cc -> ISO 639-1 codes spoken there
     subnations: dict[str, tuple[float, float, float]]
     country_population: dict[str, int]
+    common_words: dict[str, str]  # folded one-word name -> languages where it is a common word
 
     def city_ids(self, key: str) -> tuple[int, ...]:
         found = self.names.get(key)
@@ -92,9 +168,7 @@ def cache_file(cache_dir: Path, min_population: int = DEFAULT_MIN_POPULATION) ->
     return cache_dir / f"geonames-{versions}-p{min_population}-f{FORMAT_VERSION}.marshal"
 
 
-def load_gazetteer(
-    cache_dir: Path, min_population: int = DEFAULT_MIN_POPULATION
-) -> Gazetteer:
+def load_gazetteer(cache_dir: Path, min_population: int = DEFAULT_MIN_POPULATION) -> Gazetteer:
     """Load the index from cache_dir, building and saving it first if it is not there yet."""
     path = cache_file(cache_dir, min_population)
     try:
@@ -139,7 +213,9 @@ def _build(min_population: int) -> dict:
     source = "cities1000.json" if min_population < 5000 else "cities5000.json"
     if min_population >= 15000:
         source = "cities15000.json"
-    raw_cities = [c for c in _read_package_json(source).values() if c["population"] >= min_population]
+    raw_cities = [
+        c for c in _read_package_json(source).values() if c["population"] >= min_population
+    ]
     raw_cities.sort(key=lambda c: -c["population"])
     raw_countries = _read_package_json("countries.json")
     raw_states = _read_package_json("us_states.json")
@@ -184,6 +260,7 @@ def _build(min_population: int) -> dict:
         "country_languages": country_languages,
         "subnations": dict(_SUBNATION_CENTRES),
         "country_population": {cc: int(c["population"] or 0) for cc, c in raw_countries.items()},
+        "common_words": _common_words(names, pop),
     }
 
 
@@ -194,7 +271,9 @@ def _weighted_centre(
     total = sum(pop[i] for i in members)
     clat = sum(lat[i] * pop[i] for i in members) / total
     clon = sum(lon[i] * pop[i] for i in members) / total
-    spread = math.sqrt(sum(haversine_km(clat, clon, lat[i], lon[i]) ** 2 for i in members) / len(members))
+    spread = math.sqrt(
+        sum(haversine_km(clat, clon, lat[i], lon[i]) ** 2 for i in members) / len(members)
+    )
     return round(clat, 4), round(clon, 4), spread
 
 
@@ -259,6 +338,74 @@ def _subdivisions(centres: dict):
         {k: tuple(sorted(v)) for k, v in names.items()},
         {k: tuple(sorted(v)) for k, v in codes.items()},
     )
+
+
+# Word lists checked at build time, so that workers never load wordfreq's lists (~40 MB each).
+COMMON_WORD_LANGS = [
+    "en",
+    "es",
+    "fr",
+    "de",
+    "pt",
+    "it",
+    "nl",
+    "sv",
+    "nb",
+    "da",
+    "fi",
+    "cs",
+    "hu",
+    "ro",
+    "ca",
+    "id",
+    "ms",
+    "vi",
+    "pl",
+    "tr",
+    "sk",
+    "hr",
+    "fil",
+]
+_COMPARE_LANGS = ("en", "es", "fr", "de", "pt", "it", "nl")
+LARGE_CITY = 1_000_000
+
+
+def _common_words(names: dict[str, list[int]], pop: list[int]) -> dict[str, str]:
+    """One-word names that are everyday words in some language ('reading', 'nice', 'bath').
+
+    Place names are about as frequent in every language's text; a common word is much more
+    frequent in its own language than in the others (zipf >= 4.3 and 1.0 above the median of
+    seven European languages), or very frequent anyway (zipf >= 4.8).
+    """
+    import gc
+    import statistics
+
+    from wordfreq import get_frequency_dict
+
+    keys = [
+        k
+        for k, ids in names.items()
+        if " " not in k and k.isascii() and k.isalpha() and len(k) >= 3 and pop[ids[0]] < LARGE_CITY
+    ]
+    zipf: dict[str, dict[str, float]] = {}
+    for lang in COMMON_WORD_LANGS:
+        freqs = get_frequency_dict(lang, wordlist="best")
+        zipf[lang] = {k: math.log10(freqs[k]) + 9 for k in keys if k in freqs}
+        del freqs
+        gc.collect()
+    common: dict[str, str] = {}
+    for key in keys:
+        hits = []
+        for lang in COMMON_WORD_LANGS:
+            z = zipf[lang].get(key, 0.0)
+            if z < 4.3:
+                continue
+            others = [zipf[o].get(key, 0.0) for o in _COMPARE_LANGS if o != lang]
+            if z >= 4.8 or z - statistics.median(others) >= 1.0:
+                hits.append("tl" if lang == "fil" else "no" if lang == "nb" else lang)
+        if hits:
+            common[key] = " ".join(hits)
+    return common
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

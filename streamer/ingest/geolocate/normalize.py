@@ -1,3 +1,4 @@
+# ruff: noqa: E501, RUF001  (tables of names and separators in many scripts)
 """Text normalisation shared by the gazetteer builder and the resolver.
 
 Both sides must fold names the same way, so this module is the single definition: case-fold,

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (tables of names and separators in many scripts)
 """Turn a profile location or a bio into a point, preferring no answer to a wrong one.
 
 A profile location is split on the separators people use ("Austin, TX", "Madrid | she/her",
@@ -10,12 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-import statistics
 from functools import lru_cache
 from typing import NamedTuple
 
 import regex
-from wordfreq import zipf_frequency
 
 from streamer.ingest.geolocate.aliases import (
     CITY_ALIASES,
@@ -44,18 +43,14 @@ LARGE_CITY = 1_000_000
 # Unqualified names shared by cities this far apart need this much more score (log10 units).
 AMBIGUITY_MARGIN = 0.3
 MAX_PROFILE_CHARS = 120
-_COMPARE_LANGS = ("en", "es", "fr", "de", "pt", "it", "nl")
-# Word lists that wordfreq reads without an extra tokenizer (Japanese, Chinese and Korean need
-# MeCab or jieba); a post in another language is checked against English only.
-_WORDLIST_LANGS = frozenset(
-    "en es fr de pt it nl ru uk pl tr ar fa sv nb da fi el he cs hu ro ca id ms vi tl bn hi ur"
-    " ta sk sl hr bg lt lv".split()
-)
 # US postal codes that are English words first: alone they say nothing.
 _WORDLIKE_STATE_CODES = frozenset({"IN", "OR", "ME", "OK", "HI", "OH", "AL", "DE", "GA", "LA"})
 
 _URL = re.compile(r"(https?://\S+|www\.\S+|\S+\.(com|net|org|io|me|co|xyz|app)(/\S*)?\b)", re.I)
-_HANDLE = re.compile(r"[@#]\w+")
+_HANDLE = re.compile(
+    r"\b(?:ig|insta|instagram|twitter|tw|tiktok|tt|snap|sc|yt|youtube|twitch)\s*[:\-]?\s*@\w+|@\w+",
+    re.I,
+)
 _PRONOUN_PAIR = re.compile(
     r"\b(he|she|they|xe|ze|it|any)\s*/\s*(him|her|them|hers|theirs|xem|zir|its|he|she|they|all)"
     r"(\s*/\s*\w+)?\b",
@@ -75,7 +70,9 @@ _BIO_STOP = regex.compile(r"[|•·\n\.!?;()\[\]]|[\p{So}\u2600-\u27bf]| - | and
 
 
 def _flag_countries(text: str) -> list[str]:
-    return [chr(ord(f[0]) - 0x1F1E6 + 65) + chr(ord(f[1]) - 0x1F1E6 + 65) for f in _FLAG.findall(text)]
+    return [
+        chr(ord(f[0]) - 0x1F1E6 + 65) + chr(ord(f[1]) - 0x1F1E6 + 65) for f in _FLAG.findall(text)
+    ]
 
 
 class _Part(NamedTuple):
@@ -88,8 +85,9 @@ class Geolocator:
 
     def __init__(self, gazetteer: Gazetteer, cache_size: int = 1 << 16) -> None:
         self.gaz = gazetteer
-        self._leading = sorted((fold(f) for f in LEADING_FILLERS), key=len, reverse=True)
-        self._trailing = sorted((fold(f) for f in TRAILING_FILLERS), key=len, reverse=True)
+        # Fillers by their first (leading) or last (trailing) word, longest first.
+        self._leading = _by_word(LEADING_FILLERS, first=True)
+        self._trailing = _by_word(TRAILING_FILLERS, first=False)
         self.locate_profile = lru_cache(maxsize=cache_size)(self._locate_profile)
         self.locate_bio = lru_cache(maxsize=cache_size)(self._locate_bio)
         self._common = lru_cache(maxsize=cache_size)(self._is_common_word)
@@ -127,19 +125,21 @@ class Geolocator:
     def _known(self, key: str) -> bool:
         g = self.gaz
         return bool(
-            key in CITY_ALIASES or key in g.country_names or key in g.state_names
-            or g.city_ids(key)
+            key in CITY_ALIASES or key in g.country_names or key in g.state_names or g.city_ids(key)
         )
 
     def _strip_fillers(self, key: str) -> str:
         changed = True
         while changed and key and not self._known(key):
             changed = False
-            for filler in self._leading:
-                if key.startswith(filler + " ") and key[len(filler) + 1 :] not in NON_PLACES:
-                    key, changed = key[len(filler) + 1 :], True
+            words = key.split(" ")
+            for filler in self._leading.get(words[0], ()):
+                rest = key[len(filler) + 1 :]
+                if key.startswith(filler + " ") and rest not in NON_PLACES:
+                    key, changed = rest, True
                     break
-            for filler in self._trailing:
+            words = key.split(" ")
+            for filler in self._trailing.get(words[-1], ()):
                 if key.endswith(" " + filler):
                     key, changed = key[: -len(filler) - 1], True
                     break
@@ -148,8 +148,7 @@ class Geolocator:
     def _resolve_parts(
         self, parts: list[_Part], flags: list[str], lang: str | None
     ) -> Located | None:
-        if len(parts) == 1:
-            parts = self._split_trailing_qualifier(parts[0])
+        parts = self._split_trailing_qualifier(parts[0]) + parts[1:]
         head, qualifiers = parts[0], parts[1:]
         if not qualifiers:
             return self._alone(head, flags, lang)
@@ -165,7 +164,7 @@ class Geolocator:
     def _split_trailing_qualifier(self, part: _Part) -> list[_Part]:
         # "Austin TX", "Paris France", "Sydney NSW": only when the whole string is not a name.
         words = part.key.split()
-        if len(words) < 2 or self.gaz.city_ids(part.key) or part.key in CITY_ALIASES:
+        if len(words) < 2 or self._known(part.key) or part.key in self.gaz.subdivisions:
             return [part]
         raw_words = part.raw.split()
         for n in (2, 1):
@@ -217,14 +216,30 @@ class Geolocator:
         readings = [r for r in readings if r]
         cities = list(self.gaz.city_ids(head.key))
         alias = CITY_ALIASES.get(head.key)
+        own = self._region(head)
+        if own and readings and all(self._region_fits(own, r) for r in readings):
+            # "Virginia, USA", "Ontario, Canada": a region and its country, unless the head is
+            # also a big city of that country ("São Paulo, Brasil").
+            big = [
+                c
+                for c in cities
+                if self.gaz.pop[c] >= 500_000 and all(self._matches(c, r) for r in readings)
+            ]
+            if not big and alias is None:
+                return self._region_located(own, lang)
         if not readings:
             # Qualifiers we cannot read ("Brooklyn, New York" is a city pair; "Lagos, Naija").
-            near = [self._alone(q, [], lang) for q in qualifiers]
-            near = [n for n in near if n is not None]
+            near = [n for n in (self._alone(q, [], lang) for q in qualifiers) if n is not None]
             if alias and (not near or any(_close(alias[:2], n, 200) for n in near)):
                 return Located(alias[0], alias[1], alias[2], CITY, alias[3])
+            if not near:
+                return self._alone(head, flags, lang)
             if cities and near:
-                close = [c for c in cities if any(_close((self.gaz.lat[c], self.gaz.lon[c]), n, 200) for n in near)]
+                close = [
+                    c
+                    for c in cities
+                    if any(_close((self.gaz.lat[c], self.gaz.lon[c]), n, 200) for n in near)
+                ]
                 if close:
                     return self._city(self._best(close, flags, lang, margin=False))
                 return None
@@ -242,6 +257,11 @@ class Geolocator:
             # "Texas, USA", "Ontario, Canada": a region qualified by its country.
             return self._alone(head, flags, lang)
         return self._region_located(readings[-1], lang)
+
+    @staticmethod
+    def _region_fits(own: list[tuple[str, str]], readings: list[tuple[str, str]]) -> bool:
+        ccs = {"US" if k == "state" else v for k, v in own}
+        return any(v in ccs for k, v in readings if k in ("country", "sub"))
 
     def _alias_fits(self, alias: tuple[float, float, float, str], readings) -> bool:
         for kind, value in readings:
@@ -271,29 +291,38 @@ class Geolocator:
             return None
         alias = CITY_ALIASES.get(key)
         if alias:
-            return Located(alias[0], alias[1], alias[2], COUNTRY if alias[2] >= 300 else CITY, alias[3])
+            return Located(
+                alias[0], alias[1], alias[2], COUNTRY if alias[2] >= 300 else CITY, alias[3]
+            )
         subnation = self.gaz.subnations.get(key)
         if subnation:
             return Located(subnation[0], subnation[1], subnation[2], STATE, part.raw)
         cc = self.gaz.country_names.get(key)
+        state = self.gaz.state_names.get(key)
+        if cc and state and lang == "en":
+            return self._state(state)
         if cc:
             return self._country(cc)
         cities = list(self.gaz.city_ids(key))
         biggest = max((self.gaz.pop[c] for c in cities), default=0)
-        state = self.gaz.state_names.get(key)
         if state and biggest < LARGE_CITY:
             return self._state(state)
         raw_code = part.raw.strip(" .").replace(".", "")
         if len(raw_code) == 2 and raw_code.isupper() and raw_code in self.gaz.states:
             return None if raw_code in _WORDLIKE_STATE_CODES else self._state(raw_code)
         subs = self.gaz.subdivisions.get(key, ())
-        if subs and not any(self.gaz.cc[c] in subs for c in cities) and self._province_first(
-            subs, biggest
+        if (
+            subs
+            and not any(self.gaz.cc[c] in subs for c in cities)
+            and self._province_first(subs, biggest)
         ):
             return self._country(subs[0]) if len(subs) == 1 else None
         if not cities:
             return None
-        if not self._plausible_alone(key, biggest, lang):
+        spoken = {
+            lang for c in cities for lang in self.gaz.country_languages.get(self.gaz.cc[c], ())
+        }
+        if not self._plausible_alone(key, biggest, None if lang in spoken else lang):
             return None
         best = self._best(cities, flags, lang, margin=True)
         return self._city(best) if best is not None else None
@@ -310,27 +339,16 @@ class Geolocator:
             return True
         if key.isascii() and len(key.replace(" ", "")) <= 3:
             return False
-        if " " not in key and self._common(key, lang):
-            return False
-        return True
+        return not (" " not in key and self._common(key, lang))
 
     def _is_common_word(self, word: str, lang: str | None) -> bool:
-        """A word of everyday language ('reading', 'nice', 'bath'), not mainly a place name.
-
-        Place names are about as frequent in every language's text; a common word is much more
-        frequent in its own language than in the others.
-        """
-        own = lang if lang in _WORDLIST_LANGS else "en"
-        for language in {own, "en"}:
-            z = zipf_frequency(word, language)
-            if not word.isascii():
-                if z >= 5.5:
-                    return True
-                continue
-            others = [zipf_frequency(word, o) for o in _COMPARE_LANGS if o != language]
-            if z >= 4.8 or (z >= 4.3 and z - statistics.median(others) >= 1.0):
-                return True
-        return False
+        """An everyday word ('reading', 'nice') in English or the post's language (the lists
+        are checked when the gazetteer is built)."""
+        langs = self.gaz.common_words.get(word)
+        if not langs:
+            return False
+        found = langs.split()
+        return "en" in found or (lang is not None and lang in found)
 
     def _score(self, city: int, flags: list[str], lang: str | None) -> float:
         cc = self.gaz.cc[city]
@@ -339,18 +357,22 @@ class Geolocator:
             weight = LANGUAGE_PRIORS.get(lang, {}).get(cc)
             if weight is None and lang in self.gaz.country_languages.get(cc, ()):
                 weight = 0.3
-            score += math.log10(1 + 20 * (weight or 0.0))
+            score += math.log10(1 + 40 * (weight or 0.0))
         if cc in flags:
             score += 1.0
         return score
 
-    def _best(self, cities: list[int], flags: list[str], lang: str | None, margin: bool) -> int | None:
+    def _best(
+        self, cities: list[int], flags: list[str], lang: str | None, margin: bool
+    ) -> int | None:
         ranked = sorted(cities, key=lambda c: -self._score(c, flags, lang))
         best = ranked[0]
         if margin:
             top = self._score(best, flags, lang)
             for other in ranked[1:]:
-                far = haversine_km(self.gaz.lat[best], self.gaz.lon[best], self.gaz.lat[other], self.gaz.lon[other])
+                far = haversine_km(
+                    self.gaz.lat[best], self.gaz.lon[best], self.gaz.lat[other], self.gaz.lon[other]
+                )
                 if far > 161:
                     if top - self._score(other, flags, lang) < AMBIGUITY_MARGIN:
                         return None
@@ -397,6 +419,14 @@ class Geolocator:
                 if found is not None:
                     return found
         return None
+
+
+def _by_word(fillers: tuple[str, ...], first: bool) -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for filler in {fold(f) for f in fillers}:
+        words = filler.split(" ")
+        grouped.setdefault(words[0] if first else words[-1], []).append(filler)
+    return {w: tuple(sorted(fs, key=len, reverse=True)) for w, fs in grouped.items()}
 
 
 def _close(point: tuple[float, float], other: Located, km: float) -> bool:
