@@ -20,7 +20,7 @@ from streamer.ingest.geolocate.normalize import fold
 
 GEONAMES_CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
 DEFAULT_MIN_POPULATION = 5000
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 # Country names in these languages come from babel (CLDR); English comes from GeoNames itself.
 _NAME_LOCALES = [
@@ -282,18 +282,34 @@ def _country_centres(raw_countries: dict, lat, lon, pop, ccs) -> dict:
     for i, cc in enumerate(ccs):
         by_cc.setdefault(cc, []).append(i)
     centres = {}
+    small: dict[str, list[dict]] = {}
+    if any(cc not in by_cc for cc in raw_countries):
+        # Territories without a town of the index's size (Falklands, Tokelau) still get a
+        # centre, from the smallest places the package ships.
+        for city in _read_package_json("cities500.json").values():
+            if city["countrycode"] not in by_cc:
+                small.setdefault(city["countrycode"], []).append(city)
     for cc, country in raw_countries.items():
         members = by_cc.get(cc)
-        if not members:
+        if members:
+            clat, clon, _spread = _weighted_centre(members, lat, lon, pop)
+        elif cc in small:
+            weight = sum(max(1, c["population"]) for c in small[cc])
+            clat = round(
+                sum(c["latitude"] * max(1, c["population"]) for c in small[cc]) / weight, 4
+            )
+            clon = round(
+                sum(c["longitude"] * max(1, c["population"]) for c in small[cc]) / weight, 4
+            )
+        else:
             continue
-        clat, clon, _spread = _weighted_centre(members, lat, lon, pop)
         radius = max(10.0, math.sqrt(float(country["areakm2"] or 1) / math.pi))
         centres[cc] = (clat, clon, round(radius, 1), country["name"])
     return centres
 
 
 def _country_names(raw_countries: dict, centres: dict) -> dict[str, str]:
-    from babel import Locale
+    from babel import Locale, UnknownLocaleError
 
     found: dict[str, str] = {}
     for cc, country in raw_countries.items():
@@ -304,6 +320,17 @@ def _country_names(raw_countries: dict, centres: dict) -> dict[str, str]:
         for cc, name in territories.items():
             if cc in centres:
                 found.setdefault(fold(name), cc)
+    # Each country's name in its own languages (Hrvatska, Eesti, საქართველო, ශ්‍රී ලංකාව).
+    for cc, country in raw_countries.items():
+        if cc not in centres:
+            continue
+        for code in country["languages"].split(","):
+            try:
+                own = Locale.parse(code.replace("-", "_")).territories.get(cc)
+            except (ValueError, LookupError, UnknownLocaleError):
+                continue
+            if own:
+                found.setdefault(fold(own), cc)
     for name, cc in _EXTRA_COUNTRY_NAMES.items():
         found[fold(name)] = cc
     return found

@@ -167,13 +167,14 @@ class Geolocator:
         if len(words) < 2 or self._known(part.key) or part.key in self.gaz.subdivisions:
             return [part]
         raw_words = part.raw.split()
-        for n in (2, 1):
+        for n in (4, 3, 2, 1):
             if len(words) <= n:
                 continue
             tail = " ".join(words[-n:])
             raw_tail = " ".join(raw_words[-n:]) if len(raw_words) >= n else tail
-            if self._region(_Part(tail, raw_tail), strict_codes=True):
-                head = " ".join(words[:-n])
+            head = " ".join(words[:-n])
+            # Without a separator only a known head counts ("het van" is Dutch, not Van).
+            if self._known(head) and self._region(_Part(tail, raw_tail), strict_codes=True):
                 return [_Part(head, head), _Part(tail, raw_tail)]
         return [part]
 
@@ -216,7 +217,9 @@ class Geolocator:
         readings = [r for r in readings if r]
         cities = list(self.gaz.city_ids(head.key))
         alias = CITY_ALIASES.get(head.key)
-        own = self._region(head)
+        # Provinces often share their capital's name (Gabès, Samsun, Oaxaca): a city of that
+        # name wins there, so only states and countries are read as regions first.
+        own = [r for r in self._region(head) if r[0] != "sub"]
         if own and readings and all(self._region_fits(own, r) for r in readings):
             # "Virginia, USA", "Ontario, Canada": a region and its country, unless the head is
             # also a big city of that country ("São Paulo, Brasil").
@@ -248,7 +251,12 @@ class Geolocator:
             return Located(alias[0], alias[1], alias[2], CITY, alias[3])
         fitting = [c for c in cities if all(self._matches(c, r) for r in readings)]
         if fitting:
-            return self._city(self._best(fitting, flags, lang, margin=False))
+            # "Anderson, USA", "Changle, 中国": a country alone does not settle same-named towns.
+            loose = all(k != "state" for r in readings for k, _ in r)
+            best = self._best(fitting, flags, lang, margin=loose)
+            if best is None:
+                return None
+            return self._city(best)
         if cities or alias:
             # A known name that the qualifier contradicts, or a small town we do not hold:
             # answer at the qualifier's own (coarser) level.
@@ -304,6 +312,12 @@ class Geolocator:
         if cc:
             return self._country(cc)
         cities = list(self.gaz.city_ids(key))
+        flagged = [c for c in cities if self.gaz.cc[c] in flags]
+        if flagged:
+            # "Victoria 🇨🇦", "Nice 🇫🇷": a flag that fits is a qualifier.
+            return self._city(self._best(flagged, flags, lang, margin=True))
+        if _too_short(key):
+            return None
         biggest = max((self.gaz.pop[c] for c in cities), default=0)
         if state and biggest < LARGE_CITY:
             return self._state(state)
@@ -337,8 +351,6 @@ class Geolocator:
     def _plausible_alone(self, key: str, biggest: int, lang: str | None) -> bool:
         if biggest >= LARGE_CITY:
             return True
-        if key.isascii() and len(key.replace(" ", "")) <= 3:
-            return False
         return not (" " not in key and self._common(key, lang))
 
     def _is_common_word(self, word: str, lang: str | None) -> bool:
@@ -419,6 +431,17 @@ class Geolocator:
                 if found is not None:
                     return found
         return None
+
+
+def _too_short(key: str) -> bool:
+    # Three Latin letters, or three letters of an alphabet like Arabic, are mostly words or
+    # codes; two CJK characters are a normal city name (東京).
+    letters = key.replace(" ", "")
+    if key.isascii() or not any(
+        "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in key
+    ):
+        return len(letters) <= 3
+    return len(letters) <= 1
 
 
 def _by_word(fillers: tuple[str, ...], first: bool) -> dict[str, tuple[str, ...]]:
