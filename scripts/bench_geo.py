@@ -129,6 +129,20 @@ def main() -> None:
             located += 1
             sources[ev.source] = sources.get(ev.source, 0) + 1
     stream_s = time.perf_counter() - t
+    # The most any resolver could locate: posts with a point, a box, or a profile naming a place.
+    ceiling = sum(
+        1 for p in stream if p["point"] or p["bbox"] or (p["profile"] and p["truth"] is not None)
+    ) / len(stream)
+
+    bios = DevSet(5).bios(2000)
+    t = time.perf_counter()
+    bio_found = [geo.locate_bio(b["text"], b["lang"]) for b in bios]
+    bio_s = time.perf_counter() - t
+    marked = [(f, b) for f, b in zip(bio_found, bios, strict=True) if b["truth"] is not None]
+    marked_ok = [
+        1 for f, b in marked if f is not None and haversine_km(f.lat, f.lon, *b["truth"]) <= 161
+    ]
+    prose = [f for f, b in zip(bio_found, bios, strict=True) if b["truth"] is None]
 
     print(f"dev set: {len(rows)} strings ({sum(r['truth'] is not None for r in rows)} places)")
     print("| resolver | coverage | acc@161 | FP on non-places | strings/s (cold) |")
@@ -153,6 +167,13 @@ def main() -> None:
     print(
         f"stream of {len(stream):,} posts (LRU on, authors repeat): {stream_s / len(stream) * 1e6:.2f} µs/post,"
         f" located {located / len(stream):.1%} {sources}"
+    )
+    print(f"stream ceiling (posts with a point, a box or a place-naming profile): {ceiling:.1%}")
+    print(
+        f"bios: {len(marked)} with a marked place: answered {sum(f is not None for f, _ in marked) / len(marked):.1%},"
+        f" within 161 km {len(marked_ok) / max(1, sum(f is not None for f, _ in marked)):.1%};"
+        f" {len(prose)} UDHR prose (with or without an unmarked place): answered"
+        f" {sum(f is not None for f in prose) / len(prose):.1%}; {bio_s / len(bios) * 1e6:.0f} µs/bio"
     )
     if args.misses:
         shown = 0

@@ -316,6 +316,41 @@ class DevSet:
             "kind": "nonplace",
         }
 
+    def bios(self, n: int) -> list[dict]:
+        """Bios: UDHR sentences (prose that names no place, so no answer is right), the same
+        prose with a marked place appended ('📍 Lisbon', 'based in Austin, TX'), and prose
+        with the place written without a marker (no answer expected: bios are read only
+        after a marker)."""
+        rng = self.rng
+        prose = []
+        if UDHR_DIR.exists():
+            for path in sorted(UDHR_DIR.glob("*.txt")):
+                for line in path.read_text("utf-8").splitlines()[2:]:
+                    line = line.strip()
+                    if 40 <= len(line) <= 160:
+                        prose.append((path.stem, line))
+        markers = ["📍 ", "📍", "based in ", "Based in ", "living in ", "📌 ", "🏠 ", "Location: "]
+        rows = []
+        for _ in range(n):
+            lang, text = rng.choice(prose)
+            r = rng.random()
+            if r < 0.5:
+                rows.append({"text": text, "lang": lang, "truth": None, "kind": "prose"})
+                continue
+            place = self.place_row()
+            if place["kind"] in ("country", "state") or place["text"].startswith(
+                tuple(JUNK_BEFORE)
+            ):
+                rows.append({"text": text, "lang": lang, "truth": None, "kind": "prose"})
+                continue
+            if r < 0.85:
+                bio = f"{text[:80]} | {rng.choice(markers)}{place['text']}"
+                rows.append({"text": bio, "lang": lang, "truth": place["truth"], "kind": "marked"})
+            else:
+                bio = f"{text[:80]} {place['text']}"
+                rows.append({"text": bio, "lang": lang, "truth": None, "kind": "unmarked"})
+        return rows
+
     def rows(self, n: int) -> list[dict]:
         return [
             self.non_place_row() if self.rng.random() < 1 / 3 else self.place_row()
@@ -353,6 +388,7 @@ class DevSet:
                     "profile": row["text"] if row else None,
                     "lang": row["lang"] if row else "en",
                     "bio": None,
+                    "truth": row["truth"] if row else None,
                 }
             )
         return posts

@@ -66,7 +66,8 @@ _BIO_MARKER = regex.compile(
     r"\b\s*[:\-]?)\s*",
     regex.I,
 )
-_BIO_STOP = regex.compile(r"[|•·\n\.!?;()\[\]]|[\p{So}\u2600-\u27bf]| - | and | but | & ")
+# A bio's place ends at a sentence or list break; flags and " - Country" stay with it.
+_BIO_STOP = regex.compile(r"[|•\n\.!?;()\[\]]| and | but | & | who | where ")
 
 
 def _flag_countries(text: str) -> list[str]:
@@ -421,11 +422,12 @@ class Geolocator:
             stop = _BIO_STOP.search(tail)
             if stop:
                 tail = tail[: stop.start()]
-            words = tail.split()[:4]
+            words = tail.split()[:6]
             # Longest first: "from New York but live in Paris" -> "New York".
             for n in range(len(words), 0, -1):
                 candidate = " ".join(words[:n]).rstrip(",")
-                if not candidate:
+                if not candidate or (n < len(words) and len(candidate) <= 3):
+                    # A cut-down "La Unión - Colombia" must not become "LA".
                     continue
                 found = self.locate_profile(candidate, lang)
                 if found is not None:
