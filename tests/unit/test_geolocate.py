@@ -165,3 +165,21 @@ def test_cache_file_is_reused(tmp_path):
     gaz = load_gazetteer(tmp_path)
     assert os.stat(target).st_mtime_ns == stamp  # loaded, not rebuilt
     assert gaz.city_ids("london")
+
+
+def test_small_towns_named_like_words_need_a_qualifier(geo):
+    # Towns called Jupiter, Eden and Sunshine exist; alone these are not places.
+    for word in ("Jupiter", "Eden", "Sunshine"):
+        assert geo.locate_profile(word, "en") is None, word
+    near(geo, "Jupiter, FL", "en", 26.93, -80.09, 30)
+
+
+def test_codes_do_not_overrule_a_known_city(geo):
+    near(geo, "Monterrey, N.L.", "es", 25.67, -100.31, 30)
+
+
+def test_names_with_and_and_native_suffixes(geo):
+    bosnia = geo.locate_profile("Bosnia and Herzegovina", None)
+    assert bosnia is not None and bosnia.granularity == "country"
+    near(geo, "大阪府", "ja", 34.69, 135.50)
+    near(geo, "Hrvatska", "hr", 45.2, 16.2, 300)

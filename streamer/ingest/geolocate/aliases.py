@@ -456,6 +456,8 @@ TRAILING_FILLERS: tuple[str, ...] = (
     "local",
     "raised",
     "for now",
+    "d c",
+    "dc",
     "ish",
     "sometimes",
     "mostly",

@@ -20,7 +20,7 @@ from streamer.ingest.geolocate.normalize import fold
 
 GEONAMES_CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
 DEFAULT_MIN_POPULATION = 5000
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 # Country names in these languages come from babel (CLDR); English comes from GeoNames itself.
 _NAME_LOCALES = [
@@ -147,6 +147,7 @@ class Gazetteer:
     subnations: dict[str, tuple[float, float, float]]
     country_population: dict[str, int]
     common_words: dict[str, str]  # folded one-word name -> languages where it is a common word
+    word_like: dict[str, str]  # folded one-word name -> languages where it is a known word
 
     def city_ids(self, key: str) -> tuple[int, ...]:
         found = self.names.get(key)
@@ -260,7 +261,7 @@ def _build(min_population: int) -> dict:
         "country_languages": country_languages,
         "subnations": dict(_SUBNATION_CENTRES),
         "country_population": {cc: int(c["population"] or 0) for cc, c in raw_countries.items()},
-        "common_words": _common_words(names, pop),
+        **_word_tables(names, pop),
     }
 
 
@@ -397,7 +398,7 @@ _COMPARE_LANGS = ("en", "es", "fr", "de", "pt", "it", "nl")
 LARGE_CITY = 1_000_000
 
 
-def _common_words(names: dict[str, list[int]], pop: list[int]) -> dict[str, str]:
+def _word_tables(names: dict[str, list[int]], pop: list[int]) -> dict[str, dict[str, str]]:
     """One-word names that are everyday words in some language ('reading', 'nice', 'bath').
 
     Place names are about as frequent in every language's text; a common word is much more
@@ -421,18 +422,24 @@ def _common_words(names: dict[str, list[int]], pop: list[int]) -> dict[str, str]
         del freqs
         gc.collect()
     common: dict[str, str] = {}
+    word_like: dict[str, str] = {}
     for key in keys:
-        hits = []
+        hits, known = [], []
         for lang in COMMON_WORD_LANGS:
             z = zipf[lang].get(key, 0.0)
+            name = "tl" if lang == "fil" else "no" if lang == "nb" else lang
+            if z >= 3.3:
+                known.append(name)
             if z < 4.3:
                 continue
             others = [zipf[o].get(key, 0.0) for o in _COMPARE_LANGS if o != lang]
             if z >= 4.8 or z - statistics.median(others) >= 1.0:
-                hits.append("tl" if lang == "fil" else "no" if lang == "nb" else lang)
+                hits.append(name)
         if hits:
             common[key] = " ".join(hits)
-    return common
+        if known:
+            word_like[key] = " ".join(known)
+    return {"common_words": common, "word_like": word_like}
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

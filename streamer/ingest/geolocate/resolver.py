@@ -40,9 +40,12 @@ class Located(NamedTuple):
 CITY, STATE, COUNTRY = "city", "state", "country"
 # Cities at least this big may be named by a word that is also common ("Phoenix", "London").
 LARGE_CITY = 1_000_000
+# Unqualified one-word names that are also known words need a town at least this big.
+SMALL_TOWN = 100_000
 # Unqualified names shared by cities this far apart need this much more score (log10 units).
 AMBIGUITY_MARGIN = 0.3
 MAX_PROFILE_CHARS = 120
+_CJK_ADMIN_SUFFIXES = frozenset("市府県都省区州道郡")
 # US postal codes that are English words first: alone they say nothing.
 _WORDLIKE_STATE_CODES = frozenset({"IN", "OR", "ME", "OK", "HI", "OH", "AL", "DE", "GA", "LA"})
 
@@ -59,7 +62,8 @@ _PRONOUN_PAIR = re.compile(
 _FLAG = regex.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
 # Emoji and other symbols separate parts ("NYC 🗽", "📍Berlin"); letters and digits stay.
 _SYMBOL = regex.compile(r"[\p{So}\p{Sk}\p{Cn}\u200d\ufe0f\u2600-\u27bf]+")
-_SEPARATORS = re.compile(r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿]+|\s+(?:and|y|e|et|und)\s+")
+# Not " and ": it belongs to names (Bosnia and Herzegovina, Trinidad and Tobago).
+_SEPARATORS = re.compile(r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿]+")
 _BIO_MARKER = regex.compile(
     r"(?:📍|📌|🏠|\b(?:based in|based out of|living in|live in|lives in|located in|"
     r"location|loc|from|vivo en|desde|moro em|wohne in|habite à|basée? à|basado en|baseado em)"
@@ -144,6 +148,8 @@ class Geolocator:
                 if key.endswith(" " + filler):
                     key, changed = key[: -len(filler) - 1], True
                     break
+        if len(key) > 2 and key[-1] in _CJK_ADMIN_SUFFIXES and not self._known(key):
+            key = key[:-1]  # 大阪府 -> 大阪, 杭州市 -> 杭州
         return key
 
     def _resolve_parts(
@@ -179,7 +185,9 @@ class Geolocator:
                 return [_Part(head, head), _Part(tail, raw_tail)]
         return [part]
 
-    def _region(self, part: _Part, strict_codes: bool = False) -> list[tuple[str, str]]:
+    def _region(
+        self, part: _Part, strict_codes: bool = False, codes: bool = True
+    ) -> list[tuple[str, str]]:
         """A qualifier's readings: ('country', cc), ('state', code), ('sub', cc)."""
         key, found = part.key, []
         cc = self.gaz.country_names.get(key)
@@ -189,7 +197,7 @@ class Geolocator:
         if state:
             found.append(("state", state))
         code = part.raw.strip(" .").upper().replace(".", "")
-        code_ok = part.raw.strip(" .").isupper() or not strict_codes
+        code_ok = codes and (part.raw.strip(" .").isupper() or not strict_codes)
         if len(code) == 2 and code_ok:
             if code in self.gaz.states:
                 found.append(("state", code))
@@ -258,6 +266,11 @@ class Geolocator:
             if best is None:
                 return None
             return self._city(best)
+        named = [r for r in (self._region(q, codes=False) for q in qualifiers) if r]
+        if (cities or alias) and not named:
+            # Only codes, and they contradict a known city ("Monterrey, N.L."): the codes
+            # are the weaker evidence.
+            return self._alone(head, flags, lang)
         if cities or alias:
             # A known name that the qualifier contradicts, or a small town we do not hold:
             # answer at the qualifier's own (coarser) level.
@@ -317,14 +330,14 @@ class Geolocator:
         if flagged:
             # "Victoria 🇨🇦", "Nice 🇫🇷": a flag that fits is a qualifier.
             return self._city(self._best(flagged, flags, lang, margin=True))
-        if _too_short(key):
-            return None
         biggest = max((self.gaz.pop[c] for c in cities), default=0)
         if state and biggest < LARGE_CITY:
             return self._state(state)
         raw_code = part.raw.strip(" .").replace(".", "")
         if len(raw_code) == 2 and raw_code.isupper() and raw_code in self.gaz.states:
             return None if raw_code in _WORDLIKE_STATE_CODES else self._state(raw_code)
+        if _too_short(key) and biggest < LARGE_CITY:
+            return None
         subs = self.gaz.subdivisions.get(key, ())
         if (
             subs
@@ -337,7 +350,7 @@ class Geolocator:
         spoken = {
             lang for c in cities for lang in self.gaz.country_languages.get(self.gaz.cc[c], ())
         }
-        if not self._plausible_alone(key, biggest, None if lang in spoken else lang):
+        if not self._plausible_alone(key, biggest, lang, lang in spoken):
             return None
         best = self._best(cities, flags, lang, margin=True)
         return self._city(best) if best is not None else None
@@ -349,10 +362,25 @@ class Geolocator:
         people = max(self.gaz.country_population.get(cc, 0) for cc in subs)
         return people >= 20_000_000 and biggest < LARGE_CITY
 
-    def _plausible_alone(self, key: str, biggest: int, lang: str | None) -> bool:
+    def _plausible_alone(self, key: str, biggest: int, lang: str | None, spoken: bool) -> bool:
+        """spoken: the post's language is spoken where the candidates are, so the name being
+        frequent in that language is expected (Bologna in Italian)."""
         if biggest >= LARGE_CITY:
             return True
-        return not (" " not in key and self._common(key, lang))
+        if " " in key:
+            return True
+        if self._common(key, None if spoken else lang):
+            return False
+        # "Jupiter", "Eden", "Sunshine": a word people know that is also a small town.
+        return not (biggest < SMALL_TOWN and self._listed(self.gaz.word_like, key, lang))
+
+    @staticmethod
+    def _listed(table: dict[str, str], word: str, lang: str | None) -> bool:
+        langs = table.get(word)
+        if not langs:
+            return False
+        found = langs.split()
+        return "en" in found or (lang is not None and lang in found)
 
     def _is_common_word(self, word: str, lang: str | None) -> bool:
         """An everyday word ('reading', 'nice') in English or the post's language (the lists
