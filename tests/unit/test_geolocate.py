@@ -156,7 +156,7 @@ def test_lru_answers_repeats_from_the_cache(geo):
     assert (info.hits, info.misses) == (1, 1)
 
 
-def test_cache_file_is_reused(tmp_path):
+def test_cache_file_is_reused(geo, tmp_path):
     source = cache_file(CACHE)
     assert source.exists()
     target = cache_file(tmp_path)

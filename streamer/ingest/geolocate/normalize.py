@@ -1,4 +1,4 @@
-# ruff: noqa: E501, RUF001  (tables of names and separators in many scripts)
+# ruff: noqa: RUF001  (tables of names and separators in many scripts)
 """Text normalisation shared by the gazetteer builder and the resolver.
 
 Both sides must fold names the same way, so this module is the single definition: case-fold,
@@ -34,8 +34,3 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     words = _PUNCT.sub(" ", text).split()
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
-
-
-def is_latin_word(text: str) -> bool:
-    """True when every letter of text is ASCII after folding (the case the word-list check needs)."""
-    return text.isascii()
