@@ -1,0 +1,197 @@
+"""Trending hashtags: a tag trends when its recent count is far above its own usual rate.
+
+Pure functions over one language's bucket counts, `{bucket start (Unix s): {tag: count}}`,
+as `streamer.ingest.trend_counts` aggregates them and `streamer.storage.trend_store` reads
+them back. A bucket present in the map (even empty) means the language had posts then; an
+absent bucket is a gap in the stream and is left out of the baseline rather than counted as
+silence.
+
+At event time `at` (a bucket start), for a tag:
+
+* count x   = its posts in the window, the `window` buckets ending with `at`;
+* rate r    = its exponentially decayed mean per bucket over the `history` buckets before
+              the window (half-life `half_life` buckets), so a slow drift is absorbed;
+* prior p   = `prior_share` of the language's decayed tag volume per bucket (at least
+              `prior_floor`): the rate assumed for a tag with no history, so a new tag is
+              compared with something, never divided by zero;
+* expected e = window x max(r, p);
+* score z   = 2 (sqrt(x + 3/8) - sqrt(e + 3/8)), the variance-stabilised distance of a
+              Poisson count from its mean (about N(0, 1) when nothing happens).
+
+It trends when x >= `min_support`, x >= `min_ratio` * e and z >= `min_score`, and the
+language has at least `min_history` buckets of history (no trends during warm-up). `since`
+is the first bucket of the unbroken run of trending buckets that ends at `at`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypedDict
+
+__all__ = ["Trend", "TrendParams", "timeline", "trending", "trending_by_lang"]
+
+Buckets = Mapping[int, Mapping[str, int]]
+
+
+@dataclass(frozen=True)
+class TrendParams:
+    bucket_seconds: int = 60
+    window: int = 5  # buckets in the recent window
+    history: int = 180  # buckets of baseline before the window
+    half_life: float = 60.0  # buckets: older history counts half as much per half-life
+    min_support: int = 8  # posts in the window, so that three posts are never a trend
+    min_ratio: float = 1.5  # x / e: a big tag's small wobble is not a trend
+    min_score: float = 4.0  # z
+    min_history: int = 30  # buckets of history before a language reports anything
+    prior_share: float = 0.001  # a new tag's assumed share of the language's tag volume
+    prior_floor: float = 0.02  # posts per bucket, the least rate any tag is assumed to have
+    since_lookback: int = 120  # buckets walked back to find `since`
+
+
+class Trend(TypedDict):
+    tag: str
+    score: float
+    count: int
+    baseline: float  # expected count in the window
+    since: str  # ISO 8601 UTC bucket start
+
+
+def _iso(bucket: int) -> str:
+    return datetime.fromtimestamp(bucket, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def poisson_score(count: float, expected: float) -> float:
+    """Anscombe-style z of `count` against a Poisson mean `expected`."""
+    return 2.0 * (math.sqrt(count + 0.375) - math.sqrt(expected + 0.375))
+
+
+class _Scorer:
+    """Scores of one language's tags at any bucket; caches per-bucket volume."""
+
+    def __init__(self, buckets: Buckets, params: TrendParams) -> None:
+        self.buckets = buckets
+        self.p = params
+        self.step = params.bucket_seconds
+        self.weights = [
+            0.5 ** ((params.window + i) / params.half_life) for i in range(params.history)
+        ]
+        self._volume: dict[int, int] = {}
+        self._history: dict[int, tuple[list[tuple[int, float]], float, float]] = {}
+
+    def volume(self, bucket: int) -> int:
+        vol = self._volume.get(bucket)
+        if vol is None:
+            vol = self._volume[bucket] = sum(self.buckets[bucket].values())
+        return vol
+
+    def history(self, at: int) -> tuple[list[tuple[int, float]], float, float]:
+        """(present history buckets with their weights, sum of weights, prior rate)."""
+        cached = self._history.get(at)
+        if cached is not None:
+            return cached
+        first = at - self.p.window * self.step
+        present: list[tuple[int, float]] = []
+        den = vol = 0.0
+        for i, w in enumerate(self.weights):
+            b = first - i * self.step
+            if b in self.buckets:
+                present.append((b, w))
+                den += w
+                vol += w * self.volume(b)
+        prior = self.p.prior_floor
+        if den:
+            prior = max(prior, self.p.prior_share * vol / den)
+        result = (present, den, prior)
+        self._history[at] = result
+        return result
+
+    def window_count(self, tag: str, at: int) -> int:
+        total = 0
+        for i in range(self.p.window):
+            counts = self.buckets.get(at - i * self.step)
+            if counts:
+                total += counts.get(tag, 0)
+        return total
+
+    def evaluate(self, tag: str, at: int, count: int | None = None) -> tuple[bool, int, float]:
+        """(trends?, window count, expected count) of `tag` at `at`."""
+        x = self.window_count(tag, at) if count is None else count
+        if x < self.p.min_support:
+            return False, x, 0.0
+        present, den, prior = self.history(at)
+        if len(present) < self.p.min_history:
+            return False, x, 0.0
+        num = 0.0
+        for b, w in present:
+            c = self.buckets[b].get(tag)
+            if c:
+                num += w * c
+        rate = max(num / den, prior)
+        expected = self.p.window * rate
+        ok = x >= self.p.min_ratio * expected and poisson_score(x, expected) >= self.p.min_score
+        return ok, x, expected
+
+    def since(self, tag: str, at: int) -> int:
+        first = at
+        for i in range(1, self.p.since_lookback + 1):
+            t = at - i * self.step
+            if not self.evaluate(tag, t)[0]:
+                break
+            first = t
+        return first
+
+
+def trending(buckets: Buckets, at: int, params: TrendParams | None = None) -> list[Trend]:
+    """Tags of one language that trend at event time `at` (a bucket start), strongest first.
+    Empty when nothing trends; never padded."""
+    p = params or TrendParams()
+    at -= at % p.bucket_seconds
+    scorer = _Scorer(buckets, p)
+    window_counts: dict[str, int] = {}
+    for i in range(p.window):
+        counts = buckets.get(at - i * p.bucket_seconds)
+        if counts:
+            for tag, n in counts.items():
+                window_counts[tag] = window_counts.get(tag, 0) + n
+    found: list[Trend] = []
+    for tag, x in window_counts.items():
+        if x < p.min_support:
+            continue
+        ok, _, expected = scorer.evaluate(tag, at, x)
+        if not ok:
+            continue
+        found.append(
+            Trend(
+                tag=tag,
+                score=round(poisson_score(x, expected), 3),
+                count=x,
+                baseline=round(expected, 3),
+                since=_iso(scorer.since(tag, at)),
+            )
+        )
+    found.sort(key=lambda t: (-t["score"], -t["count"], t["tag"]))
+    return found
+
+
+def trending_by_lang(
+    by_lang: Mapping[str, Buckets], at: int, params: TrendParams | None = None
+) -> dict[str, list[Trend]]:
+    """`trending` for every language, as of event time `at`."""
+    return {lang: trending(buckets, at, params) for lang, buckets in sorted(by_lang.items())}
+
+
+def timeline(
+    buckets: Buckets,
+    tag: str,
+    start: int | None = None,
+    end: int | None = None,
+) -> list[tuple[str, int]]:
+    """(bucket ISO time, count) of `tag` over the present buckets between start and end."""
+    return [
+        (_iso(b), buckets[b].get(tag, 0))
+        for b in sorted(buckets)
+        if (start is None or b >= start) and (end is None or b <= end)
+    ]
