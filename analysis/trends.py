@@ -15,8 +15,10 @@ At event time `at` (a bucket start), for a tag:
               `prior_floor`): the rate assumed for a tag with no history, so a new tag is
               compared with something, never divided by zero;
 * expected e = window x max(r, p);
-* score z   = 2 (sqrt(x + 3/8) - sqrt(e + 3/8)), the variance-stabilised distance of a
-              Poisson count from its mean (about N(0, 1) when nothing happens).
+* score z   = 2 (sqrt(x + 3/8) - sqrt(e + 3/8)) / sqrt(d): the variance-stabilised distance
+              of a Poisson count from its mean (about N(0, 1) when nothing happens), widened
+              by the tag's dispersion d = max(1, decayed variance / rate per bucket), since
+              busy tags wobble more than Poisson.
 
 It trends when x >= `min_support`, x >= `min_ratio` * e and z >= `min_score`, and the
 language has at least `min_history` buckets of history (no trends during warm-up). `since`
@@ -116,23 +118,31 @@ class _Scorer:
                 total += counts.get(tag, 0)
         return total
 
-    def evaluate(self, tag: str, at: int, count: int | None = None) -> tuple[bool, int, float]:
-        """(trends?, window count, expected count) of `tag` at `at`."""
+    def evaluate(
+        self, tag: str, at: int, count: int | None = None
+    ) -> tuple[bool, int, float, float]:
+        """(trends?, window count, expected count, score) of `tag` at `at`."""
         x = self.window_count(tag, at) if count is None else count
         if x < self.p.min_support:
-            return False, x, 0.0
+            return False, x, 0.0, 0.0
         present, den, prior = self.history(at)
         if len(present) < self.p.min_history:
-            return False, x, 0.0
-        num = 0.0
+            return False, x, 0.0, 0.0
+        num = num2 = 0.0
         for b, w in present:
             c = self.buckets[b].get(tag)
             if c:
                 num += w * c
-        rate = max(num / den, prior)
+                num2 += w * c * c
+        mean = num / den
+        rate = max(mean, prior)
         expected = self.p.window * rate
-        ok = x >= self.p.min_ratio * expected and poisson_score(x, expected) >= self.p.min_score
-        return ok, x, expected
+        # Busy tags wobble more than Poisson: widen the test by the tag's own dispersion
+        # (variance / mean per bucket over its history), never narrow it.
+        dispersion = max(1.0, (num2 / den - mean * mean) / rate)
+        score = poisson_score(x, expected) / math.sqrt(dispersion)
+        ok = x >= self.p.min_ratio * expected and score >= self.p.min_score
+        return ok, x, expected, score
 
     def since(self, tag: str, at: int) -> int:
         first = at
@@ -160,13 +170,13 @@ def trending(buckets: Buckets, at: int, params: TrendParams | None = None) -> li
     for tag, x in window_counts.items():
         if x < p.min_support:
             continue
-        ok, _, expected = scorer.evaluate(tag, at, x)
+        ok, _, expected, score = scorer.evaluate(tag, at, x)
         if not ok:
             continue
         found.append(
             Trend(
                 tag=tag,
-                score=round(poisson_score(x, expected), 3),
+                score=round(score, 3),
                 count=x,
                 baseline=round(expected, 3),
                 since=_iso(scorer.since(tag, at)),

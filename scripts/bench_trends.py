@@ -24,6 +24,7 @@ minute of event time. Then:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import shutil
@@ -94,7 +95,8 @@ def random_sizes(seed: int, lo: int = 1, hi: int = 2000) -> Iterator[int]:
 class Run:
     """One replay: the counts it holds and the reports it made, bucket by bucket."""
 
-    def __init__(self, client: redis.Redis | None = None) -> None:
+    def __init__(self, params: TrendParams, client: redis.Redis | None = None) -> None:
+        self.params = params
         self.clock = EventClock(LATENESS)
         self.state: State = {}
         self.reports: Reports = []
@@ -131,7 +133,7 @@ class Run:
             start = min(min(b) for b in self.state.values() if b) - 60
         for at in range(start + 60, final + 1, 60):
             for lang in sorted(self.state):
-                found = trending(self.state[lang], at, PARAMS)
+                found = trending(self.state[lang], at, self.params)
                 if found:
                     self.reports.append((at, lang, found))
         self.scored_through = max(final, start)
@@ -141,8 +143,13 @@ class Run:
             self.score_through(self.clock.newest)
 
 
-def replay(records: list[Record], sizes: Iterator[int], client: redis.Redis | None = None) -> Run:
-    run = Run(client)
+def replay(
+    records: list[Record],
+    sizes: Iterator[int],
+    params: TrendParams = PARAMS,
+    client: redis.Redis | None = None,
+) -> Run:
+    run = Run(params, client)
     for batch in chunks(records, sizes):
         run.feed(batch)
     run.finish()
@@ -174,6 +181,7 @@ def evaluate(reports: Reports, truth: dict[str, Any]) -> dict[str, Any]:
     onset_of = {(b["lang"], b["tag"]): b for b in bursts}
     matched_eps = 0
     delays: list[float] = []
+    first_delay: dict[tuple[str, str], float] = {}
     detected: set[tuple[str, str]] = set()
     false_eps: list[dict[str, Any]] = []
     for ep in eps:
@@ -184,7 +192,8 @@ def evaluate(reports: Reports, truth: dict[str, Any]) -> dict[str, Any]:
             if onset - 120 <= ep["first"] <= end:
                 matched_eps += 1
                 delay = ep["first"] + 60 - onset  # the first report's bucket is complete
-                if (ep["lang"], ep["tag"]) not in detected:
+                if (ep["lang"], ep["tag"]) not in first_delay:
+                    first_delay[(ep["lang"], ep["tag"])] = delay / 60
                     delays.append(delay / 60)
                     if delay <= 300:
                         detected.add((ep["lang"], ep["tag"]))
@@ -205,6 +214,12 @@ def evaluate(reports: Reports, truth: dict[str, Any]) -> dict[str, Any]:
         "perennial_or_drift_reported": sorted(
             f"{lang}/{tag}" for lang, tag in {(e["lang"], e["tag"]) for e in eps} & perennial
         ),
+        "delay_by_kind": {
+            kind: sorted(
+                first_delay.get((b["lang"], b["tag"]), -1.0) for b in bursts if b["kind"] == kind
+            )
+            for kind in sorted({b["kind"] for b in bursts})
+        },
         "missed": sorted(
             f"{b['lang']}/{b['tag']} ({b['kind']})"
             for b in bursts
@@ -247,10 +262,11 @@ def trend_key_bytes(client: redis.Redis) -> tuple[int, int, int]:
     return keys, total, members
 
 
-def flood(client: redis.Redis, minutes: int, per_minute: int, retention_min: int) -> list[str]:
+def flood(
+    client: redis.Redis, minutes: int, per_minute: int, settings: trend_store.TrendSettings
+) -> list[str]:
     """Ever-new random tags in one language; trend-key memory every 10 event minutes."""
     client.flushall()
-    settings = trend_store.TrendSettings(retention_seconds=retention_min * 60)
     keys = trend_store.TrendKeys()
     clock = EventClock(LATENESS)
     rng = random.Random(3)
@@ -280,8 +296,16 @@ def main() -> None:
     ap.add_argument("--flood-minutes", type=int, default=60)
     ap.add_argument("--flood-per-minute", type=int, default=3000)
     ap.add_argument("--flood-retention-minutes", type=int, default=20)
+    ap.add_argument("--flood-top-k", type=int, default=SETTINGS.top_k)
+    ap.add_argument("--min-score", type=float, default=PARAMS.min_score)
+    ap.add_argument("--min-ratio", type=float, default=PARAMS.min_ratio)
+    ap.add_argument("--window", type=int, default=PARAMS.window)
+    ap.add_argument("--no-redis", action="store_true", help="the in-process part only")
     ap.add_argument("--json", type=Path, help="write the full result here")
     args = ap.parse_args()
+    params = dataclasses.replace(
+        PARAMS, min_score=args.min_score, min_ratio=args.min_ratio, window=args.window
+    )
     truth = json.loads((args.data / "truth.json").read_text())
 
     t0 = time.perf_counter()
@@ -290,10 +314,10 @@ def main() -> None:
     print(f"parsed {len(order_a)} + {len(order_b)} posts in {time.perf_counter() - t0:.1f} s")
 
     t0 = time.perf_counter()
-    run_a = replay(order_a, fixed(500))
+    run_a = replay(order_a, fixed(500), params)
     wall_a = time.perf_counter() - t0
-    run_paced = replay(order_a, random_sizes(11))
-    run_b = replay(order_b, fixed(100))
+    run_paced = replay(order_a, random_sizes(11), params)
+    run_b = replay(order_b, fixed(100), params)
     result = evaluate(run_a.reports, truth)
     same = run_a.reports == run_paced.reports == run_b.reports and (
         run_a.state == run_paced.state == run_b.state
@@ -312,11 +336,14 @@ def main() -> None:
         }
     )
 
+    if args.no_redis:
+        _print(result, args)
+        return
     workdir = Path(tempfile.mkdtemp(prefix="th-trend-", dir="/tmp"))
     proc, client = start_redis(workdir)
     try:
         trend_store.ensure_script(client)
-        run_r = replay(order_a, fixed(500), client)
+        run_r = replay(order_a, fixed(500), params, client)
         keys = trend_store.TrendKeys()
         read = {
             lang: trend_store.read_lang(client, keys, lang).tags
@@ -326,7 +353,7 @@ def main() -> None:
         ats = sorted({at for b in read.values() for at in b})
         for at in ats:
             for lang in sorted(read):
-                found = trending(read[lang], at, PARAMS)
+                found = trending(read[lang], at, params)
                 if found:
                     rescored.append((at, lang, found))
         result["redis_counts_equal"] = read == run_r.state
@@ -334,7 +361,12 @@ def main() -> None:
         result["redis_apply_us_per_post"] = run_r.apply_seconds * 1e6 / run_r.posts
         result["redis_trend_bytes_devset"] = trend_key_bytes(client)[1]
         result["flood"] = flood(
-            client, args.flood_minutes, args.flood_per_minute, args.flood_retention_minutes
+            client,
+            args.flood_minutes,
+            args.flood_per_minute,
+            trend_store.TrendSettings(
+                top_k=args.flood_top_k, retention_seconds=60 * args.flood_retention_minutes
+            ),
         )
     finally:
         client.close()
@@ -371,11 +403,14 @@ def _print(r: dict[str, Any], args: argparse.Namespace) -> None:
         ("identical: 2 orders x 2 chunkings", r["identical_orders_and_chunkings"]),
         ("aggregate cost, us per post (best of 3)", f"{r['aggregate_us_per_post']:.2f}"),
         ("replay + score every minute, s (in process)", f"{r['replay_and_score_seconds']:.1f}"),
-        ("redis: counts read back equal", r["redis_counts_equal"]),
-        ("redis: reports from redis equal", r["redis_reports_equal"]),
-        ("redis: apply, us per post (unix socket)", f"{r['redis_apply_us_per_post']:.2f}"),
-        ("redis: trend keys after dev set, MB", f"{r['redis_trend_bytes_devset'] / 1e6:.2f}"),
     ]
+    if "redis_counts_equal" in r:
+        rows += [
+            ("redis: counts read back equal", r["redis_counts_equal"]),
+            ("redis: reports from redis equal", r["redis_reports_equal"]),
+            ("redis: apply, us per post (unix socket)", f"{r['redis_apply_us_per_post']:.2f}"),
+            ("redis: trend keys after dev set, MB", f"{r['redis_trend_bytes_devset'] / 1e6:.2f}"),
+        ]
     print("| measure | value |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")
@@ -383,9 +418,12 @@ def _print(r: dict[str, Any], args: argparse.Namespace) -> None:
         print("missed:", ", ".join(r["missed"]))
     for ep in r["false"]:
         print("unmatched episode:", ep)
+    print("first-report delay by kind, event minutes (-1: never):", r["delay_by_kind"])
+    if "flood" not in r:
+        return
     print(
         f"\nflood: {args.flood_per_minute} new tags/min in one language, retention "
-        f"{args.flood_retention_minutes} min, top_k {SETTINGS.top_k}"
+        f"{args.flood_retention_minutes} min, top_k {args.flood_top_k}"
     )
     print("| event min | new tags | trend keys | zset members | MEMORY USAGE MB | used_memory MB |")
     print("|---|---|---|---|---|---|")

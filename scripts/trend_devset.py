@@ -7,9 +7,10 @@ Writes, into --out:
   truth.json                        injected bursts (tag, lang, onset, kind, ...), the
                                     perennial and drifting tags that must never be reported
 
-Per language: perennial high-volume tags (steady Poisson), a Zipf tail of ordinary tags,
-ever-new random tags (seen once), one slowly drifting tag (its rate triples over the run,
-which is not a burst), untagged posts, and bursts of three kinds after a warm-up hour:
+Per language: perennial high-volume tags (a slow daily swing and over-dispersed noise), a
+Zipf tail of ordinary tags, ever-new random tags (seen once), one slowly drifting tag (its
+rate triples over the run, which is not a burst), untagged posts, and bursts of three kinds
+after a warm-up hour (a burst's base rate carries the same noise as the perennials):
   new      a tag rising from nothing to a few posts a minute
   double   a steady high-volume tag whose rate doubles
   jump     a tail tag jumping about tenfold
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import string
 from dataclasses import dataclass
@@ -153,15 +155,23 @@ def generate(
         tail = [f"{plan.lang}t{i}{_word(rng, 3)}" for i in range(plan.tail_size)]
         zipf = [1.0 / (r + 1) for r in range(plan.tail_size)]
         zsum = sum(zipf)
+        phase = rng.random()
         for minute in range(minutes):
-            rates: list[tuple[str, float]] = list(zip(perennials, plan.perennial, strict=True))
+            # Perennials are not clean Poisson: a slow daily swing and minute-to-minute
+            # over-dispersion (gamma noise, CV 25%), as real high-volume tags have.
+            swing = 1.0 + 0.3 * math.sin(2 * math.pi * (minute / 1440.0 + phase))
+            rates: list[tuple[str, float]] = [
+                (tag, rate * swing * rng.gammavariate(16, 1 / 16))
+                for tag, rate in zip(perennials, plan.perennial, strict=True)
+            ]
             lo, hi = plan.drift
             rates.append((drift_tag, lo + (hi - lo) * minute / max(1, minutes - 1)))
             for b in bursts:
                 extra = _burst_rate(
                     minute, b["onset_minute"], b["duration_min"], b["peak_extra_per_min"]
                 )
-                rates.append((b["tag"], b["base_per_min"] + extra))
+                noisy = b["base_per_min"] * rng.gammavariate(16, 1 / 16)
+                rates.append((b["tag"], noisy + extra))
             events: list[list[str]] = []
             for tag, lam in rates:
                 events += [[tag] for _ in range(_poisson(rng, lam))]
