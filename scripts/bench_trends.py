@@ -106,6 +106,7 @@ class Run:
         self.posts = 0
         self.late = 0
         self.client = client
+        self.pruned_at: int | None = None
 
     def feed(self, batch: list[Record]) -> None:
         t0 = time.perf_counter()
@@ -118,9 +119,16 @@ class Run:
             held = self.state.setdefault(lang, {}).setdefault(bucket, {})
             merge_capped(held, tags, SETTINGS.top_k)
         if self.client is not None:
+            # The clock is saved and old buckets pruned only when it moved: once a bucket.
+            moved = self.clock.newest != self.pruned_at
+            self.pruned_at = self.clock.newest
             t0 = time.perf_counter()
             trend_store.apply(
-                self.client, trend_store.TrendKeys(), admitted, SETTINGS, newest=self.clock.newest
+                self.client,
+                trend_store.TrendKeys(),
+                admitted,
+                SETTINGS,
+                newest=self.clock.newest if moved else None,
             )
             self.apply_seconds += time.perf_counter() - t0
         final = self.clock.final_through()
@@ -279,7 +287,9 @@ def flood(
         ]
         for i in range(0, len(batch), 500):
             admitted = clock.admit(aggregate(batch[i : i + 500], lateness_seconds=LATENESS))
-            trend_store.apply(client, keys, admitted, settings, newest=clock.newest)
+            trend_store.apply(
+                client, keys, admitted, settings, newest=clock.newest if i == 0 else None
+            )
         if (minute + 1) % 10 == 0:
             n, size, members = trend_key_bytes(client)
             used = int(client.info("memory")["used_memory"])

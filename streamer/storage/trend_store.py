@@ -35,7 +35,7 @@ from typing import Any
 import redis
 import redis.asyncio
 
-from streamer.ingest.trend_counts import Admitted
+from streamer.ingest.trend_counts import Admitted, bucket_iso
 
 __all__ = [
     "APPLY_LUA",
@@ -45,6 +45,8 @@ __all__ = [
     "apply",
     "apply_async",
     "load_clock",
+    "prune",
+    "prune_async",
     "queue_apply",
     "read_lang",
     "read_lang_async",
@@ -141,7 +143,7 @@ def queue_apply(
 ) -> set[str]:
     """Queue one batch's admitted cells on `pipe` (a sync or asyncio pipeline; queueing is
     synchronous on both). The script must be loaded (`ensure_script`). Returns the languages
-    touched, for `queue_prune`."""
+    touched."""
     top_k, ttl = str(settings.top_k), str(settings.retention_seconds)
     langs: set[str] = set()
     for cell, posts in admitted.posts.items():
@@ -190,30 +192,50 @@ def apply(
     newest: int | None = None,
     instance: str = "ingest",
 ) -> None:
-    """Write one batch (sync client) and drop buckets that fell out of retention."""
+    """Write one batch (sync client). Pass `newest` (the `EventClock`'s) when the clock moved,
+    once a bucket is enough: it saves the clock and prunes every language's old buckets."""
     for attempt in (0, 1):
         pipe = client.pipeline(transaction=False)
-        langs = queue_apply(pipe, keys, admitted, settings, instance=instance, newest=newest)
+        queue_apply(pipe, keys, admitted, settings, instance=instance, newest=newest)
         try:
             pipe.execute()
             break
         except redis.exceptions.NoScriptError:
             if attempt:
                 raise
-            ensure_script(client)  # a restarted Redis forgot it; the failed calls wrote nothing
-    if newest is not None and langs:
-        oldest = _oldest_kept(newest, settings)
-        pipe = client.pipeline(transaction=False)
-        ordered = sorted(langs)
-        for lang in ordered:
-            pipe.zrangebyscore(keys.buckets(lang), "-inf", f"({oldest}")
-        stale = pipe.execute()
-        pipe = client.pipeline(transaction=False)
-        for lang, gone in zip(ordered, stale, strict=True):
-            if gone:
-                pipe.delete(*_stale_keys(keys, lang, gone))
-                pipe.zremrangebyscore(keys.buckets(lang), "-inf", f"({oldest}")
+            # A restarted Redis forgot the script: the failed calls wrote nothing, and the
+            # rest of the pipeline (SADD, HSET of the clock) is idempotent.
+            ensure_script(client)
+    if newest is not None:
+        prune(client, keys, newest, settings)
+
+
+def prune(client: redis.Redis, keys: TrendKeys, newest: int, settings: TrendSettings) -> int:
+    """Delete the buckets of every language older than `newest` minus the retention, in
+    event time (a fast replay must not pile up days of buckets). Returns buckets deleted."""
+    langs = read_langs(client, keys)
+    oldest = f"({_oldest_kept(newest, settings)}"
+    pipe = client.pipeline(transaction=False)
+    for lang in langs:
+        pipe.zrangebyscore(keys.buckets(lang), "-inf", oldest)
+    stale = pipe.execute() if langs else []
+    pipe = client.pipeline(transaction=False)
+    deleted = _queue_deletes(pipe, keys, langs, stale, oldest)
+    if deleted:
         pipe.execute()
+    return deleted
+
+
+def _queue_deletes(
+    pipe: Any, keys: TrendKeys, langs: list[str], stale: list[Any], oldest: str
+) -> int:
+    deleted = 0
+    for lang, gone in zip(langs, stale, strict=True):
+        if gone:
+            pipe.delete(*_stale_keys(keys, lang, gone))
+            pipe.zremrangebyscore(keys.buckets(lang), "-inf", oldest)
+            deleted += len(gone)
+    return deleted
 
 
 async def apply_async(
@@ -228,7 +250,7 @@ async def apply_async(
     """`apply` for an asyncio client."""
     for attempt in (0, 1):
         pipe = client.pipeline(transaction=False)
-        langs = queue_apply(pipe, keys, admitted, settings, instance=instance, newest=newest)
+        queue_apply(pipe, keys, admitted, settings, instance=instance, newest=newest)
         try:
             await pipe.execute()
             break
@@ -236,19 +258,29 @@ async def apply_async(
             if attempt:
                 raise
             await client.script_load(APPLY_LUA)
-    if newest is not None and langs:
-        oldest = _oldest_kept(newest, settings)
-        pipe = client.pipeline(transaction=False)
-        ordered = sorted(langs)
-        for lang in ordered:
-            pipe.zrangebyscore(keys.buckets(lang), "-inf", f"({oldest}")
-        stale = await pipe.execute()
-        pipe = client.pipeline(transaction=False)
-        for lang, gone in zip(ordered, stale, strict=True):
-            if gone:
-                pipe.delete(*_stale_keys(keys, lang, gone))
-                pipe.zremrangebyscore(keys.buckets(lang), "-inf", f"({oldest}")
+    if newest is not None:
+        await prune_async(client, keys, newest, settings)
+
+
+async def prune_async(
+    client: redis.asyncio.Redis, keys: TrendKeys, newest: int, settings: TrendSettings
+) -> int:
+    """`prune` for an asyncio client."""
+    langs = sorted(_text(m) for m in await client.smembers(keys.langs()))
+    oldest = f"({_oldest_kept(newest, settings)}"
+    pipe = client.pipeline(transaction=False)
+    for lang in langs:
+        pipe.zrangebyscore(keys.buckets(lang), "-inf", oldest)
+    stale = await pipe.execute() if langs else []
+    pipe = client.pipeline(transaction=False)
+    deleted = _queue_deletes(pipe, keys, langs, stale, oldest)
+    if deleted:
         await pipe.execute()
+    return deleted
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def load_clock(client: redis.Redis, keys: TrendKeys, instance: str = "ingest") -> int | None:
@@ -258,7 +290,7 @@ def load_clock(client: redis.Redis, keys: TrendKeys, instance: str = "ingest") -
 
 
 def read_langs(client: redis.Redis, keys: TrendKeys) -> list[str]:
-    return sorted(m.decode() if isinstance(m, bytes) else m for m in client.smembers(keys.langs()))
+    return sorted(_text(m) for m in client.smembers(keys.langs()))
 
 
 def _bucket_list(raw: Any) -> list[int]:
@@ -325,8 +357,9 @@ def timeline(
     tag: str,
     start: int | None = None,
     end: int | None = None,
-) -> list[tuple[int, int]]:
-    """(bucket, count) of one tag over the retained buckets (0 where it was not kept)."""
+) -> list[tuple[str, int]]:
+    """(bucket start as ISO 8601 UTC, count) of one tag over the retained buckets of its
+    language (0 where it was absent or not kept)."""
     lo = "-inf" if start is None else start
     hi = "+inf" if end is None else end
     buckets = _bucket_list(client.zrangebyscore(keys.buckets(lang), lo, hi))
@@ -334,7 +367,7 @@ def timeline(
     for bucket in buckets:
         pipe.zscore(keys.counts(lang, bucket), tag)
     scores = pipe.execute() if buckets else []
-    return [(b, int(s or 0)) for b, s in zip(buckets, scores, strict=True)]
+    return [(bucket_iso(b), int(s or 0)) for b, s in zip(buckets, scores, strict=True)]
 
 
 def lang_counts_from(tags: Mapping[int, Mapping[str, int]]) -> LangCounts:

@@ -70,7 +70,7 @@ def test_scores_from_redis_equal_scores_in_process(redis_url: str) -> None:
     assert [t["tag"] for t in found] == ["goal"]
     assert found == trending(mirror["en"], at)
     line = trend_store.timeline(client, KEYS, "en", "goal", start=T0 + 60 * 50)
-    assert line == [(T0 + 60 * m, 6 if m >= 55 else 0) for m in range(50, 60)]
+    assert line == [(bucket_iso(T0 + 60 * m), 6 if m >= 55 else 0) for m in range(50, 60)]
 
 
 def test_buckets_out_of_event_time_retention_are_deleted(redis_url: str) -> None:
@@ -123,3 +123,13 @@ def test_cluster_key_names_share_the_language_slot() -> None:
     names = [keys.counts("en", T0), keys.meta("en", T0), keys.buckets("en")]
     assert all("{en}" in name for name in names)
     assert TrendKeys(prefix="p:").counts("en", T0) == f"p:trend:en:{T0}"
+
+
+def test_a_language_that_went_quiet_is_pruned_too(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    settings = TrendSettings(retention_seconds=600)
+    records = [r for r in _records(6, 30) if r[0] == "en" or r[1] < bucket_iso(T0 + 300)]
+    _feed(client, records, settings)
+    assert trend_store.read_lang(client, KEYS, "es").tags == {}
+    assert client.exists(KEYS.counts("es", T0)) == 0
+    assert len(trend_store.read_lang(client, KEYS, "en").tags) == 11

@@ -222,3 +222,13 @@ def test_merge_capped_keeps_the_largest_and_reports_what_it_dropped() -> None:
     assert held == {"a": 5, "d": 2}
     assert (mass, largest) == (3, 2)
     assert merge_capped(held, {}, top_k=2) == (0, 0)
+
+
+def test_a_tag_that_always_wobbles_needs_a_bigger_jump_than_a_steady_one() -> None:
+    def with_history(history: Callable[[int], int]) -> list[str]:
+        buckets = series(125, lambda m: {**BACKGROUND, "tag": history(m) if m < 120 else 64})
+        return tags_at(buckets, 124)
+
+    # Both average 40 a minute before the same rise to 64 (x1.6).
+    assert with_history(lambda m: 40) == ["tag"]
+    assert with_history(lambda m: 10 if m % 2 else 70) == []
