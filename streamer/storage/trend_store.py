@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import redis
 import redis.asyncio
 
@@ -91,12 +92,14 @@ class TrendSettings:
 # One cell of one batch: add the counts, count the posts, cap the set to top_k (smallest
 # counts first, ties in member order: what merge_capped does in Python), remember what the
 # cap dropped, register the bucket and refresh the TTLs.
-# KEYS: counts zset, meta hash, buckets index. ARGV: top_k, ttl, bucket, posts, tag, n, ...
+# KEYS: counts zset, meta hash, buckets index.
+# ARGV: top_k, ttl, bucket, posts, JSON [tag, n, tag, n, ...] (one argument: cheaper to send).
 APPLY_LUA = """
 local counts, meta, index = KEYS[1], KEYS[2], KEYS[3]
 local top_k, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
-for i = 5, #ARGV, 2 do
-  redis.call('ZINCRBY', counts, ARGV[i + 1], ARGV[i])
+local pairs = cjson.decode(ARGV[5])
+for i = 1, #pairs, 2 do
+  redis.call('ZINCRBY', counts, pairs[i + 1], pairs[i])
 end
 redis.call('HINCRBY', meta, 'posts', ARGV[4])
 local excess = redis.call('ZCARD', counts) - top_k
@@ -148,16 +151,19 @@ def queue_apply(
     langs: set[str] = set()
     for cell, posts in admitted.posts.items():
         lang, bucket = cell
-        args: list[str | int] = [top_k, ttl, bucket, posts]
-        for tag, n in admitted.tags.get(cell, {}).items():
-            args += [tag, n]
+        tags = admitted.tags.get(cell)
+        flat = [x for pair in tags.items() for x in pair] if tags else []
         pipe.evalsha(
             APPLY_SHA,
             3,
             keys.counts(lang, bucket),
             keys.meta(lang, bucket),
             keys.buckets(lang),
-            *args,
+            top_k,
+            ttl,
+            bucket,
+            posts,
+            orjson.dumps(flat),
         )
         langs.add(lang)
     if langs:

@@ -27,7 +27,9 @@ def _records(seed: int, minutes: int, burst_at: int | None = None) -> list:
             for _ in range(10 * scale):
                 out.append((lang, stamp, ("daily",)))
             for _ in range(4 * scale):
-                out.append((lang, stamp, (f"t{rng.randrange(40)}",)))
+                # Non-ASCII tags too: the cap breaks ties in UTF-8 byte order in Redis and in
+                # code point order in Python, which must agree.
+                out.append((lang, stamp, (f"{rng.choice('tñ東😀')}{rng.randrange(20)}",)))
             out.append((lang, stamp, ()))
             if burst_at is not None and lang == "en" and m >= burst_at:
                 out += [(lang, stamp, ("goal",))] * 6
