@@ -135,10 +135,16 @@ def _tweet(rng: random.Random, n: int, lang: str, when: float, tags: list[str]) 
 
 
 def generate(
-    hours: float, seed: int, plans: tuple[LangPlan, ...] = PLANS
+    hours: float, seed: int, plans: tuple[LangPlan, ...] = PLANS, dispersion: float = 0.25
 ) -> tuple[list[tuple[float, dict[str, Any]]], dict[str, Any]]:
-    """Posts as (event time, tweet) in event order, and the truth."""
+    """Posts as (event time, tweet) in event order, and the truth. `dispersion` is the
+    coefficient of variation of the per-minute noise on high-volume rates (0: pure Poisson)."""
     rng = random.Random(seed)
+    shape = 1 / dispersion**2 if dispersion > 0 else 0.0
+
+    def noise() -> float:
+        return rng.gammavariate(shape, 1 / shape) if shape else 1.0
+
     minutes = int(hours * 60)
     posts: list[tuple[float, dict[str, Any]]] = []
     truth: dict[str, Any] = {"start": START.isoformat(), "minutes": minutes, "bursts": []}
@@ -158,10 +164,10 @@ def generate(
         phase = rng.random()
         for minute in range(minutes):
             # Perennials are not clean Poisson: a slow daily swing and minute-to-minute
-            # over-dispersion (gamma noise, CV 25%), as real high-volume tags have.
+            # over-dispersion (gamma noise, CV `dispersion`), as real high-volume tags have.
             swing = 1.0 + 0.3 * math.sin(2 * math.pi * (minute / 1440.0 + phase))
             rates: list[tuple[str, float]] = [
-                (tag, rate * swing * rng.gammavariate(16, 1 / 16))
+                (tag, rate * swing * noise())
                 for tag, rate in zip(perennials, plan.perennial, strict=True)
             ]
             lo, hi = plan.drift
@@ -170,7 +176,7 @@ def generate(
                 extra = _burst_rate(
                     minute, b["onset_minute"], b["duration_min"], b["peak_extra_per_min"]
                 )
-                noisy = b["base_per_min"] * rng.gammavariate(16, 1 / 16)
+                noisy = b["base_per_min"] * noise()
                 rates.append((b["tag"], noisy + extra))
             events: list[list[str]] = []
             for tag, lam in rates:
@@ -222,9 +228,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--hours", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--dispersion", type=float, default=0.25, help="0: pure Poisson rates")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    posts, truth = generate(args.hours, args.seed)
+    posts, truth = generate(args.hours, args.seed, dispersion=args.dispersion)
     for name, order_seed in (("stream_a.ndjson", 1), ("stream_b.ndjson", 2)):
         with (args.out / name).open("w") as fh:
             for tweet in arrival_order(posts, args.seed, order_seed):

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 __all__ = [
     "BatchCounts",
@@ -117,35 +118,44 @@ def aggregate(
     if bucket_seconds <= 0 or bucket_seconds % 60:
         raise ValueError("bucket_seconds must be a positive multiple of 60")
     out = BatchCounts()
-    tags_of = out.tags
-    posts_of = out.posts
     newest = -1
     late = undated = 0
-    minutes = _MINUTES
+    # (lang, "YYYY-MM-DDTHH:MM") -> [bucket, posts, tag counts]: posts of one minute share an
+    # entry, so the common path is a slice, a dict get and the tag increments.
+    entries: dict[tuple[str, str], list[Any]] = {}
     for lang, created_at, hashtags in records:
-        # The inlined cache lookup keeps the common path at a slice and a dict get.
-        minute = minutes.get(created_at[:16]) if created_at else None
-        if minute is None:
+        prefix = created_at[:16] if created_at else ""
+        entry = entries.get((lang, prefix))
+        if entry is None:
             minute = _minute_of(created_at) if created_at else None
-            if minute is None:
+            if minute is None or (newest_allowed is not None and minute > newest_allowed):
                 undated += 1
                 continue
-        if newest_allowed is not None and minute > newest_allowed:
-            undated += 1
-            continue
-        bucket = minute - minute % bucket_seconds
+            entry = entries[(lang, prefix)] = [minute - minute % bucket_seconds, 0, {}]
+        bucket = entry[0]
         if bucket > newest:
             newest = bucket
         elif bucket < newest - lateness_seconds:
             late += 1
             continue
-        cell = (lang, bucket)
-        posts_of[cell] = posts_of.get(cell, 0) + 1
-        counts = tags_of.get(cell)
-        if counts is None:
-            counts = tags_of[cell] = {}
+        entry[1] += 1
+        counts = entry[2]
         for tag in hashtags:
             counts[tag] = counts.get(tag, 0) + 1
+    tags_of = out.tags
+    posts_of = out.posts
+    for (lang, _), (bucket, posts, counts) in entries.items():
+        if not posts:
+            continue  # every post of this minute came late
+        cell = (lang, bucket)
+        held = tags_of.get(cell)
+        if held is None:
+            tags_of[cell] = counts
+            posts_of[cell] = posts
+        else:  # several minutes in one bucket (buckets longer than a minute)
+            for tag, n in counts.items():
+                held[tag] = held.get(tag, 0) + n
+            posts_of[cell] += posts
     out.newest = newest if newest >= 0 else None
     out.late = late
     out.undated = undated
