@@ -21,7 +21,9 @@ At event time `at` (a bucket start), for a tag:
               busy tags wobble more than Poisson.
 
 It trends when x >= `min_support`, x >= `min_ratio` * e and z >= `min_score`, and the
-language has at least `min_history` buckets of history (no trends during warm-up). `since`
+language has at least `min_history` buckets of history (no trends during warm-up). The same
+test also runs on the newest `short_window` buckets alone (same rate, same dispersion), since
+a burst that ramps up shows there first; the score is then that window's. `since`
 is the first bucket of the unbroken run of trending buckets that ends at `at`.
 """
 
@@ -51,6 +53,7 @@ class TrendParams:
     prior_share: float = 0.001  # a new tag's assumed share of the language's tag volume
     prior_floor: float = 0.02  # posts per bucket, the least rate any tag is assumed to have
     since_lookback: int = 120  # buckets walked back to find `since`
+    short_window: int = 3  # buckets; also test the newest few alone, for ramps (0: off)
 
 
 class Trend(TypedDict):
@@ -110,9 +113,9 @@ class _Scorer:
         self._history[at] = result
         return result
 
-    def window_count(self, tag: str, at: int) -> int:
+    def window_count(self, tag: str, at: int, window: int | None = None) -> int:
         total = 0
-        for i in range(self.p.window):
+        for i in range(self.p.window if window is None else window):
             counts = self.buckets.get(at - i * self.step)
             if counts:
                 total += counts.get(tag, 0)
@@ -139,9 +142,20 @@ class _Scorer:
         expected = self.p.window * rate
         # Busy tags wobble more than Poisson: widen the test by the tag's own dispersion
         # (variance / mean per bucket over its history), never narrow it.
-        dispersion = max(1.0, (num2 / den - mean * mean) / rate)
-        score = poisson_score(x, expected) / math.sqrt(dispersion)
+        spread = math.sqrt(max(1.0, (num2 / den - mean * mean) / rate))
+        score = poisson_score(x, expected) / spread
         ok = x >= self.p.min_ratio * expected and score >= self.p.min_score
+        if not ok and self.p.short_window:
+            # A burst with a ramp shows first in the newest buckets: the same test on them.
+            xs = self.window_count(tag, at, self.p.short_window)
+            es = self.p.short_window * rate
+            short = poisson_score(xs, es) / spread
+            if (
+                xs >= self.p.min_support
+                and xs >= self.p.min_ratio * es
+                and short >= self.p.min_score
+            ):
+                ok, score = True, short
         return ok, x, expected, score
 
     def since(self, tag: str, at: int) -> int:

@@ -317,11 +317,16 @@ def main() -> None:
     ap.add_argument("--min-score", type=float, default=PARAMS.min_score)
     ap.add_argument("--min-ratio", type=float, default=PARAMS.min_ratio)
     ap.add_argument("--window", type=int, default=PARAMS.window)
+    ap.add_argument("--short-window", type=int, default=PARAMS.short_window)
     ap.add_argument("--no-redis", action="store_true", help="the in-process part only")
     ap.add_argument("--json", type=Path, help="write the full result here")
     args = ap.parse_args()
     params = dataclasses.replace(
-        PARAMS, min_score=args.min_score, min_ratio=args.min_ratio, window=args.window
+        PARAMS,
+        min_score=args.min_score,
+        min_ratio=args.min_ratio,
+        window=args.window,
+        short_window=args.short_window,
     )
     truth = json.loads((args.data / "truth.json").read_text())
 

@@ -232,3 +232,12 @@ def test_a_tag_that_always_wobbles_needs_a_bigger_jump_than_a_steady_one() -> No
     # Both average 40 a minute before the same rise to 64 (x1.6).
     assert with_history(lambda m: 40) == ["tag"]
     assert with_history(lambda m: 10 if m % 2 else 70) == []
+
+
+def test_the_short_window_catches_a_rise_the_full_window_still_dilutes() -> None:
+    # A steady 40 a minute gets 25 more in its last 3 minutes: x1.375 over 5 minutes (below
+    # min_ratio), x1.6 over the last 3.
+    buckets = series(63, lambda m: {**BACKGROUND, "rise": 40 + 25 * (m >= 60)})
+    assert tags_at(buckets, 62, TrendParams(short_window=0)) == []
+    [rise] = trending(buckets, at(62), TrendParams(short_window=3))
+    assert rise["tag"] == "rise" and rise["count"] == 5 * 40 + 3 * 25
