@@ -18,7 +18,9 @@ At event time `at` (a bucket start), for a tag:
 * score z   = 2 (sqrt(x + 3/8) - sqrt(e + 3/8)) / sqrt(d): the variance-stabilised distance
               of a Poisson count from its mean (about N(0, 1) when nothing happens), widened
               by the tag's dispersion d = max(1, decayed variance / rate per bucket), since
-              busy tags wobble more than Poisson.
+              busy tags wobble more than Poisson. d comes from the history older than
+              `dispersion_guard` buckets (when it has `min_dispersion_history` buckets), so a
+              burst's own start does not count as the tag's usual wobble.
 
 It trends when x >= `min_support`, x >= `min_ratio` * e and z >= `min_score`, and the
 language has at least `min_history` buckets of history (no trends during warm-up). The same
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypedDict
 
-__all__ = ["Trend", "TrendParams", "timeline", "trending", "trending_by_lang"]
+__all__ = ["Trend", "TrendParams", "span_seconds", "timeline", "trending", "trending_by_lang"]
 
 Buckets = Mapping[int, Mapping[str, int]]
 
@@ -54,6 +56,8 @@ class TrendParams:
     prior_floor: float = 0.02  # posts per bucket, the least rate any tag is assumed to have
     since_lookback: int = 120  # buckets walked back to find `since`
     short_window: int = 3  # buckets; also test the newest few alone, for ramps (0: off)
+    dispersion_guard: int = 30  # newest history buckets left out of the dispersion
+    min_dispersion_history: int = 20  # older buckets needed to use them; else all history
 
 
 class Trend(TypedDict):
@@ -131,18 +135,31 @@ class _Scorer:
         present, den, prior = self.history(at)
         if len(present) < self.p.min_history:
             return False, x, 0.0, 0.0
-        num = num2 = 0.0
+        # Rate over the whole history; dispersion over its older part only (when there is
+        # enough of it), so that a burst's own first minutes do not pass for the tag's usual
+        # wobble and switch the trend off a few minutes after it started.
+        guard = at - (self.p.window + self.p.dispersion_guard) * self.step
+        num = old_num = old_num2 = old_den = 0.0
+        old_n = 0
         for b, w in present:
-            c = self.buckets[b].get(tag)
-            if c:
-                num += w * c
-                num2 += w * c * c
+            c = self.buckets[b].get(tag, 0)
+            num += w * c
+            if b < guard:
+                old_n += 1
+                old_den += w
+                old_num += w * c
+                old_num2 += w * c * c
         mean = num / den
         rate = max(mean, prior)
         expected = self.p.window * rate
+        if old_n >= self.p.min_dispersion_history:
+            v_mean = old_num / old_den
+            variance, v_rate = old_num2 / old_den - v_mean * v_mean, max(v_mean, prior)
+        else:
+            variance, v_rate = self._variance(tag, present, den, mean), rate
         # Busy tags wobble more than Poisson: widen the test by the tag's own dispersion
-        # (variance / mean per bucket over its history), never narrow it.
-        spread = math.sqrt(max(1.0, (num2 / den - mean * mean) / rate))
+        # (variance / mean per bucket), never narrow it.
+        spread = math.sqrt(max(1.0, variance / v_rate))
         score = poisson_score(x, expected) / spread
         ok = x >= self.p.min_ratio * expected and score >= self.p.min_score
         if not ok and self.p.short_window:
@@ -157,6 +174,16 @@ class _Scorer:
             ):
                 ok, score = True, short
         return ok, x, expected, score
+
+    def _variance(
+        self, tag: str, present: list[tuple[int, float]], den: float, mean: float
+    ) -> float:
+        num2 = 0.0
+        for b, w in present:
+            c = self.buckets[b].get(tag)
+            if c:
+                num2 += w * c * c
+        return num2 / den - mean * mean
 
     def since(self, tag: str, at: int) -> int:
         first = at
@@ -198,6 +225,13 @@ def trending(buckets: Buckets, at: int, params: TrendParams | None = None) -> li
         )
     found.sort(key=lambda t: (-t["score"], -t["count"], t["tag"]))
     return found
+
+
+def span_seconds(params: TrendParams | None = None) -> int:
+    """How far back from `at` the buckets `trending` reads reach (window, history and the walk
+    back for `since`): read [at - span_seconds, at] from the store and nothing else."""
+    p = params or TrendParams()
+    return (p.window + p.history + p.since_lookback) * p.bucket_seconds
 
 
 def trending_by_lang(

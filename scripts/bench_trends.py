@@ -214,12 +214,21 @@ def evaluate(reports: Reports, truth: dict[str, Any]) -> dict[str, Any]:
                 continue
         false_eps.append(ep)
     perennial = {(p["lang"], p["tag"]) for p in truth["perennial"] + truth["drift"]}
+    # Persistence: of the minutes from onset + 5 to the burst's end, the share reported.
+    reported_at = {(lang, t["tag"], at) for at, lang, found in reports for t in found}
+    inside = hit = 0
+    for b in bursts:
+        onset = bucket_of(b["onset"]) or 0
+        for at in range(onset + 300, onset + 60 * b["duration_min"], 60):
+            inside += 1
+            hit += (b["lang"], b["tag"], at) in reported_at
     return {
         "bursts": len(bursts),
         "recall_5min": len(detected) / len(bursts) if bursts else 0.0,
         "recall_5min_bucket_start": len(by_start) / len(bursts) if bursts else 0.0,
         "reported_at_all": len({(e["lang"], e["tag"]) for e in eps} & set(onset_of)) / len(bursts),
         "episodes": len(eps),
+        "burst_minutes_reported": hit / inside if inside else 0.0,
         "precision": matched_eps / len(eps) if eps else 1.0,
         "delay_median_min": statistics.median(delays) if delays else None,
         "delay_max_min": max(delays) if delays else None,
@@ -429,6 +438,7 @@ def _print(r: dict[str, Any], args: argparse.Namespace) -> None:
         ),
         ("bursts reported at all", f"{r['reported_at_all']:.0%}"),
         ("reported episodes", r["episodes"]),
+        ("burst minutes (onset+5 to end) reported", f"{r['burst_minutes_reported']:.0%}"),
         ("precision", f"{r['precision']:.0%}"),
         (
             "detection delay, median / max (event min)",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from analysis.trends import TrendParams, timeline, trending
+from analysis.trends import TrendParams, span_seconds, timeline, trending
 from streamer.ingest.trend_counts import (
     EventClock,
     aggregate,
@@ -241,3 +241,21 @@ def test_the_short_window_catches_a_rise_the_full_window_still_dilutes() -> None
     assert tags_at(buckets, 62, TrendParams(short_window=0)) == []
     [rise] = trending(buckets, at(62), TrendParams(short_window=3))
     assert rise["tag"] == "rise" and rise["count"] == 5 * 40 + 3 * 25
+
+
+def test_the_buckets_within_span_seconds_give_the_whole_answer() -> None:
+    params = TrendParams(history=60, since_lookback=10)
+    buckets = series(200, lambda m: {**BACKGROUND, "wave": 12 * (m % 90 >= 70)})
+    for minute in (75, 80, 165):
+        now = at(minute)
+        span = {b: c for b, c in buckets.items() if now - span_seconds(params) <= b <= now}
+        assert trending(span, now, params) == trending(buckets, now, params)
+        assert trending(span, now, params)  # the wave really trends there
+
+
+def test_a_sustained_burst_keeps_trending_past_its_first_minutes() -> None:
+    # Its own first minutes enter the history after `window` buckets; they must not pass for
+    # the tag's usual wobble and switch the trend off.
+    onset = 100
+    buckets = series(130, lambda m: {**BACKGROUND, "storm": 10 * (m >= onset)})
+    assert all(tags_at(buckets, m) == ["storm"] for m in range(onset + 1, onset + 20))
