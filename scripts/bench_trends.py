@@ -109,6 +109,7 @@ class Run:
         self.client = client
         self.pruned_at: int | None = None
         self.prune_seconds = 0.0
+        self.apply_cpu = 0.0
         self.prunes = 0
 
     def feed(self, batch: list[Record]) -> None:
@@ -126,9 +127,10 @@ class Run:
             moved = self.clock.newest != self.pruned_at
             self.pruned_at = self.clock.newest
             keys = trend_store.TrendKeys()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             trend_store.apply(self.client, keys, admitted, SETTINGS)
             t1 = time.perf_counter()
+            self.apply_cpu += time.process_time() - c0
             if moved and self.clock.newest is not None:
                 trend_store.prune(self.client, keys, self.clock.newest, SETTINGS)
                 self.prunes += 1
@@ -394,6 +396,7 @@ def main() -> None:
         result["redis_counts_equal"] = read == run_r.state
         result["redis_reports_equal"] = rescored == run_a.reports
         result["redis_apply_us_per_post"] = run_r.apply_seconds * 1e6 / run_r.posts
+        result["redis_apply_cpu_us_per_post"] = run_r.apply_cpu * 1e6 / run_r.posts
         result["redis_prune_ms_per_call"] = run_r.prune_seconds * 1e3 / max(1, run_r.prunes)
         stats = client.info("commandstats")
         result["redis_server_us_per_post"] = (
@@ -454,6 +457,7 @@ def _print(r: dict[str, Any], args: argparse.Namespace) -> None:
             ("redis: counts read back equal", r["redis_counts_equal"]),
             ("redis: reports from redis equal", r["redis_reports_equal"]),
             ("redis: apply, us per post (unix socket)", f"{r['redis_apply_us_per_post']:.2f}"),
+            ("redis: apply, client CPU us per post", f"{r['redis_apply_cpu_us_per_post']:.2f}"),
             (
                 "redis-server CPU, all trend commands, us per post",
                 f"{r['redis_server_us_per_post']:.2f}",
