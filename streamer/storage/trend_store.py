@@ -45,6 +45,8 @@ __all__ = [
     "TrendSettings",
     "apply",
     "apply_async",
+    "ensure_script",
+    "ensure_script_async",
     "load_clock",
     "prune",
     "prune_async",
@@ -86,7 +88,6 @@ class TrendKeys:
 class TrendSettings:
     top_k: int = 256  # tags kept per (lang, bucket)
     retention_seconds: int = 24 * 3600  # event time kept behind the newest bucket
-    bucket_seconds: int = 60
 
 
 # One cell of one batch: add the counts, count the posts, cap the set to top_k (smallest
@@ -186,7 +187,12 @@ def _stale_keys(keys: TrendKeys, lang: str, buckets: Iterable[bytes | str | floa
 
 
 def ensure_script(client: redis.Redis) -> None:
+    """Load the apply script (before queueing `queue_apply` calls on a pipeline)."""
     client.script_load(APPLY_LUA)
+
+
+async def ensure_script_async(client: redis.asyncio.Redis) -> None:
+    await client.script_load(APPLY_LUA)
 
 
 def apply(
@@ -263,7 +269,7 @@ async def apply_async(
         except redis.exceptions.NoScriptError:
             if attempt:
                 raise
-            await client.script_load(APPLY_LUA)
+            await ensure_script_async(client)
     if newest is not None:
         await prune_async(client, keys, newest, settings)
 
