@@ -21,6 +21,7 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from streamer.cli.completion import SHELLS, completion_script
 from streamer.config import SOURCES, ConfigError, Settings, load_settings, override, parse_rate
+from streamer.core.terminal import printable
 
 # One example per command, shown under "example:" in its --help (tests check every command has one).
 EXAMPLES = {
@@ -283,7 +284,22 @@ def settings_from(args: argparse.Namespace) -> Settings:
         )
         if args.replay_file and args.source is None:
             changes["kind"] = "replay"
-    return override(settings, **changes)
+    settings = override(settings, **changes)
+    if args.command in ("run", "parse"):  # the commands that build a detector
+        check_languages(settings)
+    return settings
+
+
+def check_languages(settings: Settings) -> None:
+    """config.py cannot know each detector's languages (ingest sits beside it, not below)."""
+    from streamer.ingest.langid import unsupported_languages
+
+    lang = settings.lang
+    unknown = unsupported_languages(lang.detector, lang.languages)
+    if unknown:
+        raise ConfigError(
+            f"lang.languages: the {lang.detector} detector does not know {', '.join(unknown)}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings)
         return asyncio.run(READ_COMMANDS[args.command](settings, args))
     except ConfigError as exc:
-        print(f"tweetheat: config error: {exc}", file=sys.stderr)
+        print(f"tweetheat: config error: {printable(exc)}", file=sys.stderr)
         return 2
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"tweetheat: {exc}", file=sys.stderr)
@@ -371,21 +387,23 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     if daemon:
         age = time.time() - float(daemon.get("updated_at", 0))
         print(
-            f"daemon: {daemon.get('state', '?')} (pid {daemon.get('pid')}, source "
-            f"{daemon.get('source')}, {daemon.get('in_per_s')} posts/s in, "
-            f"heartbeat {age:.0f}s ago)"
+            printable(
+                f"daemon: {daemon.get('state', '?')} (pid {daemon.get('pid')}, source "
+                f"{daemon.get('source')}, {daemon.get('in_per_s')} posts/s in, "
+                f"heartbeat {age:.0f}s ago)"
+            )
         )
     else:
         print("daemon: never ran on this Redis")
-    print(f"redis: {report['redis']['used_memory_human']} used")
+    print(printable(f"redis: {report['redis']['used_memory_human']} used"))
     if "stream" in report:
-        print("stream: " + ", ".join(f"{k}={v}" for k, v in report["stream"].items()))
+        print(printable("stream: " + ", ".join(f"{k}={v}" for k, v in report["stream"].items())))
     print(f"{'lang':<6}{'tweets':>10}{'geo':>10}{'hashtags':>10}")
     for lang, row in report["languages"].items():
-        print(f"{lang:<6}{row['tweets']:>10}{row['geo']:>10}{row['hashtags']:>10}")
+        print(printable(f"{lang:<6}{row['tweets']:>10}{row['geo']:>10}{row['hashtags']:>10}"))
     pipe = report["pipeline"]
     if pipe:
-        print("pipeline: " + ", ".join(f"{k}={v}" for k, v in sorted(pipe.items())))
+        print(printable("pipeline: " + ", ".join(f"{k}={v}" for k, v in sorted(pipe.items()))))
     return 0
 
 
@@ -399,7 +417,7 @@ async def cmd_top(settings: Settings, args: argparse.Namespace) -> int:
         _print_json({lang: [[t, c] for t, c in rows] for lang, rows in tops.items()})
         return 0
     for lang, rows in tops.items():
-        print(f"{lang}: " + ", ".join(f"#{tag} ({count})" for tag, count in rows))
+        print(printable(f"{lang}: " + ", ".join(f"#{tag} ({count})" for tag, count in rows)))
     return 0
 
 
@@ -412,7 +430,7 @@ async def cmd_points(settings: Settings, args: argparse.Namespace) -> int:
         _print_json([[lat, lon] for lat, lon in pts])
         return 0
     for lat, lon in pts:
-        print(f"{lat},{lon}")
+        print(printable(f"{lat},{lon}"))
     return 0
 
 
@@ -449,7 +467,8 @@ async def cmd_clusters(settings: Settings, args: argparse.Namespace) -> int:
     kmeans, hdb = report["kmeans"], report["hdbscan"]
     print(f"{report['users']} users; KMeans k={kmeans['k']} silhouette={kmeans['silhouette']}")
     for cluster in kmeans["clusters"]:
-        print(f"  {cluster['id']:>3} {cluster['size']:>7}  {', '.join(cluster['top_terms'][:6])}")
+        terms = printable(", ".join(cluster["top_terms"][:6]))
+        print(f"  {cluster['id']:>3} {cluster['size']:>7}  {terms}")
     print(f"HDBSCAN: {len(hdb['clusters'])} clusters, {hdb['noise']} noise")
     print(f"report: {settings.out_path / 'clusters' / 'index.html'}")
     return 0
@@ -461,7 +480,10 @@ async def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     async with open_store(settings, daemon=False) as store:
         record = await store.user(args.user_id)
     if record is None:
-        print(f"tweetheat: user {args.user_id} is not in the recent-user window", file=sys.stderr)
+        print(
+            f"tweetheat: user {printable(args.user_id)} is not in the recent-user window",
+            file=sys.stderr,
+        )
         return 1
     data = {
         "user_id": record.user_id,
@@ -476,7 +498,7 @@ async def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
         _print_json(data)
         return 0
     for key, value in data.items():
-        print(f"{key}: {value}")
+        print(f"{key}: {printable(value)}")
     return 0
 
 

@@ -204,6 +204,7 @@ class Pipeline:
             ]
             await _unless_it_dies(asyncio.gather(*flow), committing)
             await _unless_it_dies(self.committer.drain(timeout=DRAIN_SECONDS), committing)
+            await self._drain_users(DRAIN_SECONDS)  # hostile-input finding 4: bios at exit
             if self.eof and not self.settings.source.exit_at_eof:
                 log.info("source_exhausted", note="waiting for a stop signal")
                 await self._stop.wait()
@@ -415,6 +416,18 @@ class Pipeline:
             m.latency.observe(lag, lines)
             m.latency_interval.observe(lag, lines)
 
+    async def _drain_users(self, timeout: float) -> None:
+        """At a stop, the bios already queued go to Redis before the task that writes them is
+        cancelled: a replay that ends must not lose the last batches' users (it did, now and
+        then, when the stop came before the task's turn)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._users.join()
+        except TimeoutError:
+            left = sum(len(users) for users in getattr(self._users, "_queue", ()))
+            self.metrics.users_dropped += left
+            log.error("stopped_with_user_backlog", users=left)
+
     async def _remember_users(self) -> None:
         """Bios feed the clustering: a failure here is logged and never retried."""
         while True:
@@ -423,6 +436,8 @@ class Pipeline:
                 await self.store.update_users(users, time.time())
             except (RedisError, OSError) as exc:
                 self._bad_input_log.warning("users", "user_update_failed", error=str(exc))
+            finally:
+                self._users.task_done()
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 # redis-py can swallow a cancellation that lands mid-command: honour it here,
