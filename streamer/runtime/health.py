@@ -90,6 +90,13 @@ class DaemonHealth:
             "Input skipped, by reason (bad JSON, deletes, no text ...).",
             [Sample({"reason": reason}, n) for reason, n in sorted(m.skipped.items())],
         )
+        # hostile-input: posts an input cap cut (streamer.ingest.limits), by cap
+        yield MetricFamily(
+            "tweetheat_posts_trimmed",
+            "counter",
+            "Posts stored with a field cut or dropped by an input cap, by cap.",
+            [Sample({"reason": reason}, n) for reason, n in sorted(m.trimmed.items())],
+        )
         yield MetricFamily(
             "tweetheat_posts_per_second",
             "gauge",

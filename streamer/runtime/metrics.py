@@ -17,6 +17,7 @@ class Metrics:
     accepted: int = 0
     batches: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    trimmed: Counter[str] = field(default_factory=Counter)  # posts an input cap cut, by cap
     pool_restarts: int = 0
     committed_batches: int = 0
     lag_last: float = 0.0

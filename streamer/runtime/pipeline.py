@@ -366,6 +366,8 @@ class Pipeline:
                 counters[f"skipped:{reason}"] = n
             for decided_by, n in result.lang_sources.items():
                 counters[f"lang_source:{decided_by}"] = n
+            for cap, n in result.trimmed.items():  # input caps (ingest.limits)
+                counters[f"trimmed:{cap}"] = n
             # Packed, the records are a Sequence, not a list: the committers only store them.
             records = cast(list[Any], result.records)
             await self.committer.submit(records, counters, item.position, item.read_at)
@@ -450,6 +452,7 @@ class Pipeline:
         m.lines_done += item.lines
         m.accepted += len(result.records)
         m.skipped.update(result.skipped)
+        m.trimmed.update(result.trimmed)
         for reason, detail in result.samples:
             self._bad_input_log.warning(reason, "bad_input", reason=reason, detail=detail)
 
