@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -45,7 +46,9 @@ def configure_logging(fmt: str = "console", level: str = "info", stream: Any = N
     )
 
 
-def escape_for_terminal(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def escape_for_terminal(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Console lines carry stream text (a bad line's detail, a tag): control characters in it
     are shown escaped, so a log line cannot clear the screen or forge another line. A
     traceback keeps its newlines: it is ours."""
