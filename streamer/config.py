@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from streamer.core.redis_urls import is_cluster_url, parse_cluster_url
+from streamer.core.terminal import printable
 
 SOURCES = ("demo", "replay", "twitter-v2", "twitter-v1", "jetstream")
 LIVE_SOURCES = ("twitter-v2", "twitter-v1", "jetstream")
@@ -23,7 +24,11 @@ RATE_MAX = 0.0  # a rate of 0 means "as fast as the pipeline takes it"
 
 
 class ConfigError(ValueError):
-    """A setting is missing or wrong; the message names the key."""
+    """A setting is missing or wrong; the message names the key. It is always one printable
+    line (`tweetheat: config error: <key>: <why>`), whatever a key or value holds."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))
 
 
 # The language detectors streamer.ingest.langid registers (a test keeps the two in step).

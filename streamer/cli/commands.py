@@ -544,7 +544,7 @@ def capped_lines(stream: Any, max_line: int, chunk: int = 1 << 16) -> Iterator[b
     from streamer.sources.lines import LineSplitter
 
     splitter = LineSplitter(max_line)
-    read = getattr(stream, "read1", stream.read)
+    read = stream.read1 if hasattr(stream, "read1") else stream.read
     while data := read(chunk):
         yield from splitter.feed(data)
     yield from splitter.close()
