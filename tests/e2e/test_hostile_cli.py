@@ -6,6 +6,7 @@ bio reaches Redis when a replay ends."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -14,11 +15,23 @@ from pathlib import Path
 import orjson
 import pytest
 import redis
+from structlog.testing import capture_logs
 
-from streamer.config import ClustersSettings, PipelineSettings, Settings, SourceSettings
+from streamer.config import (
+    ClustersSettings,
+    HttpSettings,
+    PipelineSettings,
+    RedisSettings,
+    Settings,
+    SourceSettings,
+)
 from streamer.core.records import Post
 from streamer.ingest.parser import parse_payload
+from streamer.ingest.worker import init_worker
+from streamer.runtime import pipeline as pipeline_module
+from streamer.runtime.daemon import EXIT_NOT_STORED, run_daemon
 from streamer.runtime.pipeline import Pipeline
+from streamer.runtime.pools import process_pool
 from streamer.sources.demo import DemoSource
 from streamer.sources.generator import generate
 from streamer.storage.connections import redis_client
@@ -148,25 +161,30 @@ def test_a_commit_redis_refuses_stops_the_daemon_nonzero_with_the_journal_intact
     assert int(r.hget("tweetheat:pipeline", "lines") or 0) == 300
 
 
-def test_exit_at_eof_with_redis_away_exits_nonzero(
-    tmp_path: Path, cli_env: dict[str, str], redis_server: str
+def test_exit_at_eof_with_batches_left_in_the_journal_exits_nonzero(
+    tmp_path: Path, redis_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = tmp_path / "demo.ndjson"
     data.write_bytes(b"".join(line + b"\n" for line, _ in generate(50, seed=3)))
-    # A Redis that answers at start but refuses every write with NOREPLICAS (a state a retry
-    # can outlast, so the daemon journals and retries) until the stop's drain gives up.
+    settings = replace(
+        _settings(tmp_path),
+        source=SourceSettings(kind="replay", replay_files=(str(data),), rate=0.0, exit_at_eof=True),
+        redis=RedisSettings(url=f"{redis_server}/0"),
+        http=HttpSettings(enabled=False),
+    )
+    monkeypatch.setattr(pipeline_module, "DRAIN_SECONDS", 1.0)  # the stop waits 20 s otherwise
     r = redis.Redis.from_url(redis_server)
+    # Redis answers at start, then refuses every write with NOREPLICAS: a state a retry can
+    # outlast, so the daemon journals and retries, until the stop's drain gives up.
     r.config_set("min-replicas-to-write", "1")
     try:
-        code, out, err = run_cli(
-            "run", "--replay-file", str(data), "--rate", "max", "--exit-at-eof",
-            "--redis-url", f"{redis_server}/0", "--out", str(tmp_path / "out"),
-            "--data-dir", str(tmp_path / "data"), env=cli_env, cwd=tmp_path, timeout=120,
-        )  # fmt: skip
+        with capture_logs() as logs:
+            code = asyncio.run(run_daemon(settings))
     finally:
         r.config_set("min-replicas-to-write", "0")
-    assert code == 3, out + err
-    assert "redis_unavailable" in out and "stopped_with_unstored_batches" in out
+    events = [entry["event"] for entry in logs]
+    assert code == EXIT_NOT_STORED, events
+    assert "redis_unavailable" in events and "stopped_with_unstored_batches" in events
 
 
 # --- the caps bound Redis and the pages -----------------------------------------------------
@@ -233,7 +251,7 @@ def _settings(tmp_path: Path) -> Settings:
 
 
 def test_every_bio_is_stored_at_exit_at_eof_twenty_times_in_a_row(
-    redis_url: str, tmp_path: Path
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lines = 300
     expected = set()
@@ -243,6 +261,11 @@ def test_every_bio_is_stored_at_exit_at_eof_twenty_times_in_a_row(
             expected.add(item.user_id)
     assert expected
     admin = redis.Redis.from_url(redis_url, decode_responses=True)
+    # One worker pool for all twenty runs: a pool takes seconds to start, and what is tested
+    # is the stop of the pipeline's own tasks, not the pool's.
+    shared = process_pool(1, init_worker, ("default", ("en", "es", "ja"), os.getpid()))
+    monkeypatch.setattr(Pipeline, "_new_pool", lambda self: shared)
+    monkeypatch.setattr(Pipeline, "_shutdown_pools", lambda self: None)
 
     async def one_run(run: int) -> tuple[int, set[str]]:
         admin.flushdb()
@@ -256,7 +279,10 @@ def test_every_bio_is_stored_at_exit_at_eof_twenty_times_in_a_row(
             await client.aclose()
         return metrics.accepted, set(admin.hkeys("tweetheat:users"))
 
-    for run in range(20):
-        accepted, users = asyncio.run(one_run(run))
-        assert accepted > 0
-        assert users == expected, f"run {run}: {len(users)} of {len(expected)} bios stored"
+    try:
+        for run in range(20):
+            accepted, users = asyncio.run(one_run(run))
+            assert accepted > 0
+            assert users == expected, f"run {run}: {len(users)} of {len(expected)} bios stored"
+    finally:
+        shared.shutdown(wait=True, cancel_futures=True)
