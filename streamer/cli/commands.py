@@ -85,6 +85,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
+COUNT_MAX = 10_000_000  # no list holds more (redis.list_cap's top)
+
+
+def count_arg(text: str) -> int:
+    """A count for a read command: Redis refuses indexes past 64 bits with an error that
+    would read as "cannot reach Redis"; argparse says what is wrong instead."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= COUNT_MAX:
+        raise argparse.ArgumentTypeError(f"must be within 1..{COUNT_MAX}, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tweetheat",
@@ -183,14 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     top = command("top", "most common hashtags per language over the last N tags")
     _add_common(top)
     top.add_argument("--lang", default=None, help="one language (default: all)")
-    top.add_argument("-n", type=int, default=3)
-    top.add_argument("--window", type=int, default=5000)
+    top.add_argument("-n", type=count_arg, default=3)
+    top.add_argument("--window", type=count_arg, default=5000)
     top.add_argument("--json", action="store_true")
 
     points = command("points", "a language's most recent geotagged points, oldest first")
     _add_common(points)
     points.add_argument("--lang", required=True)
-    points.add_argument("-n", type=int, default=400)
+    points.add_argument("-n", type=count_arg, default=400)
     points.add_argument("--json", action="store_true")
 
     maps = command("maps", "write the heatmap pages now from what Redis holds")
@@ -328,13 +343,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tweetheat: config error: {printable(exc)}", file=sys.stderr)
         return 2
     except (FileNotFoundError, RuntimeError) as exc:
-        print(f"tweetheat: {exc}", file=sys.stderr)
+        print(f"tweetheat: {printable(exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `tweetheat parse | head`
         return 0
     except (RedisError, RedisClusterException) as exc:
         # redis-py names the host and port, never the password.
-        print(f"tweetheat: cannot reach Redis: {exc}", file=sys.stderr)
+        print(f"tweetheat: cannot reach Redis: {printable(exc)}", file=sys.stderr)
         return 1
 
 

@@ -99,6 +99,19 @@ def test_bad_settings_from_flags_and_environment_are_one_line_and_exit_2(
         assert err.count("\n") == 1 and err.startswith(f"tweetheat: config error: {key}"), err
 
 
+def test_absurd_counts_for_read_commands_are_usage_errors(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    for args in (
+        ("top", "--window", "99999999999999999999"),
+        ("points", "--lang", "en", "-n", "0"),
+    ):
+        code, out, err = run_cli(*args, env=cli_env, cwd=tmp_path)
+        assert code == 2 and out == "", err
+        assert err.splitlines()[-1].endswith(("got 99999999999999999999", "got 0")), err
+        assert "cannot reach Redis" not in err
+
+
 # --- stream text on the terminal ------------------------------------------------------------
 
 
