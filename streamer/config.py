@@ -482,6 +482,10 @@ def validate(s: Settings) -> Settings:
             "redis.key_prefix: no '{' or '}' on a Redis Cluster (braces make the hash tag)",
         ),
         (
+            len(s.redis.key_prefix) <= 100 and printable(s.redis.key_prefix) == s.redis.key_prefix,
+            "redis.key_prefix: at most 100 characters, no control characters",
+        ),
+        (
             1 <= s.redis.list_cap <= LIST_CAP_MAX,
             f"redis.list_cap: must be within 1..{LIST_CAP_MAX}",
         ),
@@ -605,6 +609,21 @@ def _validate_paths(s: Settings) -> None:
             raise ConfigError(f"source.replay_files: {pattern[:80]!r} {problem}")
 
 
+def url_problem(url: str, need_host: bool = True) -> str | None:
+    """What makes `url` unusable as a network address (None if nothing): checked here, so
+    a URL that passes validation never fails later in the HTTP, websocket or Redis client."""
+    if printable(url) != url or " " in url:
+        return "contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if need_host and not parts.hostname:  # redis-py takes "redis://" as localhost
+        return "has no host"
+    return None
+
+
 def _validate_live(s: Settings) -> None:
     live, src = s.live, s.source
     urls = [("sources.twitter_v2.url", live.v2_url), ("sources.twitter_v1.url", live.v1_url)]
@@ -615,6 +634,13 @@ def _validate_live(s: Settings) -> None:
         u.startswith(("ws://", "wss://")) for u in live.jetstream_urls
     ):
         raise ConfigError("sources.jetstream.urls: expected one or more ws:// or wss:// URLs")
+    checked = [*urls, *(("sources.jetstream.urls", u) for u in live.jetstream_urls)]
+    if s.redis.url.startswith(("redis://", "rediss://")):
+        checked.append(("redis.url", s.redis.url))
+    for key, url in checked:
+        problem = url_problem(url, need_host=key != "redis.url")
+        if problem is not None:
+            raise ConfigError(f"{key}: {problem}")
     for key, value in (
         ("sources.twitter_v2.stall_timeout", live.v2_stall_timeout),
         ("sources.twitter_v1.stall_timeout", live.v1_stall_timeout),

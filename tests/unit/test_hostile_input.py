@@ -360,6 +360,12 @@ def write(tmp_path: Path, text: str | bytes, mode: int = 0o600) -> Path:
         ('[source]\nkind = "replay"\nreplay_files = ["a\\u0000"]\n', "source.replay_files"),
         ('[source]\npartition = "\u0661/\u0662"\nkind = "replay"\n', "source.partition"),
         (b"[daemon]\ndata_dir = '\xff\xfe'\n", "config"),
+        ('[sources.jetstream]\nurls = ["ws://[::1"]\n', "sources.jetstream.urls"),
+        ('[sources.jetstream]\nurls = ["wss://h:99999/subscribe"]\n', "sources.jetstream.urls"),
+        ('[sources.twitter_v2]\nurl = "https://exa mple/x"\n', "sources.twitter_v2.url"),
+        ('[sources.twitter_v1]\nurl = "https://"\n', "sources.twitter_v1.url"),
+        ('[redis]\nurl = "redis://h:port/0"\n', "redis.url"),
+        ('[redis]\nkey_prefix = "a\\nb"\n', "redis.key_prefix"),
     ],
 )
 def test_absurd_settings_are_refused_at_load(tmp_path: Path, text: str | bytes, key: str) -> None:
