@@ -84,9 +84,24 @@ end
 local i = 17
 local counters = {}
 for _ = 1, tonumber(a[16]) do counters[a[i]] = tonumber(a[i + 1]); i = i + 2 end
+local posts = cjson.decode(a[i])
+-- hostile-settings (begin): a script error does not undo the writes before it, so every key
+-- this batch writes is checked first; a key of another type refuses the whole batch unwritten.
+local want = {[pipe_key] = "hash", [langs_key] = "set", [ckpt] = "hash"}
+for _, post in ipairs(posts) do
+  local lang = post[2]
+  want[stats_p .. lang] = "hash"; want[tag_p .. lang] = "list"; want[geo_p .. lang] = "list"
+end
+for key, kind in pairs(want) do
+  local held = redis.call("TYPE", key)["ok"]
+  if held ~= "none" and held ~= kind then
+    return redis.error_reply("WRONGTYPE " .. key .. " holds a " .. held .. ", not a " .. kind)
+  end
+end
+-- hostile-settings (end)
 local order, tweets, tags, points = {}, {}, {}, {}
 local dups = 0
-for _, post in ipairs(cjson.decode(a[i])) do
+for _, post in ipairs(posts) do
   local id, lang, point = post[1], post[2], post[3]
   local fresh = true
   if dedupe and id ~= "" then fresh = redis.call("SET", seen_p .. id, "1", "NX", "EX", ttl) end

@@ -167,11 +167,16 @@ def test_a_commit_redis_refuses_stops_the_daemon_nonzero_with_the_journal_intact
     assert "Traceback" not in out + err
     journal = tmp_path / "data" / "journal" / "replay"
     assert any(journal.iterdir()), "the batch was not kept"
+    # Refused before anything was written: nothing half-applied to send twice later.
+    assert r.keys("tweetheat:stats:*") == [] and r.keys("tweetheat:hashtag_*") == []
 
     r.delete("tweetheat:pipeline")  # fixed: the next run sends the journaled batches
     code, out, err = run_cli(*args, env=cli_env, cwd=tmp_path, timeout=120)
     assert code == 0, out + err
     assert int(r.hget("tweetheat:pipeline", "lines") or 0) == 300
+    accepted = int(r.hget("tweetheat:pipeline", "accepted") or 0)
+    stats = [int(r.hget(key, "tweets") or 0) for key in r.keys("tweetheat:stats:*")]
+    assert accepted > 0 and sum(stats) == accepted  # each post stored once
 
 
 def test_exit_at_eof_with_batches_left_in_the_journal_exits_nonzero(
