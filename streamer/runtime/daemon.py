@@ -229,7 +229,8 @@ def show_final_progress(progress: Progress, pipeline: Pipeline) -> None:
     """The totals at the end, whenever the last periodic update came."""
     m = pipeline.metrics
     done = getattr(pipeline.source, "bytes_done", 0)
-    progress.update(done, m.lines_read, m.accepted, sum(m.skipped.values()))
+    # Stored means in Redis: a run that ends with batches in the journal must not show them.
+    progress.update(done, m.lines_read, m.stored, sum(m.skipped.values()))
     progress.close()
 
 
@@ -249,7 +250,7 @@ def companion_tasks(
         progress.update(
             pipeline.source.bytes_done,  # type: ignore[attr-defined]
             m.lines_read,
-            m.accepted,
+            m.stored,
             sum(m.skipped.values()),
         )
 

@@ -406,6 +406,7 @@ class Pipeline:
     def _committed(self, entry: Entry, duplicates: int, read_at: float | None) -> None:
         m = self.metrics
         m.committed_batches += 1
+        m.stored += entry.counters.get("accepted", 0) - duplicates
         if duplicates:
             m.accepted -= duplicates
             m.skipped["duplicate"] += duplicates

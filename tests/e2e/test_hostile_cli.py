@@ -165,6 +165,7 @@ def test_a_commit_redis_refuses_stops_the_daemon_nonzero_with_the_journal_intact
     assert len(refused) == 1 and "WRONGTYPE" in refused[0], out
     assert "redis_unavailable" not in out  # not mistaken for an outage
     assert "Traceback" not in out + err
+    assert "stored=0 " in err.splitlines()[-1], err  # the progress line tells the truth
     journal = tmp_path / "data" / "journal" / "replay"
     assert any(journal.iterdir()), "the batch was not kept"
     # Refused before anything was written: nothing half-applied to send twice later.
