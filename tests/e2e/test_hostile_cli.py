@@ -145,6 +145,15 @@ def test_top_and_user_print_stream_text_escaped_and_json_stays_exact(
     )
     assert code == 0 and orjson.loads(out)["bio"] == bio  # --json: exact
 
+    # A heartbeat field and a counter name as a hostile peer on the same Redis could write them.
+    r.hset("tweetheat:daemon", mapping={"source": ESCAPES, "updated_at": "0", "state": "x"})
+    r.hset("tweetheat:pipeline", f"skipped:{ESCAPES}", 1)
+    code, out, err = run_cli("status", "--redis-url", redis_url, env=cli_env, cwd=tmp_path)
+    assert code == 0, err
+    assert "\x1b" not in out and out.count("\\x1b]0;PWNED") == 2, out
+    code, out, _ = run_cli("status", "--json", "--redis-url", redis_url, env=cli_env, cwd=tmp_path)
+    assert orjson.loads(out)["daemon"]["source"] == ESCAPES
+
 
 # --- a Redis that refuses commits -----------------------------------------------------------
 
