@@ -1,7 +1,7 @@
 """Trending hashtags: a tag trends when its recent count is far above its own usual rate.
 
 Pure functions over one language's bucket counts, `{bucket start (Unix s): {tag: count}}`,
-as `streamer.ingest.trend_counts` aggregates them and `streamer.storage.trend_store` reads
+as `streamer.core.trend_counts` aggregates them and `streamer.storage.trend_store` reads
 them back. A bucket present in the map (even empty) means the language had posts then; an
 absent bucket is a gap in the stream and is left out of the baseline rather than counted as
 silence.

@@ -43,7 +43,8 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.trends import Trend, TrendParams, trending
-from streamer.ingest.trend_counts import (
+from streamer.core.records import Post
+from streamer.core.trend_counts import (
     BatchCounts,
     EventClock,
     aggregate,
@@ -52,7 +53,6 @@ from streamer.ingest.trend_counts import (
     merge_capped,
 )
 from streamer.ingest.parser import parse_payload
-from streamer.core.records import Post
 from streamer.storage import trend_store
 
 Record = tuple[str, str | None, tuple[str, ...]]

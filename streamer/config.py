@@ -5,14 +5,17 @@ A bad value stops start-up with one line naming the key and what is wrong (`Conf
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from streamer.core.redis_urls import is_cluster_url, parse_cluster_url
+from streamer.core.terminal import printable
 
 SOURCES = ("demo", "replay", "twitter-v2", "twitter-v1", "jetstream")
 LIVE_SOURCES = ("twitter-v2", "twitter-v1", "jetstream")
@@ -21,11 +24,24 @@ RATE_MAX = 0.0  # a rate of 0 means "as fast as the pipeline takes it"
 
 
 class ConfigError(ValueError):
-    """A setting is missing or wrong; the message names the key."""
+    """A setting is missing or wrong; the message names the key. It is always one printable
+    line (`tweetheat: config error: <key>: <why>`), whatever a key or value holds."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))
 
 
 # The language detectors streamer.ingest.langid registers (a test keeps the two in step).
 DETECTOR_NAMES = ("default", "stopwords")
+
+# Ranges the settings are checked against (README, "Settings"): what Redis, numpy/scikit-learn
+# and the kernel accept, so a value that passes validation never fails later.
+LIST_CAP_MAX = 10_000_000  # LTRIM takes a 64-bit index; the memory does not
+SEED_MAX = 2**32 - 1  # numpy's RandomState (KMeans' random_state) takes 0..2**32-1
+DAY = 86_400
+WEEK = 7 * DAY
+PATH_MAX = 4096
+NAME_MAX = 255
 
 # The longest line read or parsed, by default (`[source] max_line_bytes`).
 DEFAULT_MAX_LINE_BYTES = 1_000_000
@@ -218,6 +234,8 @@ def parse_rate(value: object, key: str = "source.rate") -> float:
             raise ConfigError(f"{key}: expected a number or 'max', got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{key}: expected a number or 'max', got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{key}: expected a finite number or 'max', got {value!r}")
     if value < 0:
         raise ConfigError(f"{key}: must be positive or 'max', got {value!r}")
     return float(value)
@@ -236,6 +254,8 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if not math.isfinite(value):  # TOML has inf and nan; no setting means either
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
         return float(value)
     if isinstance(default, str):
         if not isinstance(value, str):
@@ -280,20 +300,16 @@ def load_settings(path: Path | str | None = None, env: dict[str, str] | None = N
     settings = Settings()
     if path is not None:
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config: file not found: {path}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
-        settings = apply_toml(settings, data, check=False)
+        settings = apply_toml(settings, read_toml(path), check=False)
         refuse_readable_secrets(path, settings.live)
+        refuse_readable_redis_password(path, settings.redis.url)
     env = dict(os.environ) if env is None else env
     if env.get("TWEETHEAT_REDIS_URL"):
         settings = replace(settings, redis=replace(settings.redis, url=env["TWEETHEAT_REDIS_URL"]))
     if env.get("TWEETHEAT_HTTP_PORT"):
         port = env["TWEETHEAT_HTTP_PORT"].strip()
-        if not port.isdigit():
+        # isdigit() alone takes "²" and "٣", which int() then refuses or reads as a digit.
+        if not (port.isascii() and port.isdigit()) or len(port) > 5:
             raise ConfigError(f"TWEETHEAT_HTTP_PORT: expected a port number, got {port!r}")
         settings = replace(settings, http=replace(settings.http, port=int(port)))
     from_env: dict[str, Any] = {
@@ -302,6 +318,44 @@ def load_settings(path: Path | str | None = None, env: dict[str, str] | None = N
     if from_env:
         settings = replace(settings, live=replace(settings.live, **from_env))
     return validate(settings)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML table; every way of failing (missing, a directory, unreadable, not
+    UTF-8, not TOML) is a ConfigError, never a traceback."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config: file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config: {path} is a directory, not a file") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise ConfigError(f"config: cannot read {path}: {_os_reason(exc)}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config: {path} is not UTF-8 (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
+
+
+def _os_reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def refuse_readable_redis_password(path: Path, url: str) -> None:
+    """A password in redis.url is a secret like the tokens: not in a file others can read."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None  # not a URL validate() accepts anyway
+    if password and path.stat().st_mode & 0o077:
+        raise ConfigError(
+            f"redis.url: {path} holds a Redis password but other users can read it; "
+            f"run 'chmod 600 {path}' or move the URL to TWEETHEAT_REDIS_URL"
+        )
 
 
 def refuse_readable_secrets(path: Path, live: LiveSettings) -> None:
@@ -387,7 +441,7 @@ ROLES = ("all", "ingest", "analyze")
 
 
 def _partition_ok(text: str) -> bool:
-    found = re.fullmatch(r"(\d{1,4})/(\d{1,4})", text)
+    found = re.fullmatch(r"([0-9]{1,4})/([0-9]{1,4})", text)
     return found is not None and 1 <= int(found.group(1)) <= int(found.group(2))
 
 
@@ -427,7 +481,14 @@ def validate(s: Settings) -> Settings:
             or not set("{}") & set(s.redis.key_prefix),
             "redis.key_prefix: no '{' or '}' on a Redis Cluster (braces make the hash tag)",
         ),
-        (s.redis.list_cap >= 1, "redis.list_cap: must be >= 1"),
+        (
+            len(s.redis.key_prefix) <= 100 and printable(s.redis.key_prefix) == s.redis.key_prefix,
+            "redis.key_prefix: at most 100 characters, no control characters",
+        ),
+        (
+            1 <= s.redis.list_cap <= LIST_CAP_MAX,
+            f"redis.list_cap: must be within 1..{LIST_CAP_MAX}",
+        ),
         (1 <= s.pipeline.workers <= 64, "pipeline.workers: must be within 1..64"),
         (1 <= s.pipeline.batch_size <= 100_000, "pipeline.batch_size: must be within 1..100000"),
         (0 < s.pipeline.batch_timeout <= 60, "pipeline.batch_timeout: must be within (0, 60]"),
@@ -455,27 +516,48 @@ def validate(s: Settings) -> Settings:
             s.pipeline.role != "analyze" or bool(s.redis.url),
             "pipeline.role: 'analyze' reads what ingest daemons stored: set redis.url",
         ),
-        (s.maps.interval > 0, "maps.interval: must be > 0"),
+        (0 < s.maps.interval <= WEEK, f"maps.interval: must be within (0, {WEEK}] seconds"),
         (1 <= s.maps.points <= 100_000, "maps.points: must be within 1..100000"),
         (1 <= s.maps.top_hashtags <= 1000, "maps.top_hashtags: must be within 1..1000"),
         (1 <= s.maps.top_window <= 1_000_000, "maps.top_window: must be within 1..1000000"),
-        (s.maps.refresh >= 1, "maps.refresh: must be >= 1"),
+        (0 <= s.maps.refresh <= DAY, f"maps.refresh: must be within 0..{DAY} (0: off)"),
         (s.maps.assets in ("local", "cdn"), "maps.assets: expected 'local' or 'cdn'"),
-        (s.clusters.interval >= 10, "clusters.interval: must be >= 10 seconds"),
+        (10 <= s.clusters.interval <= WEEK, f"clusters.interval: must be within 10..{WEEK} s"),
         (1 <= s.clusters.max_users <= 10_000_000, "clusters.max_users: 1..10000000"),
-        (s.clusters.max_age_hours > 0, "clusters.max_age_hours: must be > 0"),
+        (
+            0 < s.clusters.max_age_hours <= 24 * 3650,
+            "clusters.max_age_hours: must be within (0, 87600]",
+        ),
         (
             2 <= s.clusters.k_min <= s.clusters.k_max <= 100,
             "clusters.k_min/k_max: 2 <= k_min <= k_max <= 100",
         ),
-        (s.clusters.min_cluster_size >= 2, "clusters.min_cluster_size: must be >= 2"),
-        (s.clusters.min_users >= 2, "clusters.min_users: must be >= 2"),
+        (
+            2 <= s.clusters.min_cluster_size <= s.clusters.max_users,
+            "clusters.min_cluster_size: must be within 2..clusters.max_users",
+        ),
+        (
+            s.clusters.k_max <= s.clusters.min_users <= s.clusters.max_users,
+            "clusters.min_users: must be within clusters.k_max..clusters.max_users "
+            "(KMeans needs at least k_max users)",
+        ),
+        (
+            0 <= s.clusters.seed <= SEED_MAX,
+            f"clusters.seed: must be within 0..{SEED_MAX}",
+        ),
+        (
+            0 <= s.source.demo_seed <= SEED_MAX,
+            f"source.demo.seed: must be within 0..{SEED_MAX}",
+        ),
         (s.log_format in LOG_FORMATS, f"daemon.log_format: expected one of {LOG_FORMATS}"),
         (
             s.log_level in ("debug", "info", "warning", "error"),
             "daemon.log_level: expected debug, info, warning or error",
         ),
-        (s.status_interval > 0, "daemon.status_interval: must be > 0"),
+        (
+            0 < s.status_interval <= DAY,
+            f"daemon.status_interval: must be within (0, {DAY}] seconds",
+        ),
         (0 <= s.http.port <= 65535, "http.port: must be within 0..65535"),
         (bool(s.http.host.strip()), "http.host: must not be empty"),
         (s.http.max_lag_seconds > 0, "http.max_lag_seconds: must be > 0"),
@@ -485,6 +567,7 @@ def validate(s: Settings) -> Settings:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+    _validate_paths(s)
     _validate_live(s)
     if s.source.kind == "replay" and not s.source.replay_files:
         raise ConfigError("source.replay_files: replay needs at least one file, glob or '-'")
@@ -494,6 +577,51 @@ def validate(s: Settings) -> Settings:
         if not (code.isascii() and code.isalpha() and code.islower() and len(code) == 2):
             raise ConfigError(f"lang.languages: {code!r} is not an ISO 639-1 code")
     return s
+
+
+def path_problem(value: str, want_dir: bool = True) -> str | None:
+    """What makes `value` unusable as a path, checked before anything tries to use it: the
+    kernel refuses NUL bytes, names over NAME_MAX and paths over PATH_MAX with tracebacks."""
+    if "\x00" in value:
+        return "contains a NUL byte"
+    encoded = os.fsencode(value)
+    if len(encoded) > PATH_MAX:
+        return f"longer than {PATH_MAX} bytes"
+    if any(len(part) > NAME_MAX for part in encoded.split(b"/")):
+        return f"has a name longer than {NAME_MAX} bytes"
+    if want_dir and os.path.exists(value) and not os.path.isdir(value):
+        return "names a file, not a directory"
+    return None
+
+
+def _validate_paths(s: Settings) -> None:
+    for key, value in (
+        ("daemon.data_dir", s.data_dir),
+        ("daemon.out_dir", s.out_dir),
+        ("source.record_dir", s.source.record_dir),
+    ):
+        problem = path_problem(value) if value else None
+        if problem is not None:
+            raise ConfigError(f"{key}: {problem}")
+    for pattern in s.source.replay_files:
+        problem = path_problem(pattern, want_dir=False)
+        if problem is not None:
+            raise ConfigError(f"source.replay_files: {pattern[:80]!r} {problem}")
+
+
+def url_problem(url: str, need_host: bool = True) -> str | None:
+    """What makes `url` unusable as a network address (None if nothing): checked here, so
+    a URL that passes validation never fails later in the HTTP, websocket or Redis client."""
+    if printable(url) != url or " " in url:
+        return "contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if need_host and not parts.hostname:  # redis-py takes "redis://" as localhost
+        return "has no host"
+    return None
 
 
 def _validate_live(s: Settings) -> None:
@@ -506,6 +634,13 @@ def _validate_live(s: Settings) -> None:
         u.startswith(("ws://", "wss://")) for u in live.jetstream_urls
     ):
         raise ConfigError("sources.jetstream.urls: expected one or more ws:// or wss:// URLs")
+    checked = [*urls, *(("sources.jetstream.urls", u) for u in live.jetstream_urls)]
+    if s.redis.url.startswith(("redis://", "rediss://")):
+        checked.append(("redis.url", s.redis.url))
+    for key, url in checked:
+        problem = url_problem(url, need_host=key != "redis.url")
+        if problem is not None:
+            raise ConfigError(f"{key}: {problem}")
     for key, value in (
         ("sources.twitter_v2.stall_timeout", live.v2_stall_timeout),
         ("sources.twitter_v1.stall_timeout", live.v1_stall_timeout),

@@ -11,7 +11,7 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +21,7 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from streamer.cli.completion import SHELLS, completion_script
 from streamer.config import SOURCES, ConfigError, Settings, load_settings, override, parse_rate
+from streamer.core.terminal import printable
 
 # One example per command, shown under "example:" in its --help (tests check every command has one).
 EXAMPLES = {
@@ -82,6 +83,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data-dir", default=None, metavar="DIR", help="where the embedded Redis keeps its files"
     )
+
+
+COUNT_MAX = 10_000_000  # no list holds more (redis.list_cap's top)
+
+
+def count_arg(text: str) -> int:
+    """A count for a read command: Redis refuses indexes past 64 bits with an error that
+    would read as "cannot reach Redis"; argparse says what is wrong instead."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= COUNT_MAX:
+        raise argparse.ArgumentTypeError(f"must be within 1..{COUNT_MAX}, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,14 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     top = command("top", "most common hashtags per language over the last N tags")
     _add_common(top)
     top.add_argument("--lang", default=None, help="one language (default: all)")
-    top.add_argument("-n", type=int, default=3)
-    top.add_argument("--window", type=int, default=5000)
+    top.add_argument("-n", type=count_arg, default=3)
+    top.add_argument("--window", type=count_arg, default=5000)
     top.add_argument("--json", action="store_true")
 
     points = command("points", "a language's most recent geotagged points, oldest first")
     _add_common(points)
     points.add_argument("--lang", required=True)
-    points.add_argument("-n", type=int, default=400)
+    points.add_argument("-n", type=count_arg, default=400)
     points.add_argument("--json", action="store_true")
 
     maps = command("maps", "write the heatmap pages now from what Redis holds")
@@ -283,7 +299,22 @@ def settings_from(args: argparse.Namespace) -> Settings:
         )
         if args.replay_file and args.source is None:
             changes["kind"] = "replay"
-    return override(settings, **changes)
+    settings = override(settings, **changes)
+    if args.command in ("run", "parse"):  # the commands that build a detector
+        check_languages(settings)
+    return settings
+
+
+def check_languages(settings: Settings) -> None:
+    """config.py cannot know each detector's languages (ingest sits beside it, not below)."""
+    from streamer.ingest.langid import unsupported_languages
+
+    lang = settings.lang
+    unknown = unsupported_languages(lang.detector, lang.languages)
+    if unknown:
+        raise ConfigError(
+            f"lang.languages: the {lang.detector} detector does not know {', '.join(unknown)}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,16 +340,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings)
         return asyncio.run(READ_COMMANDS[args.command](settings, args))
     except ConfigError as exc:
-        print(f"tweetheat: config error: {exc}", file=sys.stderr)
+        print(f"tweetheat: config error: {printable(exc)}", file=sys.stderr)
         return 2
     except (FileNotFoundError, RuntimeError) as exc:
-        print(f"tweetheat: {exc}", file=sys.stderr)
+        print(f"tweetheat: {printable(exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `tweetheat parse | head`
         return 0
     except (RedisError, RedisClusterException) as exc:
         # redis-py names the host and port, never the password.
-        print(f"tweetheat: cannot reach Redis: {exc}", file=sys.stderr)
+        print(f"tweetheat: cannot reach Redis: {printable(exc)}", file=sys.stderr)
         return 1
 
 
@@ -374,9 +405,11 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     if daemon:
         age = time.time() - float(daemon.get("updated_at", 0))
         print(
-            f"daemon: {daemon.get('state', '?')} (pid {daemon.get('pid')}, source "
-            f"{daemon.get('source')}, {daemon.get('in_per_s')} posts/s in, "
-            f"heartbeat {age:.0f}s ago)"
+            printable(
+                f"daemon: {daemon.get('state', '?')} (pid {daemon.get('pid')}, source "
+                f"{daemon.get('source')}, {daemon.get('in_per_s')} posts/s in, "
+                f"heartbeat {age:.0f}s ago)"
+            )
         )
     else:
         print("daemon: never ran on this Redis")
@@ -384,18 +417,20 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         for instance, beat in report["daemons"].items():
             age = time.time() - float(beat.get("updated_at", 0))
             print(
-                f"  {instance}: {beat.get('state', '?')} (pid {beat.get('pid')}, "
-                f"{beat.get('in_per_s')} posts/s in, heartbeat {age:.0f}s ago)"
+                printable(
+                    f"  {instance}: {beat.get('state', '?')} (pid {beat.get('pid')}, "
+                    f"{beat.get('in_per_s')} posts/s in, heartbeat {age:.0f}s ago)"
+                )
             )
-    print(f"redis: {report['redis']['used_memory_human']} used")
+    print(printable(f"redis: {report['redis']['used_memory_human']} used"))
     if "stream" in report:
-        print("stream: " + ", ".join(f"{k}={v}" for k, v in report["stream"].items()))
+        print(printable("stream: " + ", ".join(f"{k}={v}" for k, v in report["stream"].items())))
     print(f"{'lang':<6}{'tweets':>10}{'geo':>10}{'hashtags':>10}")
     for lang, row in report["languages"].items():
-        print(f"{lang:<6}{row['tweets']:>10}{row['geo']:>10}{row['hashtags']:>10}")
+        print(printable(f"{lang:<6}{row['tweets']:>10}{row['geo']:>10}{row['hashtags']:>10}"))
     pipe = report["pipeline"]
     if pipe:
-        print("pipeline: " + ", ".join(f"{k}={v}" for k, v in sorted(pipe.items())))
+        print(printable("pipeline: " + ", ".join(f"{k}={v}" for k, v in sorted(pipe.items()))))
     return 0
 
 
@@ -409,7 +444,7 @@ async def cmd_top(settings: Settings, args: argparse.Namespace) -> int:
         _print_json({lang: [[t, c] for t, c in rows] for lang, rows in tops.items()})
         return 0
     for lang, rows in tops.items():
-        print(f"{lang}: " + ", ".join(f"#{tag} ({count})" for tag, count in rows))
+        print(printable(f"{lang}: " + ", ".join(f"#{tag} ({count})" for tag, count in rows)))
     return 0
 
 
@@ -422,7 +457,7 @@ async def cmd_points(settings: Settings, args: argparse.Namespace) -> int:
         _print_json([[lat, lon] for lat, lon in pts])
         return 0
     for lat, lon in pts:
-        print(f"{lat},{lon}")
+        print(printable(f"{lat},{lon}"))
     return 0
 
 
@@ -459,7 +494,8 @@ async def cmd_clusters(settings: Settings, args: argparse.Namespace) -> int:
     kmeans, hdb = report["kmeans"], report["hdbscan"]
     print(f"{report['users']} users; KMeans k={kmeans['k']} silhouette={kmeans['silhouette']}")
     for cluster in kmeans["clusters"]:
-        print(f"  {cluster['id']:>3} {cluster['size']:>7}  {', '.join(cluster['top_terms'][:6])}")
+        terms = printable(", ".join(cluster["top_terms"][:6]))
+        print(f"  {cluster['id']:>3} {cluster['size']:>7}  {terms}")
     print(f"HDBSCAN: {len(hdb['clusters'])} clusters, {hdb['noise']} noise")
     print(f"report: {settings.out_path / 'clusters' / 'index.html'}")
     return 0
@@ -471,7 +507,10 @@ async def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     async with open_store(settings, daemon=False) as store:
         record = await store.user(args.user_id)
     if record is None:
-        print(f"tweetheat: user {args.user_id} is not in the recent-user window", file=sys.stderr)
+        print(
+            f"tweetheat: user {printable(args.user_id)} is not in the recent-user window",
+            file=sys.stderr,
+        )
         return 1
     data = {
         "user_id": record.user_id,
@@ -486,7 +525,7 @@ async def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
         _print_json(data)
         return 0
     for key, value in data.items():
-        print(f"{key}: {value}")
+        print(f"{key}: {printable(value)}")
     return 0
 
 
@@ -511,8 +550,9 @@ def cmd_parse(settings: Settings) -> int:
     lang = settings.lang
     language_of = LanguageChooser(lang.detector, lang.languages, lang.trust_platform)
     out = sys.stdout.buffer
-    for line in sys.stdin.buffer:
-        item = parse_payload(line.rstrip(b"\r\n"))
+    max_line = settings.source.max_line_bytes
+    for line in capped_lines(sys.stdin.buffer, max_line):
+        item = parse_payload(line.rstrip(b"\r"), max_line)
         if isinstance(item, Skip):
             out.write(orjson.dumps({"skipped": item.reason}) + b"\n")
         elif isinstance(item, Profile):
@@ -522,6 +562,19 @@ def cmd_parse(settings: Settings) -> int:
             out.write(orjson.dumps(post_to_json_dict(item, chosen, decided_by)) + b"\n")
     out.flush()
     return 0
+
+
+def capped_lines(stream: Any, max_line: int, chunk: int = 1 << 16) -> Iterator[bytes]:
+    """The stream's lines, read in chunks through the readers' LineSplitter: a line over
+    `max_line` bytes comes out cut (and parses as too_long) without ever being held whole, so
+    `tweetheat parse` takes a 300 MB line in constant memory, as the daemon does."""
+    from streamer.sources.lines import LineSplitter
+
+    splitter = LineSplitter(max_line)
+    read = stream.read1 if hasattr(stream, "read1") else stream.read
+    while data := read(chunk):
+        yield from splitter.feed(data)
+    yield from splitter.close()
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:

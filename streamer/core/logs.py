@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+
+from streamer.core.terminal import printable
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 _LEVELS["error"] = logging.ERROR
@@ -34,12 +37,25 @@ def configure_logging(fmt: str = "console", level: str = "info", stream: Any = N
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            *([] if fmt == "json" else [escape_for_terminal]),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+
+
+def escape_for_terminal(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Console lines carry stream text (a bad line's detail, a tag): control characters in it
+    are shown escaped, so a log line cannot clear the screen or forge another line. A
+    traceback keeps its newlines: it is ours."""
+    return {
+        key: printable(value) if isinstance(value, str) and key != "exception" else value
+        for key, value in event.items()
+    }
 
 
 def configure_logging_stream(stream: Any) -> None:

@@ -26,6 +26,7 @@ class Post(NamedTuple):
     screen_name: str | None
     bio: str | None
     platform_lang: str | None  # the platform's own label, if it sent one
+    trimmed: tuple[str, ...] = ()  # the input caps that cut or dropped something (ingest.limits)
 
 
 class Profile(NamedTuple):
@@ -34,6 +35,7 @@ class Profile(NamedTuple):
     user_id: str
     screen_name: str | None
     bio: str
+    trimmed: tuple[str, ...] = ()  # the input caps that cut something (ingest.limits)
 
 
 class Skip(NamedTuple):
@@ -178,5 +180,7 @@ TOO_LONG = "too_long"
 PROFILE = "profile"  # a profile record: no post, but it refreshes the user's bio
 DUPLICATE = "duplicate"  # a resumed stream delivered a post that was already stored
 
+FIELD_TOO_LONG = "field_too_long"  # an id too long to be one (ingest.limits)
+
 # Reasons that mean the input itself was broken (logged, rate-limited), as opposed to notices.
-BAD_INPUT_REASONS = frozenset({BAD_JSON, BAD_UTF8, WRONG_TYPE, TOO_LONG})
+BAD_INPUT_REASONS = frozenset({BAD_JSON, BAD_UTF8, WRONG_TYPE, TOO_LONG, FIELD_TOO_LONG})

@@ -35,12 +35,13 @@ from collections import OrderedDict, defaultdict, deque
 from collections.abc import Sequence
 from typing import Any
 
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import RedisClusterException
 
 from streamer.core.logs import get_logger
 from streamer.core.records import Detected
 from streamer.delivery.committer import IDLE_CHECK_SECONDS, MEMORY_BATCHES, Committer, Recovery
 from streamer.delivery.journal import Entry
+from streamer.storage.errors import retry_can_fix
 from streamer.storage.store import APPLIED, GAP, CommitResult
 
 log = get_logger("streamer.cluster_commits")
@@ -65,7 +66,7 @@ def is_transient(exc: BaseException) -> bool:
         # (re)initialisation just closed ("'NoneType' object has no attribute 'writelines'"):
         # the command never reached Redis, so it is safe to send again.
         return True
-    return isinstance(exc, RedisError | OSError)
+    return retry_can_fix(exc)  # a refused command (script error, WRONGTYPE) is not an outage
 
 
 def _raised_in_redis_py(exc: BaseException) -> bool:

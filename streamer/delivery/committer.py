@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 
 from streamer.core.logs import get_logger
 from streamer.delivery.journal import Entry, Journal
+from streamer.storage.errors import retry_can_fix
 from streamer.storage.store import ALREADY_APPLIED, GAP, Checkpoint, CommitResult, Store
 
 log = get_logger("streamer.commits")
@@ -36,6 +37,18 @@ T = TypeVar("T")
 # reads them back from the journal, so an outage costs disk, not memory.
 MEMORY_BATCHES = 64
 IDLE_CHECK_SECONDS = 2.0  # an idle committer still checks Redis kept what it was given
+
+
+class CommitRefused(RuntimeError):
+    """Redis refused a commit in a way no retry fixes (a script error, WRONGTYPE, a value out
+    of range): the daemon stops; the batches stay in the journal for the next start."""
+
+    def __init__(self, error: RedisError, journaled: int) -> None:
+        super().__init__(
+            f"Redis refused a commit, and retrying cannot fix it: {error} "
+            f"({journaled} batch(es) kept in the journal for the next start)"
+        )
+        self.journaled = journaled
 
 
 @dataclass
@@ -293,7 +306,7 @@ class Committer:
 
     def _transient(self, exc: BaseException) -> bool:
         """Worth retrying: Redis unreachable or failing, not a bug of ours."""
-        return isinstance(exc, RedisError | OSError)
+        return retry_can_fix(exc)
 
     async def _call(self, command: Callable[[], Awaitable[T]]) -> T:
         """Run a Redis command until it answers: retry with backoff while Redis is away
@@ -307,6 +320,8 @@ class Committer:
                     result = await command()
                 except Exception as exc:
                     if not self._transient(exc):
+                        if isinstance(exc, RedisError):  # hostile-settings: one clear line
+                            raise CommitRefused(exc, self.backlog) from exc
                         raise
                     self.retries += 1
                     if not failed:

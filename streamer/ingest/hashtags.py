@@ -9,7 +9,8 @@ Only used when a payload carries no hashtag entities of its own. The rules, in s
 * the ``#`` may not follow a body character or ``&`` (``abc#tag``, ``&#39;``, ``a_#b``);
 * a tag directly followed by another ``#`` or by ``://`` is not a tag (``#foo#bar``,
   ``#http://x``);
-* a ``#`` inside a web address is a fragment, not a tag (``http://example.com/#top``).
+* a ``#`` inside a web address is a fragment, not a tag (``http://example.com/#top``), also
+  when the address is written without its scheme (``twitter.com/#hashtag``).
 
 Tags come back lower-cased, without the ``#``, each once, in order of first appearance.
 """
@@ -46,9 +47,16 @@ HASHTAG_PATTERN = regex.compile(
     rf"(?![{_HASH_SIGNS}]|://)"
 )
 
-# A web address with its scheme, up to the next whitespace. twitter-text's own URL grammar is
-# far larger; this covers the case that matters here, a "#fragment" in a pasted link.
-_URL_PATTERN = regex.compile(r"https?://\S+", regex.IGNORECASE)
+# A web address up to the next whitespace: with its scheme, or without one when it is a host
+# name (dot-separated labels ending in a letters-only top-level domain) followed by a path.
+# twitter-text's own URL grammar is far larger (it knows every TLD); this covers the case that
+# matters here, a "#fragment" in a pasted link, without taking "and/#or" for an address.
+_URL_PATTERN = regex.compile(
+    r"https?://\S+"
+    r"|(?<![\w@.\-])(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+\p{L}{2,}"
+    r"(?::[0-9]{1,5})?/\S*",
+    regex.IGNORECASE,
+)
 
 
 def extract_hashtags(text: str) -> tuple[str, ...]:
@@ -57,7 +65,7 @@ def extract_hashtags(text: str) -> tuple[str, ...]:
     if "#" not in text and "\uff03" not in text:
         return ()
     matches = HASHTAG_PATTERN.finditer(text)
-    if "://" in text:
+    if "/" in text:  # every web address the pattern knows has a "/"
         inside_url = _url_membership(text)
         matches = (m for m in matches if not inside_url(m.start()))
     return tuple(dict.fromkeys(m.group(1).lower() for m in matches))

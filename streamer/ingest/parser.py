@@ -27,6 +27,7 @@ from streamer.core.records import (
     BAD_JSON,
     BAD_UTF8,
     DELETE,
+    FIELD_TOO_LONG,
     KEEPALIVE,
     LIMIT,
     NOT_POST,
@@ -40,6 +41,7 @@ from streamer.core.records import (
     Skip,
 )
 from streamer.ingest.hashtags import extract_hashtags
+from streamer.ingest.limits import limit_post, limit_profile
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -51,6 +53,7 @@ MAX_LINE_BYTES = DEFAULT_MAX_LINE_BYTES
 
 
 MAX_DETAIL_CHARS = 200
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 Obj = dict[str, Any]  # a decoded JSON object; values are checked before use
 LatLon = tuple[float, float]
@@ -138,6 +141,8 @@ def _parse(raw: object, max_line_bytes: int) -> Post | Profile | Skip:
     data = _as_bytes(raw)
     if len(data) > max_line_bytes:
         return _skip(TOO_LONG, f"{len(data)} bytes")
+    if data.startswith(_UTF8_BOM):  # editors on Windows start files (and so lines) with one
+        data = data[len(_UTF8_BOM) :]
     # isspace() stops at the first non-space byte, so a real payload costs one byte here.
     if not data or data.isspace():
         return Skip(KEEPALIVE)
@@ -174,6 +179,17 @@ def _json_failure(data: bytes, exc: orjson.JSONDecodeError) -> Skip:
 
 
 def _dispatch(payload: Obj) -> Post | Profile | Skip:
+    """The line's record, within the input caps (streamer.ingest.limits)."""
+    item = _read_format(payload)
+    if isinstance(item, Post):
+        return limit_post(item)
+    if isinstance(item, Profile):
+        limited = limit_profile(item)
+        return limited if limited is not None else _skip(FIELD_TOO_LONG, "profile user id")
+    return item
+
+
+def _read_format(payload: Obj) -> Post | Profile | Skip:
     if "data" in payload:
         return _from_v2(payload)
     if "errors" in payload:
@@ -464,9 +480,9 @@ def _clean_tags(tags: Iterable[object]) -> tuple[str, ...]:
     kept: dict[str, None] = {}  # insertion-ordered: a repeat keeps its first place
     for tag in tags:
         if isinstance(tag, str):
-            tag = tag.lstrip("#\uff03").lower()
-            if tag:
-                kept[tag] = None
+            # Surrounding whitespace is not part of a tag; what is left empty is refused by the
+            # caps (counted as tag_blank), as are tags with whitespace or controls inside.
+            kept[tag.strip().lstrip("#\uff03").lower()] = None
     return tuple(kept)
 
 

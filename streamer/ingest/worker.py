@@ -51,6 +51,7 @@ class BatchResult(NamedTuple):
     samples: list[tuple[str, str]]  # (reason, detail) of a few bad lines, for the log
     users: list[UserSeen] = []  # noqa: RUF012 - a NamedTuple default, never mutated
     lang_sources: dict[str, int] = {}  # noqa: RUF012 - "platform" / "detector" -> posts
+    trimmed: dict[str, int] = {}  # noqa: RUF012 - input cap -> posts it cut (ingest.limits)
 
 
 class PackedBatch(NamedTuple):
@@ -61,6 +62,7 @@ class PackedBatch(NamedTuple):
     samples: list[tuple[str, str]]
     users: PackedUsers
     lang_sources: dict[str, int]
+    trimmed: dict[str, int] = {}  # noqa: RUF012 - a NamedTuple default, never mutated
 
 
 def prepare_pool_process(daemon_pid: int) -> None:
@@ -124,8 +126,11 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
     samples: list[tuple[str, str]] = []
     users: dict[str, UserSeen] = {}  # one entry per user: the last bio in the batch wins
     lang_sources: Counter[str] = Counter()
+    trimmed: Counter[str] = Counter()
     for line in lines:
         item = parse_payload(line, _max_line)
+        if not isinstance(item, Skip):
+            trimmed.update(item.trimmed)
         if isinstance(item, Skip):
             skipped[item.reason] += 1
             if item.reason in BAD_INPUT_REASONS and len(samples) < MAX_SAMPLES:
@@ -140,7 +145,9 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
         records.append(Detected(lang, item.hashtags, item.geo, item.id))
         if item.user_id is not None and item.bio is not None:
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
-    return BatchResult(records, dict(skipped), samples, list(users.values()), dict(lang_sources))
+    return BatchResult(
+        records, dict(skipped), samples, list(users.values()), dict(lang_sources), dict(trimmed)
+    )
 
 
 def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
@@ -164,4 +171,5 @@ def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
         result.samples,
         pack_users(result.users),
         result.lang_sources,
+        result.trimmed,
     )

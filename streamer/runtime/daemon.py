@@ -12,7 +12,7 @@ from typing import Any
 
 from streamer.config import Settings
 from streamer.core.logs import configure_logging_stream, get_logger
-from streamer.delivery.committer import Recovery
+from streamer.delivery.committer import CommitRefused, Recovery
 from streamer.runtime.analyst import AnalysisJobs, Analyst
 from streamer.runtime.health import AnalystHealth, DaemonHealth, status_text, watchdog_healthy
 from streamer.runtime.http_api import HttpServer, start_http_server
@@ -24,6 +24,9 @@ from streamer.runtime.recording import Recorder
 from streamer.runtime.systemd import Notifier, watchdog_loop
 from streamer.sources.factory import make_source
 from streamer.storage.connections import open_store
+
+# The exit status when something read is not in Redis (it waits in the journal).
+EXIT_NOT_STORED = 3
 
 
 class StopSignals:
@@ -115,6 +118,9 @@ async def run_daemon(settings: Settings) -> int:
             metrics = await pipeline.run()
         except asyncio.CancelledError:
             return 1
+        except CommitRefused as refused:
+            log.error("stopped_commit_refused", error=str(refused))
+            return EXIT_NOT_STORED
         finally:
             signals.remove()
             for task in companions:
@@ -131,6 +137,11 @@ async def run_daemon(settings: Settings) -> int:
         accepted=metrics.accepted,
         skipped=dict(metrics.skipped),
     )
+    if settings.source.exit_at_eof and committer.backlog:
+        # A replay that ends with batches only in the journal did not do its job: say so in
+        # the exit status, so a script running it does not take it for a success.
+        log.error("stopped_with_unstored_batches", batches=committer.backlog, kept_in="journal")
+        return EXIT_NOT_STORED
     return 0
 
 
@@ -228,7 +239,8 @@ def show_final_progress(progress: Progress, pipeline: Pipeline) -> None:
     """The totals at the end, whenever the last periodic update came."""
     m = pipeline.metrics
     done = getattr(pipeline.source, "bytes_done", 0)
-    progress.update(done, m.lines_read, m.accepted, sum(m.skipped.values()))
+    # Stored means in Redis: a run that ends with batches in the journal must not show them.
+    progress.update(done, m.lines_read, m.stored, sum(m.skipped.values()))
     progress.close()
 
 
@@ -248,7 +260,7 @@ def companion_tasks(
         progress.update(
             pipeline.source.bytes_done,  # type: ignore[attr-defined]
             m.lines_read,
-            m.accepted,
+            m.stored,
             sum(m.skipped.values()),
         )
 

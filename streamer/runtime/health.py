@@ -110,6 +110,13 @@ class DaemonHealth:
             m.skipped,
         )
         yield by_label(
+            CounterMetricFamily,
+            "tweetheat_posts_trimmed",
+            "Posts stored with a field cut or dropped by an input cap, by cap.",
+            "reason",
+            m.trimmed,
+        )
+        yield by_label(
             GaugeMetricFamily,
             "tweetheat_posts_per_second",
             "Posts read (in) and finished (out) per second over the last status interval.",

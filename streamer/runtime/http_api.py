@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -285,16 +286,72 @@ def make_app(provider: HealthProvider, maps_dir: Path, max_lag_s: float) -> web.
     return app
 
 
+# --- hostile clients (begin) --------------------------------------------------------------
+# A request's head must arrive within this many seconds of the connection opening (or of the
+# previous response): a client that dribbles a header byte a second is cut off instead of
+# holding a connection for ever. aiohttp has no header timeout of its own; its keep-alive
+# timer (armed when a connection opens and after each response, and firing only while no
+# complete request head has arrived) is that deadline, and tests/unit/test_hostile_input.py
+# checks that it still is.
+HEADER_TIMEOUT_S = 10.0
+_SAFE_HEADERS = {"Server": "tweetheat", "X-Content-Type-Options": "nosniff"}
+
+
+class _HardenedHandler(web.RequestHandler):
+    """aiohttp answers requests it cannot parse (and handler crashes) itself: by default with
+    its version in `Server:`, the offending bytes echoed in the body, no `nosniff`, and a
+    traceback in the log. Here: the status line's words only, the same headers as every other
+    answer, and no log line (a port scan is not news)."""
+
+    def handle_error(
+        self,
+        request: Any,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            raise ConnectionError("response already started")  # as aiohttp does
+        if status >= 500 and exc is not None:  # our bug, not the client's: say so, briefly
+            log.error("http_internal_error", error=f"{type(exc).__name__}: {exc}"[:200])
+        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        response = web.Response(status=status, text=f"{status} {reason}\n", headers=_SAFE_HEADERS)
+        response.force_close()
+        return response
+
+
+class _HardenedServer(web.Server):
+    def __call__(self) -> web.RequestHandler:
+        return _HardenedHandler(self, loop=self._loop, **self._kwargs)
+
+
+class _HardenedRunner(web.AppRunner):
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        # The app builds a plain Server; this one differs only in the handler it makes.
+        server.__class__ = _HardenedServer
+        return server
+
+
+# --- hostile clients (end) ----------------------------------------------------------------
+
+
 async def start_http_server(
     provider: HealthProvider,
     host: str,
     port: int,
     maps_dir: Path,
     max_lag_s: float = DEFAULT_MAX_LAG_S,
+    header_timeout: float = HEADER_TIMEOUT_S,
 ) -> HttpServer:
     """Serve until `close()`. `maps_dir` may not exist yet: /maps/ says so until it does."""
     app = make_app(provider, maps_dir, max_lag_s)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT_S)
+    runner = _HardenedRunner(
+        app,
+        access_log=None,
+        shutdown_timeout=_SHUTDOWN_TIMEOUT_S,
+        keepalive_timeout=header_timeout,
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -15,8 +15,10 @@ class Metrics:
     lines_read: int = 0
     lines_done: int = 0
     accepted: int = 0
+    stored: int = 0  # posts in batches Redis has taken (accepted counts them when detected)
     batches: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    trimmed: Counter[str] = field(default_factory=Counter)  # posts an input cap cut, by cap
     pool_restarts: int = 0
     committed_batches: int = 0
     lag_last: float = 0.0

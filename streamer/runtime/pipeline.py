@@ -204,6 +204,7 @@ class Pipeline:
             ]
             await _unless_it_dies(asyncio.gather(*flow), committing)
             await _unless_it_dies(self.committer.drain(timeout=DRAIN_SECONDS), committing)
+            await self._drain_users(DRAIN_SECONDS)  # hostile-input finding 4: bios at exit
             if self.eof and not self.settings.source.exit_at_eof:
                 log.info("source_exhausted", note="waiting for a stop signal")
                 await self._stop.wait()
@@ -365,6 +366,8 @@ class Pipeline:
                 counters[f"skipped:{reason}"] = n
             for decided_by, n in result.lang_sources.items():
                 counters[f"lang_source:{decided_by}"] = n
+            for cap, n in result.trimmed.items():  # input caps (ingest.limits)
+                counters[f"trimmed:{cap}"] = n
             # Packed, the records are a Sequence, not a list: the committers only store them.
             records = cast(list[Any], result.records)
             await self.committer.submit(records, counters, item.position, item.read_at)
@@ -405,6 +408,7 @@ class Pipeline:
         m.committed_batches += 1
         if self.analyst is not None:
             self.analyst.data_arrived.set()  # the first maps need not wait a whole interval
+        m.stored += entry.counters.get("accepted", 0) - duplicates
         if duplicates:  # the store's rule, on this process's own counts
             for name, change in count_duplicates({}, duplicates).items():
                 if name == "accepted":
@@ -420,6 +424,18 @@ class Pipeline:
             m.latency.observe(lag, lines)
             m.latency_interval.observe(lag, lines)
 
+    async def _drain_users(self, timeout: float) -> None:
+        """At a stop, the bios already queued go to Redis before the task that writes them is
+        cancelled: a replay that ends must not lose the last batches' users (it did, now and
+        then, when the stop came before the task's turn)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._users.join()
+        except TimeoutError:
+            left = sum(len(users) for users in getattr(self._users, "_queue", ()))
+            self.metrics.users_dropped += left
+            log.error("stopped_with_user_backlog", users=left)
+
     async def _remember_users(self) -> None:
         """Bios feed the clustering: a failure here is logged and never retried."""
         while True:
@@ -428,6 +444,8 @@ class Pipeline:
                 await self.store.update_users(users, time.time())
             except (RedisError, OSError) as exc:
                 self._bad_input_log.warning("users", "user_update_failed", error=str(exc))
+            finally:
+                self._users.task_done()
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 # redis-py can swallow a cancellation that lands mid-command: honour it here,
@@ -440,6 +458,7 @@ class Pipeline:
         m.lines_done += item.lines
         m.accepted += len(result.records)
         m.skipped.update(result.skipped)
+        m.trimmed.update(result.trimmed)
         for reason, detail in result.samples:
             self._bad_input_log.warning(reason, "bad_input", reason=reason, detail=detail)
 

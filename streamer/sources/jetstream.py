@@ -47,6 +47,7 @@ _TIME_US = re.compile(rb'"time_us"\s*:\s*(\d+)')
 _CURSOR_SCAN_BYTES = 256
 _CLEAN_CLOSE_CODES = (aiohttp.WSCloseCode.OK, aiohttp.WSCloseCode.GOING_AWAY)
 CLOSE_TIMEOUT = 1.0  # how long to wait for the server's answer to our close frame
+_TOO_BIG = aiohttp.WSCloseCode.MESSAGE_TOO_BIG
 
 
 def event_time_us(line: bytes) -> int | None:
@@ -91,6 +92,7 @@ class FrameReader:
         self._chunk_lines = chunk_lines
         self._queue: asyncio.Queue[bytes | StreamEnded] = asyncio.Queue(chunk_lines)
         self.ended: StreamEnded | None = None
+        self.oversized = False  # the connection ended on a frame over the client's size limit
         self._task = asyncio.create_task(self._receive_all())
 
     async def next_lines(self) -> list[bytes]:
@@ -134,7 +136,10 @@ class FrameReader:
             elif msg.type is aiohttp.WSMsgType.BINARY:
                 data = msg.data  # not Jetstream's; the parser will say what it is
             elif msg.type is aiohttp.WSMsgType.ERROR:
-                return StreamEnded(Reason.NETWORK, describe_error(msg.data))
+                error = msg.data
+                if isinstance(error, aiohttp.WebSocketError) and error.code == _TOO_BIG:
+                    self.oversized = True
+                return StreamEnded(Reason.NETWORK, describe_error(error))
             else:  # CLOSE, CLOSING, CLOSED
                 return self._closed()
             self._stats.bytes += len(data)
@@ -154,6 +159,34 @@ class FrameReader:
         exc = self._ws.exception()
         detail = f"websocket closed, code {code}"
         return StreamEnded(Reason.NETWORK, f"{detail}: {describe_error(exc)}" if exc else detail)
+
+
+class OversizeSkip:
+    """Where to resume after a frame over the size limit. The frame's own `time_us` is never
+    seen (the client refuses it unread), only that it came after the last cursor handed
+    over: so resume one microsecond past that, and if the next connection dies on an oversized
+    frame again before anything arrives, skip twice as far each time. Events in a skipped
+    span are lost (the skip is counted); the stream never loops on one frame."""
+
+    def __init__(self) -> None:
+        self.base: int | None = None  # the cursor the frame came after
+        self.step = 0  # microseconds skipped past it the last time
+
+    @property
+    def active(self) -> bool:
+        return self.base is not None
+
+    def past(self, cursor: int, delivered: bool) -> int:
+        if self.base is None or delivered:
+            # The frame follows what was just handed over (a resumed connection hands over
+            # only what lies past the skip, so its cursor is the newer base).
+            self.base, self.step = cursor, 1
+        else:
+            self.step *= 2
+        return self.base + self.step
+
+    def reset(self) -> None:
+        self.base, self.step = None, 0
 
 
 class JetstreamSource:
@@ -197,6 +230,7 @@ class JetstreamSource:
         self._clock = clock
         self._chunk_lines = chunk_lines
         self._slow_consumer_s = slow_consumer_s
+        self._skip = OversizeSkip()
 
     @property
     def cursor(self) -> int | None:
@@ -215,7 +249,9 @@ class JetstreamSource:
         query = [("wantedCollections", c) for c in self.collections]
         cursor = self.cursor
         if cursor is not None:
-            query.append(("cursor", str(max(cursor - self.rewind_us, 0))))
+            # Past an oversized frame, never rewind: that would replay it again.
+            rewind = 0 if self._skip.active else self.rewind_us
+            query.append(("cursor", str(max(cursor - rewind, 0))))
         return str(URL(instance).extend_query(query))
 
     async def chunks(self) -> AsyncGenerator[list[bytes], None]:
@@ -260,6 +296,7 @@ class JetstreamSource:
                             await ws.close()
                         ended = frames.ended or StreamEnded(Reason.CLEAN)
                         delay = report.disconnected(ended.reason, None, ended.error)
+                        self._after_connection(frames.oversized, delivered)
                     if not delivered and len(self.urls) > 1:
                         instance = (instance + 1) % len(self.urls)
                         log.info(
@@ -270,6 +307,25 @@ class JetstreamSource:
                     await self._sleep(delay)
         finally:
             report.stopped()
+
+    def _after_connection(self, oversized: bool, delivered: bool) -> None:
+        """A frame too big for the client ends the connection, and a server replaying from
+        our cursor would send it again, forever: resume past it instead (counted)."""
+        if not oversized:
+            if delivered:
+                self._skip.reset()
+            return
+        cursor = self.cursor
+        if cursor is None:
+            return  # a live tail: the next connection starts after the frame anyway
+        self._last_cursor = self._skip.past(cursor, delivered)
+        self.stats.oversized_skips += 1
+        log.warning(
+            "jetstream_oversized_frame_skipped",
+            source=self.name,
+            limit_bytes=4 * self.max_line_bytes,
+            resume_cursor=self._last_cursor,
+        )
 
     async def _connect(
         self, session: aiohttp.ClientSession, url: str

@@ -32,6 +32,7 @@ class StreamStats:
     keepalives: int = 0
     partial_lines_dropped: int = 0  # a message cut off by a disconnect
     oversized_lines: int = 0  # lines over the parser's limit, handed on cut short
+    oversized_skips: int = 0  # Jetstream frames over the client's limit, resumed past
     consumer_waits: int = 0  # times the pipeline took long to ask for the next chunk
     last_status: int | None = None
     last_error: str = ""
@@ -57,6 +58,7 @@ class StreamStats:
             keepalives=self.keepalives,
             partial_lines_dropped=self.partial_lines_dropped,
             oversized_lines=self.oversized_lines,
+            oversized_skips=self.oversized_skips,
             consumer_waits=self.consumer_waits,
             last_status=self.last_status,
             last_error=self.last_error,

@@ -75,9 +75,23 @@ end
 local counters, i = read_pairs(16)
 local per_duplicate
 per_duplicate, i = read_pairs(i)
+local posts = cjson.decode(a[i])
+-- A script error does not undo the writes before it, so every key this batch writes is
+-- checked first: a key of another type refuses the whole batch, unwritten.
+local want = {[pipe_key] = "hash", [langs_key] = "set", [ckpt] = "hash"}
+for _, post in ipairs(posts) do
+  local lang = post[2]
+  want[stats_p .. lang] = "hash"; want[tag_p .. lang] = "list"; want[geo_p .. lang] = "list"
+end
+for key, kind in pairs(want) do
+  local held = redis.call("TYPE", key)["ok"]
+  if held ~= "none" and held ~= kind then
+    return redis.error_reply("WRONGTYPE " .. key .. " holds a " .. held .. ", not a " .. kind)
+  end
+end
 local order, tweets, tags, points = {}, {}, {}, {}
 local dups = 0
-for _, post in ipairs(cjson.decode(a[i])) do
+for _, post in ipairs(posts) do
   local id, lang, point = post[1], post[2], post[3]
   local fresh = true
   if dedupe and id ~= "" then fresh = redis.call("SET", seen_p .. id, "1", "NX", "EX", ttl) end

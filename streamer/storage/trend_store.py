@@ -36,7 +36,7 @@ import orjson
 import redis
 import redis.asyncio
 
-from streamer.ingest.trend_counts import Admitted, bucket_iso
+from streamer.core.trend_counts import Admitted, bucket_iso
 
 __all__ = [
     "APPLY_LUA",

@@ -9,7 +9,7 @@ import redis
 import redis.asyncio
 
 from analysis.trends import trending
-from streamer.ingest.trend_counts import EventClock, aggregate, bucket_iso, merge_capped
+from streamer.core.trend_counts import EventClock, aggregate, bucket_iso, merge_capped
 from streamer.storage import trend_store
 from streamer.storage.trend_store import TrendKeys, TrendSettings
 

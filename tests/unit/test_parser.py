@@ -175,7 +175,7 @@ def test_a_str_with_a_lone_surrogate_is_bad_utf8() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [b"{", b'{"text": "x"', b"{'text': 'x'}", b"not json", b'{"a": NaN}', b"\xef\xbb\xbf{}"],
+    [b"{", b'{"text": "x"', b"{'text': 'x'}", b"not json", b'{"a": NaN}', b"\xef\xbb\xbf{"],
 )
 def test_malformed_json_is_bad_json(line: bytes) -> None:
     item = parse_payload(line)

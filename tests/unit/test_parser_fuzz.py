@@ -37,6 +37,7 @@ from streamer.core.records import (
     BAD_JSON,
     BAD_UTF8,
     DELETE,
+    FIELD_TOO_LONG,
     KEEPALIVE,
     LIMIT,
     NOT_POST,
@@ -62,7 +63,7 @@ from tests.unit.test_parser import VALID_PAYLOADS, jetstream, v1_tweet, v2_messa
 # Every reason parse_payload may give; PROFILE and DUPLICATE are the worker's and the store's.
 PARSER_SKIP_REASONS = frozenset(
     {KEEPALIVE, DELETE, LIMIT, WARNING, NOTICE, STREAM_ERROR, NOT_POST}
-    | {BAD_JSON, BAD_UTF8, WRONG_TYPE, TOO_LONG}
+    | {BAD_JSON, BAD_UTF8, WRONG_TYPE, TOO_LONG, FIELD_TOO_LONG}
 )
 ISO_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from analysis.trends import TrendParams, span_seconds, timeline, trending
-from streamer.ingest.trend_counts import (
+from streamer.core.trend_counts import (
     EventClock,
     aggregate,
     bucket_iso,

@@ -29,6 +29,7 @@ __all__ = [
     "DetectorFactory",
     "StopwordDetector",
     "make_detector",
+    "unsupported_languages",
 ]
 
 
@@ -67,3 +68,14 @@ def make_detector(name: str, languages: Sequence[str] | None = None) -> Detector
         known = ", ".join(sorted(DETECTORS))
         raise ValueError(f"unknown language detector {name!r}: expected one of {known}") from None
     return factory(languages)
+
+
+def unsupported_languages(name: str, languages: Sequence[str]) -> list[str]:
+    """The codes among `languages` that detector `name` cannot be built with, checked without
+    building it, so a bad `[lang] languages` is a config error at start-up, not a traceback
+    in every pool process."""
+    if name == "default":
+        from streamer.ingest.langid.default import supported
+
+        return [code for code in languages if not supported(code)]
+    return [code for code in languages if code not in KNOWN_LANGUAGES]
