@@ -40,9 +40,10 @@ _UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}
 _PIECE = regex.compile(
     rf"(?P<unspaced>[{_UNSPACED}][{_UNSPACED}\p{{M}}]*)"
     rf"|(?P<word>(?:(?![{_UNSPACED}])[\p{{L}}\p{{M}}\p{{N}}_])+"
-    rf"(?:['’\-](?:(?![{_UNSPACED}])[\p{{L}}\p{{M}}\p{{N}}_])+)*)"
+    rf"(?:['\u2019\-](?:(?![{_UNSPACED}])[\p{{L}}\p{{M}}\p{{N}}_])+)*)"
 )
 _LETTER = regex.compile(r"\p{L}")
+_UNSPACED_CHAR = regex.compile(f"[{_UNSPACED}]")
 _HIRAGANA_ONLY = regex.compile(r"[\p{Hiragana}ー]+")
 _STRETCH = regex.compile(r"(.)\1{3,}")
 _GRAPHEME = regex.compile(r"\X")
@@ -82,6 +83,11 @@ def is_punctuation_only(token: str) -> bool:
     )
 
 
+def is_ngram(term: str) -> bool:
+    """True for a term cut from a run of unspaced script (its first character tells)."""
+    return _UNSPACED_CHAR.match(term) is not None
+
+
 def char_ngrams(run: str) -> list[str]:
     """The 2- and 3-grams of a run of unspaced script (graphemes as characters), or the run
     itself when it is one character; Hiragana-only n-grams left out."""
@@ -89,11 +95,7 @@ def char_ngrams(run: str) -> list[str]:
     if len(chars) == 1:
         grams = chars
     else:
-        grams = [
-            "".join(chars[i : i + n])
-            for n in NGRAM_SIZES
-            for i in range(len(chars) - n + 1)
-        ]
+        grams = ["".join(chars[i : i + n]) for n in NGRAM_SIZES for i in range(len(chars) - n + 1)]
     return [g for g in grams if not _HIRAGANA_ONLY.fullmatch(g)]
 
 

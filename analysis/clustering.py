@@ -53,8 +53,9 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
-from analysis.bios import BioTokenizer, has_link
+from analysis.bios import BioTokenizer, has_link, is_ngram
 
 LANGUAGE_AWARE = True  # fit_clusters takes (user_id, bio, language) triples
 NO_CLUSTER = -1
@@ -62,6 +63,15 @@ OTHER = "other"  # the model of every language with too few users of its own, an
 JSON_DECIMALS = 4  # floats in the JSON: enough to compare runs, and stable across thread timing
 ALGORITHMS = ("kmeans", "hdbscan")
 MIN_MEAN_CLUSTER_SIZE = 20  # the widened k range stops at users / this
+# Below this many users a model's KMeans runs on one thread: on small data OpenMP's start-up and
+# spin-waiting cost more than the work, many times over on a busy machine (18x measured at 1,200).
+THREADED_FROM_USERS = 20_000
+# Character n-grams weigh this much against a word: a run of unspaced script gives about one
+# n-gram per character, so a Japanese line would otherwise outweigh the words of the same bio.
+NGRAM_WEIGHT = 0.4
+# In the shared model, a language column of this weight next to unit-length LSA rows: two bios
+# of different languages are at least this far apart (before renormalizing).
+LANGUAGE_WEIGHT = 1.0
 
 UserRow = tuple[str, str] | tuple[str, str, str | None]
 Identities = dict[str, Any]  # JSON-able state carried from one refit to the next
@@ -168,7 +178,7 @@ class LanguageModelOutcome:
     """One language model of a refit: who it holds and how its k was chosen."""
 
     name: str  # a language code, or OTHER
-    languages: dict[str, int]  # language -> users of it in this model (no usable bio included)
+    languages: dict[str, int]  # language -> users of it in this model with a usable bio
     users: int  # clustered users
     no_usable_bio: int
     k: int
@@ -233,6 +243,7 @@ class FittedLanguageModel:
     hdbscan_components: int
     kmeans_ids: np.ndarray
     hdbscan_ids: np.ndarray
+    language_columns: tuple[str, ...] = ()  # the shared model's language one-hot columns
 
 
 @dataclass(frozen=True)
@@ -286,9 +297,7 @@ class ClusterResult:
             },
             "empty_bios": self.empty_bios,
             "models": [m.to_json_dict() for m in self.models],
-            "gone": [
-                {"id": g.id, "model": g.model, "history": list(g.history)} for g in self.gone
-            ],
+            "gone": [{"id": g.id, "model": g.model, "history": list(g.history)} for g in self.gone],
             "fitted_at": self.fitted_at.isoformat(timespec="seconds"),
             "seconds": round(self.seconds, 2),
         }
@@ -311,7 +320,7 @@ def fit_clusters(
     clock = _StageClock()
     latest: dict[str, tuple[str, str | None]] = {}
     for row in users:
-        latest[row[0]] = (row[1], row[2] if len(row) > 2 else None)  # type: ignore[misc]
+        latest[row[0]] = (row[1], row[2] if len(row) > 2 else None)
     user_ids = list(latest)
     bios = [bio for bio, _ in latest.values()]
     languages = [lang for _, lang in latest.values()]
@@ -326,11 +335,17 @@ def fit_clusters(
             len(user_ids),
         )
     groups = _language_groups(languages, usable, settings)
+    # Users with no usable term still belong to their language's model, for its counts.
+    unusable: Counter[str] = Counter(
+        str(languages[i]) if languages[i] in groups and languages[i] != OTHER else OTHER
+        for i, t in enumerate(terms)
+        if not t
+    )
 
     rng = np.random.default_rng(settings.seed)
     fits: list[_ModelFit] = []
     for name, rows in groups.items():
-        fit = _fit_model(name, rows, terms, settings, rng)
+        fit = _fit_model(name, rows, terms, languages, settings, rng)
         if fit is not None:
             fits.append(fit)
     if not fits:
@@ -355,13 +370,14 @@ def fit_clusters(
             assignments[user_ids[row]] = (k, h)
         kmeans_clusters += fit.summaries("kmeans", km, bios, link, order, identities, settings)
         hdbscan_clusters += fit.summaries("hdbscan", hd, bios, link, order, identities, settings)
-        outcomes.append(fit.outcome(languages, user_ids, groups[fit.name]))
+        outcomes.append(fit.outcome(languages, user_ids, groups[fit.name], unusable[fit.name]))
     kmeans_clusters.sort(key=lambda c: (-c.size, c.id))
     hdbscan_clusters.sort(key=lambda c: (-c.size, c.id))
     outcomes.sort(key=lambda m: (-m.users, m.name))
     clock.lap("describe")
 
-    projected = _project(fits, user_ids, bios, assignments, settings)
+    with threadpool_limits(1):  # a few thousand points: threads only add contention
+        projected = _project(fits, user_ids, bios, assignments, settings)
     clock.lap("projection")
 
     clustered = sum(m.users for m in outcomes)
@@ -415,13 +431,19 @@ def assign(
         if fitted is None:
             continue
         counts = fitted.vectorizer.transform([model.tokenizer(bios[i]) for i in rows])
-        reduced = fitted.svd.transform(fitted.tfidf.transform(counts))
-        kmeans_ids = fitted.kmeans_ids[fitted.kmeans.predict(normalize(reduced))]
+        vocabulary = fitted.vectorizer.get_feature_names_out()
+        tfidf = _weigh_ngrams(fitted.tfidf.transform(counts), vocabulary)
+        reduced = fitted.svd.transform(tfidf)
+        row_langs = [langs[i] for i in rows]
+        columns = fitted.language_columns
+        lsa = _with_language(normalize(reduced), row_langs, columns)
+        kmeans_ids = fitted.kmeans_ids[fitted.kmeans.predict(lsa)]
         if fitted.hdbscan is None:
             hdbscan_labels = np.full(len(rows), NO_CLUSTER, dtype=np.int64)
         else:
+            leading = normalize(reduced[:, : fitted.hdbscan_components])
             hdbscan_labels = _predict_hdbscan(
-                fitted.hdbscan, normalize(reduced[:, : fitted.hdbscan_components])
+                fitted.hdbscan, _with_language(leading, row_langs, columns)
             )
         hdbscan_ids = _renumber(hdbscan_labels, fitted.hdbscan_ids)
         known = counts.getnnz(axis=1) > 0
@@ -447,7 +469,7 @@ def _language_groups(
     groups: dict[str, list[int]] = defaultdict(list)
     for i in usable:
         lang = languages[i]
-        groups[lang if lang in own else OTHER].append(i)  # type: ignore[index]
+        groups[lang if lang in own else OTHER].append(i)
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
@@ -461,6 +483,7 @@ class _ModelFit:
     name: str
     rows: np.ndarray  # users clustered by this model (rows of the input)
     dropped: int  # usable bios with no term of the model's vocabulary
+    language_columns: tuple[str, ...]  # languages one-hot encoded next to the LSA rows
     vectorizer: CountVectorizer
     tfidf_transformer: TfidfTransformer
     counts: sparse.csr_matrix
@@ -520,13 +543,18 @@ class _ModelFit:
         ]
 
     def outcome(
-        self, languages: Sequence[str | None], user_ids: Sequence[str], group: Sequence[int]
+        self,
+        languages: Sequence[str | None],
+        user_ids: Sequence[str],
+        group: Sequence[int],
+        unusable: int,
     ) -> LanguageModelOutcome:
+        """unusable: users of the model's languages whose bio had no term at all."""
         return LanguageModelOutcome(
             name=self.name,
             languages=dict(Counter(languages[i] or "unknown" for i in group)),
             users=len(self.rows),
-            no_usable_bio=self.dropped,
+            no_usable_bio=self.dropped + unusable,
             k=self.kmeans.n_clusters,
             silhouette=self.silhouettes[self.kmeans.n_clusters],
             silhouettes=self.silhouettes,
@@ -540,6 +568,7 @@ class _ModelFit:
         return FittedLanguageModel(
             self.vectorizer, self.tfidf_transformer, self.svd, self.kmeans, self.clusterer,
             self.hdbscan_components, self.ids["kmeans"], self.ids["hdbscan"],
+            self.language_columns,
         )  # fmt: skip
 
 
@@ -547,6 +576,7 @@ def _fit_model(
     name: str,
     group: Sequence[int],
     terms: Sequence[list[str]],
+    languages: Sequence[str | None],
     settings: ClusterSettings,
     rng: np.random.Generator,
 ) -> _ModelFit | None:
@@ -566,18 +596,26 @@ def _fit_model(
         return None
     counts = counts_all[kept].tocsr()
     transformer = TfidfTransformer(sublinear_tf=True)  # a term said twice is not twice as telling
-    tfidf = transformer.fit_transform(counts).astype(np.float32)
+    tfidf = _weigh_ngrams(transformer.fit_transform(counts), vectorizer.get_feature_names_out())
     svd = TruncatedSVD(
         n_components=min(settings.svd_components, tfidf.shape[1] - 1, len(kept) - 1),
         random_state=settings.seed,
     )
     reduced = svd.fit_transform(tfidf)
-    lsa = normalize(reduced)
-    kmeans, silhouettes, inertia = _best_kmeans(lsa, settings, rng)
+    rows = np.asarray(group)[kept]
+    # The shared model holds many languages: their columns keep clusters within one language
+    # unless the words really are the same (es/pt "programador"). A single language has none.
+    columns = tuple(sorted({languages[i] or "" for i in rows})) if name == OTHER else ()
+    lsa = _with_language(normalize(reduced), [languages[i] for i in rows], columns)
+    sized = Counter(languages[i] for i in rows)
+    sized_languages = sum(n >= MIN_MEAN_CLUSTER_SIZE for n in sized.values()) if columns else 1
+    with threadpool_limits(None if len(kept) >= THREADED_FROM_USERS else 1):
+        kmeans, silhouettes, inertia = _best_kmeans(lsa, settings, rng, sized_languages)
     dims = min(settings.hdbscan_components, reduced.shape[1])
-    clusterer, hdbscan_labels = _fit_hdbscan(normalize(reduced[:, :dims]), settings, rng)
+    leading = _with_language(normalize(reduced[:, :dims]), [languages[i] for i in rows], columns)
+    clusterer, hdbscan_labels = _fit_hdbscan(leading, settings, rng)
     return _ModelFit(
-        name=name, rows=np.asarray(group)[kept], dropped=len(group) - len(kept),
+        name=name, rows=rows, dropped=len(group) - len(kept), language_columns=columns,
         vectorizer=vectorizer, tfidf_transformer=transformer, counts=counts, tfidf=tfidf,
         lsa=lsa, svd=svd, kmeans=kmeans, kmeans_labels=kmeans.labels_, silhouettes=silhouettes,
         inertia=inertia, clusterer=clusterer, hdbscan_components=dims,
@@ -585,11 +623,35 @@ def _fit_model(
     )  # fmt: skip
 
 
+def _with_language(
+    points: np.ndarray, languages: Sequence[str | None], columns: tuple[str, ...]
+) -> np.ndarray:
+    """points with one column per language in `columns` (LANGUAGE_WEIGHT for the row's own,
+    none for a language not in them), rows renormalized; points unchanged without columns."""
+    if not columns:
+        return points
+    index = {lang: i for i, lang in enumerate(columns)}
+    onehot = np.zeros((len(points), len(columns)), dtype=points.dtype)
+    for row, lang in enumerate(languages):
+        if (lang or "") in index:
+            onehot[row, index[lang or ""]] = LANGUAGE_WEIGHT
+    return normalize(np.hstack([points, onehot]))
+
+
+def _weigh_ngrams(tfidf: sparse.csr_matrix, vocabulary: np.ndarray) -> sparse.csr_matrix:
+    """Rows with the columns of character n-grams scaled by NGRAM_WEIGHT, renormalized."""
+    weights = np.array(
+        [NGRAM_WEIGHT if is_ngram(term) else 1.0 for term in vocabulary], dtype=np.float32
+    )
+    return normalize(tfidf @ sparse.diags(weights)).astype(np.float32).tocsr()
+
+
 def _best_kmeans(
-    lsa: np.ndarray, settings: ClusterSettings, rng: np.random.Generator
+    lsa: np.ndarray, settings: ClusterSettings, rng: np.random.Generator, groups: int = 1
 ) -> tuple[KMeans, dict[int, float], dict[int, float]]:
     """Fit every k in range, widening it while the best k is at its top; keep the best
-    silhouette (ties: the smaller k)."""
+    silhouette (ties: the smaller k). groups: how many languages of some size the model holds;
+    the range starts there (the silhouette would otherwise stop at one cluster per language)."""
     n = lsa.shape[0]
     scored = _sample(rng, n, settings.silhouette_sample)
     silhouettes: dict[int, float] = {}
@@ -597,8 +659,8 @@ def _best_kmeans(
     best: KMeans | None = None
     # A cluster of a handful of bios is no community: k stays below n / MIN_MEAN_CLUSTER_SIZE.
     limit = max(settings.k_min, min(settings.k_limit, n // MIN_MEAN_CLUSTER_SIZE, n - 1))
-    top = min(settings.k_max, limit)
-    k = settings.k_min
+    k = min(max(settings.k_min, groups), limit)
+    top = min(max(settings.k_max, k + settings.k_max - settings.k_min), limit)
     while k <= top:
         fitted = KMeans(k, n_init=settings.kmeans_n_init, random_state=settings.seed)
         with warnings.catch_warnings():
@@ -756,7 +818,9 @@ class _Identities:
             old = [c for c in self.previous[algorithm] if c["model"] == fit.name]
             ids = np.full(count, NO_CLUSTER, dtype=np.int64)
             if old and count:
-                similarity = np.array([[_cosine(new, o["centroid"]) for o in old] for new in described])
+                similarity = np.array(
+                    [[_cosine(new, o["centroid"]) for o in old] for new in described]
+                )
                 for new, o in zip(*linear_sum_assignment(-similarity), strict=True):
                     if similarity[new, o] >= self.settings.match_similarity:
                         ids[new] = old[o]["id"]
@@ -767,11 +831,11 @@ class _Identities:
             fit.ids[algorithm] = ids
         # New ids go to the largest clusters first, so a first refit numbers by size.
         fresh.sort(key=lambda f: -f[0])
-        for size, fit, label, centroid in fresh:
+        for size, owner, fitted_label, centroid in fresh:
             new_id = self.next_id[algorithm]
             self.next_id[algorithm] += 1
-            fit.ids[algorithm][label] = new_id
-            self._remember(algorithm, fit.name, new_id, size, centroid, ())
+            owner.ids[algorithm][fitted_label] = new_id
+            self._remember(algorithm, owner.name, new_id, size, centroid, ())
 
     def history(self, algorithm: str, cluster_id: int) -> tuple[int, ...]:
         return self._history[(algorithm, cluster_id)]
@@ -786,9 +850,7 @@ class _Identities:
 
     def state(self) -> Identities:
         """What the next refit needs: plain JSON, bounded by the current clusters."""
-        return {
-            a: {"next_id": self.next_id[a], "clusters": self.current[a]} for a in ALGORITHMS
-        }
+        return {a: {"next_id": self.next_id[a], "clusters": self.current[a]} for a in ALGORITHMS}
 
     def _remember(
         self,
@@ -843,8 +905,9 @@ def _project(
         for row, (x, y) in zip(rows, points, strict=True):
             user = user_ids[fit.rows[row]]
             out.append(
-                ProjectedUser(user, float(x + ox), float(y + oy), *assignments[user],
-                              bios[fit.rows[row]])  # fmt: skip
+                ProjectedUser(
+                    user, float(x + ox), float(y + oy), *assignments[user], bios[fit.rows[row]]
+                )
             )
     return out
 

@@ -1,6 +1,6 @@
 """Quality of the bio clusters on a multilingual dev set (scripts/bios_devset.py).
 
-    .venv/bin/python scripts/bench_bio_clusters.py [--users 7300] [--seed 1] [--out DIR]
+    .venv/bin/python -m scripts.bench_bio_clusters [--users 7300] [--seed 1] [--out DIR]
 
 Prints one table: per language model (when the clustering has them) and overall,
 - purity: size-weighted share of each KMeans cluster's majority language (clustered users only);
@@ -125,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("own-language cluster share: " + " ".join(f"{k}={v:.2f}" for k, v in home.items()))
     print(f"refit_seconds={seconds:.1f} users={len(users)} clustered={result.users}")
+    print("stages: " + " ".join(f"{k}={v:.1f}s" for k, v in result.timings.items()))
     biggest = max(result.kmeans.clusters, key=lambda c: c.size)
     print(f"largest cluster: {biggest.size} users, terms: {' '.join(biggest.top_terms)}")
     if args.out is not None:
@@ -133,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _row(name: str, m: dict[str, float], h: dict[str, float], k: int, sil: float, words: float) -> None:
+def _row(
+    name: str, m: dict[str, float], h: dict[str, float], k: int, sil: float, words: float
+) -> None:
     print(
         f"{name} | {m['users']} | {k} | {m['purity']:.2f} | {m['own']:.2f} | {m['topic']:.2f} | "
         f"{m['noise']:.2f} | {h['noise']:.2f} | {m['largest']:.2f} | {m['mixed']} | "

@@ -1,6 +1,7 @@
+# ruff: noqa: RUF001  (the topical phrases are written in their own scripts)
 """A multilingual development set of profile bios, each with its language and topic.
 
-    .venv/bin/python scripts/bios_devset.py [--users 7300] [--seed 1] [--udhr DIR]   # prints a sample
+    .venv/bin/python -m scripts.bios_devset [--users 7300] [--seed 1] [--udhr DIR]
 
 Real sentences come from the Universal Declaration of Human Rights in 34 languages (one plain
 text file per language, one paragraph a line; read from --udhr, dev data only). Mixed into them
@@ -20,7 +21,7 @@ import random
 import re
 import sys
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,11 +37,41 @@ LANGUAGE_SHARES: dict[str, float] = {
 # Topical phrases per language and topic: what people say about themselves in a bio.
 TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
-        "music": ("musician and songwriter", "guitar player", "live music lover", "producer in the studio", "singer in a band"),
-        "football": ("football fan", "season ticket holder", "matchday every weekend", "goalkeeper", "die-hard supporter of my club"),
-        "tech": ("software engineer", "python developer", "open source contributor", "building apps", "coding all night"),
-        "food": ("home cook", "baking bread", "chef in training", "recipes and restaurants", "coffee addict"),
-        "art": ("illustrator", "digital artist", "commissions open", "drawing every day", "painter and sketcher"),
+        "music": (
+            "musician and songwriter",
+            "guitar player",
+            "live music lover",
+            "producer in the studio",
+            "singer in a band",
+        ),
+        "football": (
+            "football fan",
+            "season ticket holder",
+            "matchday every weekend",
+            "goalkeeper",
+            "die-hard supporter of my club",
+        ),
+        "tech": (
+            "software engineer",
+            "python developer",
+            "open source contributor",
+            "building apps",
+            "coding all night",
+        ),
+        "food": (
+            "home cook",
+            "baking bread",
+            "chef in training",
+            "recipes and restaurants",
+            "coffee addict",
+        ),
+        "art": (
+            "illustrator",
+            "digital artist",
+            "commissions open",
+            "drawing every day",
+            "painter and sketcher",
+        ),
     },
     "ja": {
         "music": ("バンドでギター担当", "音楽が好き", "ライブ参戦", "作曲してます", "歌い手"),
@@ -50,15 +81,50 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         "food": ("料理好き", "カフェ巡り", "パン作り", "ラーメン大好き", "スイーツ"),
     },
     "es": {
-        "music": ("músico y compositor", "guitarrista", "amante de la música en vivo", "cantante de una banda"),
-        "football": ("aficionado al fútbol", "hincha de mi equipo", "fútbol todos los domingos", "portero amateur"),
-        "tech": ("ingeniero de software", "desarrollador web", "programador", "tecnología y código"),
-        "food": ("cocinero aficionado", "recetas caseras", "amante del café", "panadería artesanal"),
+        "music": (
+            "músico y compositor",
+            "guitarrista",
+            "amante de la música en vivo",
+            "cantante de una banda",
+        ),
+        "football": (
+            "aficionado al fútbol",
+            "hincha de mi equipo",
+            "fútbol todos los domingos",
+            "portero amateur",
+        ),
+        "tech": (
+            "ingeniero de software",
+            "desarrollador web",
+            "programador",
+            "tecnología y código",
+        ),
+        "food": (
+            "cocinero aficionado",
+            "recetas caseras",
+            "amante del café",
+            "panadería artesanal",
+        ),
     },
     "pt": {
-        "music": ("músico e compositor", "guitarrista", "amo música ao vivo", "cantor de uma banda"),
-        "football": ("apaixonado por futebol", "torcedor fanático", "futebol todo domingo", "goleiro nas horas vagas"),
-        "tech": ("engenheiro de software", "desenvolvedor web", "programador", "tecnologia e código"),
+        "music": (
+            "músico e compositor",
+            "guitarrista",
+            "amo música ao vivo",
+            "cantor de uma banda",
+        ),
+        "football": (
+            "apaixonado por futebol",
+            "torcedor fanático",
+            "futebol todo domingo",
+            "goleiro nas horas vagas",
+        ),
+        "tech": (
+            "engenheiro de software",
+            "desenvolvedor web",
+            "programador",
+            "tecnologia e código",
+        ),
         "food": ("cozinheiro amador", "receitas caseiras", "viciado em café", "confeiteira"),
     },
     "ar": {
@@ -80,8 +146,18 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         "game": ("เล่นเกม", "เกมเมอร์", "สตรีมเมอร์", "แคสเกม"),
     },
     "fr": {
-        "music": ("musicien et compositeur", "guitariste", "fan de concerts", "chanteuse dans un groupe"),
-        "football": ("fan de foot", "supporter de mon club", "footballeur amateur", "gardien de but"),
+        "music": (
+            "musicien et compositeur",
+            "guitariste",
+            "fan de concerts",
+            "chanteuse dans un groupe",
+        ),
+        "football": (
+            "fan de foot",
+            "supporter de mon club",
+            "footballeur amateur",
+            "gardien de but",
+        ),
         "tech": ("ingénieur logiciel", "développeur web", "programmeur", "passionné de code"),
         "food": ("cuisinier amateur", "recettes maison", "accro au café", "pâtissière"),
     },
@@ -134,7 +210,7 @@ class DevUser(NamedTuple):
     topic: str | None
 
 
-@lru_cache(maxsize=None)
+@cache
 def fragments(lang: str, udhr_dir: Path = UDHR_DIR) -> tuple[str, ...]:
     """Clause-sized pieces of the language's UDHR text: bio-sized sentences."""
     text = (udhr_dir / f"{lang}.txt").read_text(encoding="utf-8")

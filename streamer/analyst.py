@@ -189,7 +189,7 @@ class Analyst:
         from analysis.live_clusters import assign_new
 
         since = time.time()
-        users = await self.store.user_bios(since=self._assigned_until)
+        users = await self.store.user_bios_with_language(since=self._assigned_until)
         assert self._cluster_pool is not None
         loop = asyncio.get_running_loop()
         assignments = await loop.run_in_executor(self._cluster_pool, assign_new, users)
