@@ -180,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     kmeans_labels = {uid: km for uid, (km, _) in result.assignments.items()}
     hdbscan_labels = {uid: hd for uid, (_, hd) in result.assignments.items()}
-    vocabulary = len(result.model.vectorizer.vocabulary_)
+    vocabulary = sum(len(m.vectorizer.vocabulary_) for m in result.model.models.values())
     print(f"users={args.users} clustered={result.users} vocabulary={vocabulary}")
     print(f"fit_seconds={seconds:.1f} round_trip_seconds={round_trip:.1f}")
     print(f"worker_peak_rss_mb={worker_peak_mb:.0f}")

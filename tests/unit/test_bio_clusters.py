@@ -23,13 +23,22 @@ from analysis.clustering import (
 from scripts.bios_devset import DevUser, dev_users
 from streamer.config import ClustersSettings
 
-SETTINGS = ClusterSettings(seed=1, scatter_points=200, min_users_per_language=150)
-NOTHING_TO_SAY = ("", "   ", "🔥🔥✨", "18", "♡ ♪ ☆ → 20↑", "https://t.co/abc", "the and of", "@someone")
+SETTINGS = ClusterSettings(seed=1, scatter_points=100, min_users_per_language=100)
+NOTHING_TO_SAY = (
+    "",
+    "   ",
+    "🔥🔥✨",
+    "18",
+    "♡ ♪ ☆ → 20↑",
+    "https://t.co/abc",
+    "the and of",
+    "@someone",
+)
 
 
 @pytest.fixture(scope="module")
 def users() -> list[DevUser]:
-    return dev_users(2000, seed=3)
+    return dev_users(1200, seed=3)
 
 
 def triples(users: list[DevUser]) -> list[tuple[str, str, str | None]]:
@@ -160,7 +169,7 @@ def test_ids_follow_the_same_members_when_the_fit_numbers_them_differently(
 ) -> None:
     # Another seed: KMeans finds its clusters in another order (and some differ). A cluster
     # that is mostly one previous cluster must carry that cluster's id; others get fresh ids.
-    other_seed = ClusterSettings(seed=7, scatter_points=200, min_users_per_language=150)
+    other_seed = ClusterSettings(seed=7, scatter_points=100, min_users_per_language=100)
     again = fit_clusters(triples(users), other_seed, previous=fitted.identities)
     plain = fit_clusters(triples(users), other_seed)
     assert isinstance(again, ClusterResult) and isinstance(plain, ClusterResult)
@@ -184,7 +193,7 @@ def test_ids_follow_the_same_members_when_the_fit_numbers_them_differently(
 
 
 def test_history_is_bounded_and_gone_clusters_are_reported(users: list[DevUser]) -> None:
-    settings = ClusterSettings(seed=1, scatter_points=100, min_users_per_language=150, history=2)
+    settings = ClusterSettings(seed=1, scatter_points=50, min_users_per_language=100, history=2)
     state = None
     for _ in range(3):
         result = fit_clusters(triples(users), settings, previous=state)
@@ -200,7 +209,7 @@ def test_history_is_bounded_and_gone_clusters_are_reported(users: list[DevUser])
 
 
 def test_the_daemon_keeps_ids_in_a_state_file(users: list[DevUser], tmp_path: Path) -> None:
-    settings = ClustersSettings(seed=1, min_users_per_language=150)
+    settings = ClustersSettings(seed=1, min_users_per_language=100)
     rows = triples(users)
     first = live_clusters.refit(rows, settings, tmp_path / "out", state_dir=tmp_path / "state")
     assert (tmp_path / "state" / live_clusters.IDENTITIES_NAME).is_file()
