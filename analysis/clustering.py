@@ -12,9 +12,11 @@ people say. Each user's language is known to the daemon (the post detector's), s
 2. Per model, bios become terms (analysis.bios: words, or character n-grams for scripts without
    spaces), then TF-IDF rows (sublinear tf, L2), then TruncatedSVD to `svd_components`
    dimensions, rows renormalized (LSA): euclidean distance there ranks like cosine.
-3. KMeans for every k in [k_min, k_max]; the best silhouette (on a seeded sample) wins. When the
-   best k is the top of the range, the range grows by `k_step` (up to `k_limit`), so a language
-   with many communities is not cut at k_max.
+3. KMeans for every k in [k_min, k_max] on a seeded sample of `sweep_sample` users; the best
+   silhouette (on a smaller sample) wins and that k is fitted on every user. When the best k is
+   the top of the range, the range grows by `k_step` (up to `k_limit`, and to no more than one
+   cluster per MIN_MEAN_CLUSTER_SIZE users), so a language with many communities is not cut at
+   k_max. Models under THREADED_FROM_USERS users fit on one thread.
 4. HDBSCAN on the leading `hdbscan_components` SVD components of a sample, the rest placed with
    approximate_predict; its noise label is NO_CLUSTER too, reported as noise.
 5. Labels are class-based TF-IDF within the model (BERTopic's idea): each cluster's bios form one
@@ -63,8 +65,9 @@ OTHER = "other"  # the model of every language with too few users of its own, an
 JSON_DECIMALS = 4  # floats in the JSON: enough to compare runs, and stable across thread timing
 ALGORITHMS = ("kmeans", "hdbscan")
 MIN_MEAN_CLUSTER_SIZE = 20  # the widened k range stops at users / this
-# Below this many users a model's KMeans runs on one thread: on small data OpenMP's start-up and
-# spin-waiting cost more than the work, many times over on a busy machine (18x measured at 1,200).
+# Below this many users a model fits (SVD, KMeans, HDBSCAN) on one thread: on small data the
+# start-up and spin-waiting of OpenMP/BLAS threads cost more than the work, many times over on
+# a busy machine (KMeans 18x slower at 1,200 users, the SVD 100x at a few thousand).
 THREADED_FROM_USERS = 20_000
 # Character n-grams weigh this much against a word: a run of unspaced script gives about one
 # n-gram per character, so a Japanese line would otherwise outweigh the words of the same bio.
@@ -82,9 +85,10 @@ class ClusterSettings:
     k_min: int = 2
     k_max: int = 12
     k_step: int = 4  # how far the k range grows when the best k is at its top
-    k_limit: int = 40  # ... never past this
+    k_limit: int = 24  # ... never past this
     kmeans_n_init: int = 3
     silhouette_sample: int = 2000  # per model: the silhouette is quadratic in the users it scores
+    sweep_sample: int = 5000  # per model: users the k sweep fits on (the chosen k fits on all)
     max_features: int = 20_000  # vocabulary cap per model: the most frequent terms
     min_df: int = 2  # a term used by one user cannot bring two users together
     svd_components: int = 50
@@ -105,9 +109,10 @@ class ClusterSettings:
     def __post_init__(self) -> None:
         if not 2 <= self.k_min <= self.k_max <= self.k_limit:
             raise ValueError("need 2 <= k_min <= k_max <= k_limit")
-        positive = ("kmeans_n_init", "silhouette_sample", "max_features", "min_df", "k_step",
-                    "svd_components", "hdbscan_components", "hdbscan_sample", "scatter_points",
-                    "top_terms", "sample_bios", "history", "centroid_terms")  # fmt: skip
+        positive = ("kmeans_n_init", "silhouette_sample", "sweep_sample", "max_features",
+                    "min_df", "k_step", "svd_components", "hdbscan_components", "hdbscan_sample",
+                    "scatter_points", "top_terms", "sample_bios", "history",
+                    "centroid_terms")  # fmt: skip
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -581,6 +586,18 @@ def _fit_model(
     rng: np.random.Generator,
 ) -> _ModelFit | None:
     """Fit one language model on the users at rows `group`; None if too few are left."""
+    with threadpool_limits(None if len(group) >= THREADED_FROM_USERS else 1):
+        return _fit_model_now(name, group, terms, languages, settings, rng)
+
+
+def _fit_model_now(
+    name: str,
+    group: Sequence[int],
+    terms: Sequence[list[str]],
+    languages: Sequence[str | None],
+    settings: ClusterSettings,
+    rng: np.random.Generator,
+) -> _ModelFit | None:
     if len(group) < settings.min_users:
         return None
     vectorizer = CountVectorizer(
@@ -609,8 +626,7 @@ def _fit_model(
     lsa = _with_language(normalize(reduced), [languages[i] for i in rows], columns)
     sized = Counter(languages[i] for i in rows)
     sized_languages = sum(n >= MIN_MEAN_CLUSTER_SIZE for n in sized.values()) if columns else 1
-    with threadpool_limits(None if len(kept) >= THREADED_FROM_USERS else 1):
-        kmeans, silhouettes, inertia = _best_kmeans(lsa, settings, rng, sized_languages)
+    kmeans, silhouettes, inertia = _best_kmeans(lsa, settings, rng, sized_languages)
     dims = min(settings.hdbscan_components, reduced.shape[1])
     leading = _with_language(normalize(reduced[:, :dims]), [languages[i] for i in rows], columns)
     clusterer, hdbscan_labels = _fit_hdbscan(leading, settings, rng)
@@ -651,9 +667,13 @@ def _best_kmeans(
 ) -> tuple[KMeans, dict[int, float], dict[int, float]]:
     """Fit every k in range, widening it while the best k is at its top; keep the best
     silhouette (ties: the smaller k). groups: how many languages of some size the model holds;
-    the range starts there (the silhouette would otherwise stop at one cluster per language)."""
+    the range starts there (the silhouette would otherwise stop at one cluster per language).
+
+    The sweep runs on a seeded sample of `sweep_sample` users (inertia and silhouettes are the
+    sample's); the chosen k is then fitted on every user."""
     n = lsa.shape[0]
-    scored = _sample(rng, n, settings.silhouette_sample)
+    swept = lsa[_sample(rng, n, settings.sweep_sample)]
+    scored = _sample(rng, len(swept), settings.silhouette_sample)
     silhouettes: dict[int, float] = {}
     inertia: dict[int, float] = {}
     best: KMeans | None = None
@@ -662,16 +682,11 @@ def _best_kmeans(
     k = min(max(settings.k_min, groups), limit)
     top = min(max(settings.k_max, k + settings.k_max - settings.k_min), limit)
     while k <= top:
-        fitted = KMeans(k, n_init=settings.kmeans_n_init, random_state=settings.seed)
-        with warnings.catch_warnings():
-            # Many identical bios can leave fewer distinct clusters than k: the silhouette of
-            # such a k is simply worse, which is all the choice needs to know.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            fitted.fit(lsa)
+        fitted = _kmeans(swept, k, settings, n_init=1)  # one start to rank k; more for the fit
         labels = fitted.labels_[scored]
         distinct = len(np.unique(labels))
         silhouettes[k] = (
-            float(silhouette_score(lsa[scored], labels)) if 1 < distinct < len(scored) else -1.0
+            float(silhouette_score(swept[scored], labels)) if 1 < distinct < len(scored) else -1.0
         )
         inertia[k] = float(fitted.inertia_)
         if best is None or silhouettes[k] > silhouettes[best.n_clusters]:
@@ -680,7 +695,18 @@ def _best_kmeans(
             top = min(top + settings.k_step, limit)
         k += 1
     assert best is not None  # min_users > k_max >= k_min guarantees one k
+    if len(swept) < n or settings.kmeans_n_init > 1:
+        best = _kmeans(lsa, best.n_clusters, settings, n_init=settings.kmeans_n_init)
     return best, silhouettes, inertia
+
+
+def _kmeans(points: np.ndarray, k: int, settings: ClusterSettings, n_init: int) -> KMeans:
+    fitted = KMeans(k, n_init=n_init, random_state=settings.seed)
+    with warnings.catch_warnings():
+        # Many identical bios can leave fewer distinct clusters than k: the silhouette of such
+        # a k is simply worse, which is all the choice needs to know.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fitted.fit(points)
 
 
 def _fit_hdbscan(

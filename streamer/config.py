@@ -133,7 +133,7 @@ class ClustersSettings:
     min_users: int = 50  # fewer users than this: the refit is skipped with a log line
     seed: int = 0
     min_users_per_language: int = 200  # a language with fewer usable bios joins "other"
-    k_limit: int = 40  # when the best k is k_max, the k range widens up to this
+    k_limit: int = 24  # when the best k is k_max, the k range widens up to this
     history: int = 10  # sizes kept per cluster id (the last refits)
     match_similarity: float = 0.3  # centroid cosine that keeps a cluster's id across refits
 
