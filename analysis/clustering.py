@@ -11,7 +11,10 @@ people say. Each user's language is known to the daemon (the post detector's), s
    user in its model has) is in no cluster: the "no usable bio" group, labelled NO_CLUSTER.
 2. Per model, bios become terms (analysis.bios: words, or character n-grams for scripts without
    spaces), then TF-IDF rows (sublinear tf, L2), then TruncatedSVD to `svd_components`
-   dimensions, rows renormalized (LSA): euclidean distance there ranks like cosine.
+   dimensions, rows renormalized (LSA): euclidean distance there ranks like cosine. Character
+   n-gram columns weigh NGRAM_WEIGHT (a Japanese line must not drown the words of the same bio);
+   links are no term at all (a fifth of all bios in every language have one). In the shared
+   model, one column per language (LANGUAGE_WEIGHT) keeps clusters within a language.
 3. KMeans for every k in [k_min, k_max] on a seeded sample of `sweep_sample` users; the best
    silhouette (on a smaller sample) wins and that k is fitted on every user. When the best k is
    the top of the range, the range grows by `k_step` (up to `k_limit`, and to no more than one
@@ -19,14 +22,11 @@ people say. Each user's language is known to the daemon (the post detector's), s
    k_max. Models under THREADED_FROM_USERS users fit on one thread.
 4. HDBSCAN on the leading `hdbscan_components` SVD components of a sample, the rest placed with
    approximate_predict; its noise label is NO_CLUSTER too, reported as noise.
-5. Labels are class-based TF-IDF within the model (BERTopic's idea): each cluster's bios form one
-   document, weighed against the model's other clusters, so a label says what sets the cluster
-   apart, not what every bio of the language says.
-6. Ids: each cluster is matched to the previous refit's clusters of the same model by the cosine
-   of their centroids in term space (Hungarian assignment); a match keeps its id and extends its
-   size history, a cluster without a match gets a fresh id. The state carried from refit to
-   refit (`Identities`) is plain JSON and bounded: the current clusters only, `centroid_terms`
-   terms each, `history` sizes each.
+5. Labels are class-based TF-IDF within the model (analysis.cluster_labels): each cluster's bios
+   form one document, weighed against the model's other clusters, so a label says what sets the
+   cluster apart, not what every bio of the language says.
+6. Ids: each cluster keeps the id of the previous refit's cluster it matches, and its size
+   history grows (analysis.cluster_ids); the state for the next refit is `identities`.
 7. For the picture, t-SNE projects a sample of each model's users; each model gets a tile.
 
 Everything returned is plain data or fitted scikit-learn/hdbscan objects, so it pickles: the
@@ -47,7 +47,6 @@ from typing import Any
 import hdbscan
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import ConvergenceWarning
@@ -58,6 +57,8 @@ from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
 from analysis.bios import BioTokenizer, has_link, is_ngram
+from analysis.cluster_ids import ClusterIdentities, GoneCluster
+from analysis.cluster_labels import class_tfidf_terms, membership
 
 LANGUAGE_AWARE = True  # fit_clusters takes (user_id, bio, language) triples
 NO_CLUSTER = -1
@@ -167,15 +168,6 @@ class ClusterSummary:
             "trend": self.trend,
             "link_share": _rounded(self.link_share),
         }
-
-
-@dataclass(frozen=True)
-class GoneCluster:
-    """A cluster of the previous refit that nothing in this one matched."""
-
-    id: int
-    model: str
-    history: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -357,7 +349,9 @@ def fit_clusters(
         return SkipReason("no bio has terms shared with another user", len(user_ids))
     clock.lap("models")
 
-    identities = _Identities(previous, settings)
+    identities = ClusterIdentities(
+        previous, ALGORITHMS, settings.history, settings.match_similarity, settings.centroid_terms
+    )
     for algorithm in ALGORITHMS:
         identities.match(algorithm, fits)
     clock.lap("identities")
@@ -512,7 +506,7 @@ class _ModelFit:
     def centroids(self, algorithm: str) -> np.ndarray:
         """Mean TF-IDF row of each fitted cluster (k x vocabulary, dense, L2-normalized)."""
         labels, count = self.labels(algorithm)
-        return normalize((_membership(labels, count) @ self.tfidf).toarray())
+        return normalize((membership(labels, count) @ self.tfidf).toarray())
 
     def summaries(
         self,
@@ -521,7 +515,7 @@ class _ModelFit:
         bios: Sequence[str],
         link: Sequence[bool],
         order: np.ndarray,
-        identities: _Identities,
+        identities: ClusterIdentities,
         settings: ClusterSettings,
     ) -> list[ClusterSummary]:
         labels, count = self.labels(algorithm)
@@ -569,7 +563,7 @@ class _ModelFit:
             user_ids=frozenset(user_ids[i] for i in group),
         )
 
-    def fitted(self, identities: _Identities) -> FittedLanguageModel:
+    def fitted(self, identities: ClusterIdentities) -> FittedLanguageModel:
         return FittedLanguageModel(
             self.vectorizer, self.tfidf_transformer, self.svd, self.kmeans, self.clusterer,
             self.hdbscan_components, self.ids["kmeans"], self.ids["hdbscan"],
@@ -740,54 +734,7 @@ def _predict_hdbscan(clusterer: hdbscan.HDBSCAN, points: np.ndarray) -> np.ndarr
     return np.asarray(labels, dtype=np.int64)
 
 
-# --- labels -----------------------------------------------------------------------------------
-
-
-def class_tfidf_terms(
-    counts: sparse.csr_matrix, labels: np.ndarray, count: int, terms: np.ndarray, top: int
-) -> list[tuple[str, ...]]:
-    """Each cluster's `top` most distinctive terms by class-based TF-IDF.
-
-    A cluster's bios are one document: a term weighs its share of that document's terms times
-    log(1 + average terms per cluster / the term's count over all clusters). Terms used by only
-    one member of a cluster of several are skipped: one bio's quirk is no label.
-    """
-    if count == 0:
-        return []
-    membership = _membership(labels, count)
-    per_class = np.asarray((membership @ counts).todense())
-    users_with = np.asarray((membership @ (counts > 0).astype(np.float32)).todense())
-    totals = per_class.sum(axis=1, keepdims=True)
-    tf = per_class / np.maximum(totals, 1)
-    overall = per_class.sum(axis=0)
-    idf = np.log1p(totals.mean() / np.maximum(overall, 1))
-    weights = tf * idf
-    sizes = np.bincount(labels[labels >= 0], minlength=count)
-    weights[(users_with < 2) & (sizes[:, None] > 1)] = 0
-    out = []
-    for c in range(count):
-        ranked = np.argsort(-weights[c], kind="stable")  # ties: vocabulary order
-        strongest = [str(terms[i]) for i in ranked[: top * 4] if weights[c, i] > 0]
-        out.append(tuple(_without_overlaps(strongest, top)))
-    return out
-
-
-def _without_overlaps(ranked: Sequence[str], top: int) -> list[str]:
-    """The first `top` terms, a character n-gram inside a chosen longer one left out and a
-    longer one replacing the shorter it contains ("アニ", "アニメ" -> "アニメ")."""
-    chosen: list[str] = []
-    for term in ranked:
-        if any(term in other for other in chosen):
-            continue
-        inside = [i for i, other in enumerate(chosen) if other in term]
-        if inside:
-            chosen[inside[0]] = term
-            chosen = [t for i, t in enumerate(chosen) if i not in inside[1:]]
-        else:
-            chosen.append(term)
-        if len(chosen) == top:
-            break
-    return chosen
+# --- sample bios ------------------------------------------------------------------------------
 
 
 def _samples(
@@ -813,96 +760,6 @@ def _samples(
             if full == count:
                 break
     return samples
-
-
-# --- stable ids -------------------------------------------------------------------------------
-
-
-class _Identities:
-    """Gives each fitted cluster an id: the id of the previous refit's cluster it matches (same
-    model, centroid cosine >= match_similarity, Hungarian assignment), else a fresh one."""
-
-    def __init__(self, previous: Identities | None, settings: ClusterSettings) -> None:
-        previous = previous or {}
-        self.settings = settings
-        self.previous: dict[str, list[dict[str, Any]]] = {
-            a: list(previous.get(a, {}).get("clusters", [])) for a in ALGORITHMS
-        }
-        self.next_id = {a: int(previous.get(a, {}).get("next_id", 0)) for a in ALGORITHMS}
-        self.current: dict[str, list[dict[str, Any]]] = {a: [] for a in ALGORITHMS}
-        self._history: dict[tuple[str, int], tuple[int, ...]] = {}
-        self._matched: dict[str, set[int]] = {a: set() for a in ALGORITHMS}
-
-    def match(self, algorithm: str, fits: Sequence[_ModelFit]) -> None:
-        fresh: list[tuple[int, _ModelFit, int, dict[str, float]]] = []  # (size, fit, label, c)
-        for fit in fits:
-            labels, count = fit.labels(algorithm)
-            sizes = np.bincount(labels[labels >= 0], minlength=count)
-            centroids = fit.centroids(algorithm) if count else np.zeros((0, 0))
-            vocabulary = fit.vectorizer.get_feature_names_out()
-            described = [self._describe(row, vocabulary) for row in centroids]
-            old = [c for c in self.previous[algorithm] if c["model"] == fit.name]
-            ids = np.full(count, NO_CLUSTER, dtype=np.int64)
-            if old and count:
-                similarity = np.array(
-                    [[_cosine(new, o["centroid"]) for o in old] for new in described]
-                )
-                for new, o in zip(*linear_sum_assignment(-similarity), strict=True):
-                    if similarity[new, o] >= self.settings.match_similarity:
-                        ids[new] = old[o]["id"]
-                        self._remember(algorithm, fit.name, int(ids[new]), int(sizes[new]),
-                                       described[new], tuple(old[o]["history"]))  # fmt: skip
-            for label in np.flatnonzero(ids == NO_CLUSTER):
-                fresh.append((int(sizes[label]), fit, int(label), described[label]))
-            fit.ids[algorithm] = ids
-        # New ids go to the largest clusters first, so a first refit numbers by size.
-        fresh.sort(key=lambda f: -f[0])
-        for size, owner, fitted_label, centroid in fresh:
-            new_id = self.next_id[algorithm]
-            self.next_id[algorithm] += 1
-            owner.ids[algorithm][fitted_label] = new_id
-            self._remember(algorithm, owner.name, new_id, size, centroid, ())
-
-    def history(self, algorithm: str, cluster_id: int) -> tuple[int, ...]:
-        return self._history[(algorithm, cluster_id)]
-
-    def gone(self) -> tuple[GoneCluster, ...]:
-        """KMeans clusters of the previous refit that nothing matched."""
-        return tuple(
-            GoneCluster(int(c["id"]), str(c["model"]), tuple(c["history"]))
-            for c in self.previous["kmeans"]
-            if c["id"] not in self._matched["kmeans"]
-        )
-
-    def state(self) -> Identities:
-        """What the next refit needs: plain JSON, bounded by the current clusters."""
-        return {a: {"next_id": self.next_id[a], "clusters": self.current[a]} for a in ALGORITHMS}
-
-    def _remember(
-        self,
-        algorithm: str,
-        model: str,
-        cluster_id: int,
-        size: int,
-        centroid: dict[str, float],
-        before: tuple[int, ...],
-    ) -> None:
-        history = (*before, size)[-self.settings.history :]
-        self._history[(algorithm, cluster_id)] = history
-        self._matched[algorithm].add(cluster_id)
-        self.current[algorithm].append(
-            {"id": cluster_id, "model": model, "centroid": centroid, "history": list(history)}
-        )
-
-    def _describe(self, row: np.ndarray, vocabulary: np.ndarray) -> dict[str, float]:
-        strongest = np.argsort(-row, kind="stable")[: self.settings.centroid_terms]
-        return {str(vocabulary[i]): round(float(row[i]), 5) for i in strongest if row[i] > 0}
-
-
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    dot = sum(w * b.get(t, 0.0) for t, w in a.items())
-    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
-    return dot / norm if norm else 0.0
 
 
 # --- the picture ------------------------------------------------------------------------------
@@ -953,15 +810,6 @@ def _embed(points: np.ndarray, seed: int) -> np.ndarray:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _membership(labels: np.ndarray, count: int) -> sparse.csr_matrix:
-    """count x len(labels) 0/1 matrix: row c marks the members of cluster c."""
-    clustered = np.flatnonzero(labels >= 0)
-    return sparse.csr_matrix(
-        (np.ones(len(clustered), dtype=np.float32), (labels[clustered], clustered)),
-        shape=(count, len(labels)),
-    )
 
 
 def _sample(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
