@@ -63,6 +63,7 @@ from analysis.cluster_labels import class_tfidf_terms, membership
 LANGUAGE_AWARE = True  # fit_clusters takes (user_id, bio, language) triples
 NO_CLUSTER = -1
 OTHER = "other"  # the model of every language with too few users of its own, and of unknown ones
+UNDETERMINED = "und"  # the detector's "no idea": a mix of languages, never a model of its own
 JSON_DECIMALS = 4  # floats in the JSON: enough to compare runs, and stable across thread timing
 ALGORITHMS = ("kmeans", "hdbscan")
 MIN_MEAN_CLUSTER_SIZE = 20  # the widened k range stops at users / this
@@ -463,7 +464,7 @@ def _language_groups(
     own = {
         lang
         for lang, n in counts.items()
-        if lang is not None and lang != OTHER and n >= settings.min_users_per_language
+        if lang not in (None, OTHER, UNDETERMINED) and n >= settings.min_users_per_language
     }
     groups: dict[str, list[int]] = defaultdict(list)
     for i in usable:

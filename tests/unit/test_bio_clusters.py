@@ -123,6 +123,13 @@ def test_clusters_hold_one_language(users: list[DevUser], fitted: ClusterResult)
         assert home / len(mine) >= 0.9, lang
 
 
+def test_undetermined_language_is_never_a_model_of_its_own(users: list[DevUser]) -> None:
+    undetermined = [(u.user_id, u.bio, "und") for u in users]
+    result = fit_clusters(undetermined, SETTINGS)
+    assert isinstance(result, ClusterResult)
+    assert [m.name for m in result.models] == [OTHER]
+
+
 def test_a_new_user_joins_the_model_of_their_language(fitted: ClusterResult) -> None:
     [(kmeans, _)] = assign(fitted.model, ["ゲーム実況 | 配信者"], ["ja"])
     ja = {c.id for c in fitted.kmeans.clusters if c.model == "ja"}
