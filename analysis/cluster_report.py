@@ -1,9 +1,12 @@
 """Write a bio clustering as `clusters/latest.json` and a page a person can read, `index.html`.
 
-The page is self-contained and works offline: inline CSS, and inline SVG for the pictures. A
-scatter of the projected users shows the clusters as colours (a CSS-only switch recolours it by
-KMeans or HDBSCAN cluster) with each user's bio on hover; per cluster, a bar of its size, its
-strongest terms and sample bios. Every piece of user text (bios, terms) is HTML-escaped.
+The page is self-contained and works offline: inline CSS, and inline SVG for the pictures. An
+overview says how many users each language model holds and how many are noise (no usable bio,
+HDBSCAN noise). A scatter of the projected users (one tile per language model) shows the clusters
+as colours (a CSS-only switch recolours it by KMeans or HDBSCAN cluster) with each user's bio on
+hover. Then a section per language model: per cluster, a bar of its size, its size over the last
+refits, its most distinctive terms and sample bios; its choice of k; its HDBSCAN clusters and
+noise. Every piece of user text (bios, terms, model names) is HTML-escaped.
 
 Both files are replaced atomically, like the heatmaps: a reader sees the old file or the new one.
 """
@@ -15,7 +18,14 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from analysis.clustering import NO_CLUSTER, ClusterResult, ClusterSummary, ProjectedUser
+from analysis.clustering import (
+    NO_CLUSTER,
+    OTHER,
+    ClusterResult,
+    ClusterSummary,
+    LanguageModelOutcome,
+    ProjectedUser,
+)
 from analysis.heatmaps import meta_refresh, write_atomically
 
 CLUSTERS_DIR = "clusters"
@@ -88,6 +98,8 @@ ul.bios li { overflow-wrap: anywhere; }
 .scatter circle { fill: #c3c7cf; fill-opacity: .75; }
 .scatter circle:hover { stroke: #1d2330; stroke-width: 1.5; }
 p.note { color: #5b6475; font-size: .9em; margin: .3rem 0 0; }
+p.sub { font-weight: 600; margin: 1rem 0 .3rem; }
+td.history { font-variant-numeric: tabular-nums; font-size: .85em; color: #3a4252; }
 """
 
 
@@ -97,6 +109,7 @@ def render_cluster_page(result: ClusterResult, *, refresh_seconds: int = 0) -> s
     iso = result.fitted_at.isoformat(timespec="seconds")
     refresh = f"\n{meta_refresh(refresh_seconds)}" if refresh_seconds > 0 else ""
     empty = f", {result.empty_bios} more had no usable bio" if result.empty_bios else ""
+    sections = "\n".join(_model_section(result, name) for name in model_names(result))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -108,17 +121,108 @@ def render_cluster_page(result: ClusterResult, *, refresh_seconds: int = 0) -> s
 <body>
 <h1>tweetheat — bio clusters</h1>
 <p class="meta">{result.users} users clustered by their bios{empty}. Fitted
-<time datetime="{iso}">{stamp}</time> in {result.seconds:.1f} s.</p>
+<time datetime="{iso}">{stamp}</time> in {result.seconds:.1f} s.
+KMeans: k = {kmeans.k} clusters over {len(model_names(result))} language models, silhouette
+{kmeans.silhouette:.3f} (weighed by users). HDBSCAN: {len(found.clusters)} clusters,
+{found.noise} users in noise.</p>
+<h2>Language models</h2>
+{_overview(result)}
 {_scatter(result)}
-<h2>KMeans: k = {kmeans.k}, silhouette {kmeans.silhouette:.3f}</h2>
-{_cluster_table(kmeans.clusters)}
-<h2>Choice of k</h2>
-{_k_table(result)}
-<h2>HDBSCAN: {len(found.clusters)} clusters, {found.noise} users in noise</h2>
-{_cluster_table(found.clusters, noise=found.noise)}
+{sections}
+{_gone(result)}
 </body>
 </html>
 """
+
+
+def model_names(result: ClusterResult) -> list[str]:
+    """The language models of the result, largest first (from the clusters if not listed)."""
+    names = [m.name for m in result.models]
+    for cluster in (*result.kmeans.clusters, *result.hdbscan.clusters):
+        if cluster.model not in names:
+            names.append(cluster.model)
+    return names
+
+
+def _model_title(name: str) -> str:
+    return "Other languages" if name == OTHER else f"Language: {escape(name)}"
+
+
+def _overview(result: ClusterResult) -> str:
+    """One row per language model: who it holds, its k, and its noise; then the totals."""
+    if not result.models:
+        return '<p class="note">One model for all users.</p>'
+    rows = "\n".join(_overview_row(m) for m in result.models)
+    noise = result.hdbscan.noise
+    return f"""<table>
+<thead><tr><th>Model</th><th>Languages (users)</th><th class="num">Clustered</th>
+<th class="num">No usable bio</th><th class="num">k</th><th class="num">Silhouette</th>
+<th class="num">HDBSCAN clusters</th><th class="num">HDBSCAN noise</th></tr></thead>
+<tbody>
+{rows}
+<tr><td>all</td><td></td><td class="num">{result.users}</td>
+<td class="num">{result.empty_bios}</td><td class="num">{result.kmeans.k}</td>
+<td class="num">{result.kmeans.silhouette:.3f}</td>
+<td class="num">{len(result.hdbscan.clusters)}</td><td class="num">{noise}</td></tr>
+</tbody>
+</table>
+<p class="note">No usable bio: empty, or only links, numbers, emoji, symbols or stopwords, or
+only terms no other user of the model has; such users are in no cluster. HDBSCAN noise: users
+with a usable bio that HDBSCAN found in no dense group.</p>"""
+
+
+def _overview_row(model: LanguageModelOutcome) -> str:
+    shown = sorted(model.languages.items(), key=lambda kv: (-kv[1], kv[0]))
+    languages = ", ".join(f"{escape(lang)} ({n})" for lang, n in shown[:8])
+    if len(shown) > 8:
+        languages += f", {len(shown) - 8} more"
+    return (
+        f"<tr><td>{escape(model.name)}</td><td>{languages}</td>"
+        f'<td class="num">{model.users}</td><td class="num">{model.no_usable_bio}</td>'
+        f'<td class="num">{model.k}</td><td class="num">{model.silhouette:.3f}</td>'
+        f'<td class="num">{model.hdbscan_clusters}</td><td class="num">{model.hdbscan_noise}</td>'
+        "</tr>"
+    )
+
+
+def _model_section(result: ClusterResult, name: str) -> str:
+    kmeans = [c for c in result.kmeans.clusters if c.model == name]
+    found = [c for c in result.hdbscan.clusters if c.model == name]
+    model = next((m for m in result.models if m.name == name), None)
+    noise = model.hdbscan_noise if model is not None else result.hdbscan.noise
+    k_choice = (
+        _k_table(model.k, model.silhouettes, model.inertia)
+        if model is not None
+        else (_k_table(result.kmeans.k, result.kmeans.silhouettes, result.kmeans.inertia))
+    )
+    return f"""<h2>{_model_title(name)}</h2>
+<p class="sub">KMeans: {len(kmeans)} clusters</p>
+{_cluster_table(kmeans)}
+<p class="sub">Choice of k</p>
+{k_choice}
+<p class="sub">HDBSCAN: {len(found)} clusters, {noise} users in noise</p>
+{_cluster_table(found, noise=noise)}"""
+
+
+def _gone(result: ClusterResult) -> str:
+    if not result.gone:
+        return ""
+    rows = "\n".join(
+        f"<tr><td>{g.id}</td><td>{escape(g.model)}</td>"
+        f'<td class="history">{_history(g.history)}</td></tr>'
+        for g in result.gone
+    )
+    return f"""<h2>Gone since the last refit</h2>
+<table>
+<thead><tr><th>Cluster</th><th>Model</th><th>Sizes at the last refits</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>"""
+
+
+def _history(sizes: Sequence[int]) -> str:
+    return " → ".join(str(size) for size in sizes)
 
 
 def _scatter_colours(result: ClusterResult) -> str:
@@ -149,7 +253,8 @@ def _scatter(result: ClusterResult) -> str:
 {circles}
 </svg>
 <p class="note">{len(dots)} of {result.users} users, placed by t-SNE: users with similar bios
-sit close together. Point at a dot to read its bio.</p>
+sit close together. Each language model has a square of its own (largest first, left to right,
+top to bottom). Point at a dot to read its bio.</p>
 </div>"""
 
 
@@ -197,11 +302,12 @@ def _cluster_table(clusters: Sequence[ClusterSummary], *, noise: int | None = No
         rows.append(
             f'<tr><td><span class="swatch" style="background:{NOISE_COLOUR}"></span>noise</td>'
             f'<td class="size">{_bar(noise, largest, NOISE_COLOUR)}</td>'
-            "<td></td><td></td></tr>"
+            "<td></td><td></td><td></td></tr>"
         )
     body = "\n".join(rows)
     return f"""<table>
-<thead><tr><th>Cluster</th><th>Users</th><th>Strongest terms</th><th>Sample bios</th></tr></thead>
+<thead><tr><th>Cluster</th><th>Users</th><th>Size at the last refits</th>
+<th>Distinctive terms</th><th>Sample bios</th></tr></thead>
 <tbody>
 {body}
 </tbody>
@@ -215,6 +321,7 @@ def _cluster_row(cluster: ClusterSummary, largest: int) -> str:
     return (
         f'<tr><td><span class="swatch" style="background:{colour}"></span>{cluster.id}</td>'
         f'<td class="size">{_bar(cluster.size, largest, colour)}</td>'
+        f'<td class="history">{_history(cluster.history)} ({cluster.trend})</td>'
         f'<td class="terms">{terms}</td>'
         f'<td><ul class="bios">{bios}</ul></td></tr>'
     )
@@ -225,13 +332,12 @@ def _bar(size: int, largest: int, colour: str) -> str:
     return f'<span class="bar" style="width:{width:.2f}rem;background:{colour}"></span>{size}'
 
 
-def _k_table(result: ClusterResult) -> str:
-    kmeans = result.kmeans
+def _k_table(chosen: int, silhouettes: dict[int, float], inertia: dict[int, float]) -> str:
     rows = "\n".join(
-        f'<tr{_CHOSEN if k == kmeans.k else ""}><td class="num">{k}</td>'
-        f'<td class="num">{kmeans.silhouettes[k]:.3f}</td>'
-        f'<td class="num">{kmeans.inertia[k]:.1f}</td></tr>'
-        for k in sorted(kmeans.inertia)
+        f'<tr{_CHOSEN if k == chosen else ""}><td class="num">{k}</td>'
+        f'<td class="num">{silhouettes[k]:.3f}</td>'
+        f'<td class="num">{inertia[k]:.1f}</td></tr>'
+        for k in sorted(inertia)
     )
     return f"""<table>
 <thead><tr><th class="num">k</th><th class="num">Silhouette (higher is better)</th>

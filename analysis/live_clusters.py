@@ -3,10 +3,16 @@
 The fitted model stays in this process between calls (it can weigh tens of MB), so the event
 loop only ever ships user lists in and small summaries out. If the process is replaced, new
 users wait for the next refit to get a cluster.
+
+What keeps cluster ids stable from refit to refit (each cluster's centroid terms and size
+history, bounded by the number of clusters) is a small JSON file, IDENTITIES_NAME, in the state
+directory (the data dir when the caller gives one, else next to the report): it survives a
+restart of the daemon, and a lost or unreadable file only means fresh ids.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +29,8 @@ if TYPE_CHECKING:
     from analysis.clustering import BioClusterModel, ClusterSettings
 
 _model: BioClusterModel | None = None
+IDENTITIES_NAME = "cluster_identities.json"
+UserRow = tuple[str, str] | tuple[str, str, str | None]  # (user id, bio[, language])
 
 
 @dataclass(frozen=True)
@@ -43,21 +51,32 @@ def model_settings(settings: ClustersSettings) -> ClusterSettings:
         min_cluster_size=settings.min_cluster_size,
         min_users=settings.min_users,
         seed=settings.seed,
+        min_users_per_language=settings.min_users_per_language,
+        k_limit=settings.k_limit,
+        history=settings.history,
+        match_similarity=settings.match_similarity,
     )
 
 
 def refit(
-    users: Sequence[tuple[str, str]], settings: ClustersSettings, out_dir: Path, refresh: int = 0
+    users: Sequence[UserRow],
+    settings: ClustersSettings,
+    out_dir: Path,
+    refresh: int = 0,
+    state_dir: Path | None = None,
 ) -> RefitOutcome:
-    """Fit on the user window, write out/clusters/, keep the model for `assign_new`."""
-    from analysis.cluster_report import write_cluster_report
+    """Fit on the user window, write out/clusters/, keep the model for `assign_new`; cluster
+    ids carry over from the previous refit through `state_dir` (default: out/clusters/)."""
+    from analysis.cluster_report import CLUSTERS_DIR, write_cluster_report
     from analysis.clustering import SkipReason, fit_clusters
 
     global _model
-    result = fit_clusters(users, model_settings(settings))
+    state = Path(state_dir if state_dir is not None else Path(out_dir) / CLUSTERS_DIR)
+    result = fit_clusters(users, model_settings(settings), previous=read_identities(state))
     if isinstance(result, SkipReason):
         return RefitOutcome(users=result.users, skipped=result.reason)
     write_cluster_report(out_dir, result, refresh_seconds=refresh)
+    write_identities(state, result.identities)
     _model = result.model
     return RefitOutcome(
         users=result.users,
@@ -67,14 +86,32 @@ def refit(
     )
 
 
-def assign_new(users: Sequence[tuple[str, str]]) -> dict[str, tuple[int, int]]:
-    """Clusters for users seen since the last refit; empty before the first one."""
+def read_identities(state_dir: Path) -> dict[str, Any] | None:
+    """The previous refit's cluster identities, or None (no file, or one that is unreadable)."""
+    try:
+        data = json.loads((state_dir / IDENTITIES_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_identities(state_dir: Path, identities: dict[str, Any]) -> Path:
+    from analysis.heatmaps import write_atomically
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return write_atomically(state_dir / IDENTITIES_NAME, json.dumps(identities, ensure_ascii=False))
+
+
+def assign_new(users: Sequence[UserRow]) -> dict[str, tuple[int, int]]:
+    """Clusters for users seen since the last refit (with their language, when known, so they
+    join their language's model); empty before the first one."""
     if _model is None or not users:
         return {}
     from analysis.clustering import assign
 
-    labels = assign(_model, [bio for _, bio in users])
-    return {user_id: label for (user_id, _), label in zip(users, labels, strict=True)}
+    languages = [row[2] if len(row) > 2 else None for row in users]
+    labels = assign(_model, [row[1] for row in users], languages)
+    return {row[0]: label for row, label in zip(users, labels, strict=True)}
 
 
 async def refit_window(
@@ -83,12 +120,13 @@ async def refit_window(
     out_dir: Path,
     run: Callable[[Callable[[], RefitOutcome]], Awaitable[RefitOutcome]],
     refresh: int = 0,
+    state_dir: Path | None = None,
 ) -> RefitOutcome:
     """Trim the user window, refit on it with `run` (a process pool or a thread: the fit is
     seconds of CPU, never on the event loop) and store every user's clusters."""
     await store.trim_users(settings.max_users, settings.max_age_hours * 3600, time.time())
-    users = await store.user_bios()
-    outcome = await run(partial(refit, users, settings, out_dir, refresh))
+    users = await store.user_bios_with_language()
+    outcome = await run(partial(refit, users, settings, out_dir, refresh, state_dir))
     if outcome.skipped is None:
         await store.set_user_clusters(outcome.assignments)
     return outcome

@@ -1,7 +1,7 @@
 """Benchmark the bio clustering refit: wall time, peak memory and quality on synthetic users.
 
     .venv/bin/python scripts/bench_clusters.py [--users 100000] [--seed 1] [--filler-words N]
-                                               [--out DIR]
+                                               [--out DIR] [--languages]
 
 The demo generator only has 150 users per language, so the users here are composed from the same
 corpus pieces (streamer.sources.demo_corpus) with a seeded composition of our own: two phrases of
@@ -148,7 +148,7 @@ def peak_rss_mb() -> float:
 
 
 def fit_and_measure(
-    users: list[tuple[str, str]], settings: ClusterSettings
+    users: list[tuple[str, str, str]] | list[tuple[str, str]], settings: ClusterSettings
 ) -> tuple[ClusterResult | SkipReason, float, float]:
     """In the worker: the fit, its wall seconds, and the worker's peak RSS in MB."""
     started = time.perf_counter()
@@ -162,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--filler-words", type=int, default=0, help="up to N made-up words a bio")
     parser.add_argument("--out", type=Path, default=None, help="also write the report here")
+    parser.add_argument(
+        "--languages", action="store_true", help="give each user's language, as the daemon does"
+    )
     args = parser.parse_args(argv)
 
     users = synthetic_users(args.users, args.seed, args.filler_words)
@@ -170,9 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # so the worker's memory is the fit's, not a copy of this process's.
     started = time.perf_counter()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        future = pool.submit(
-            fit_and_measure, [(u.user_id, u.bio) for u in users], ClusterSettings(seed=args.seed)
-        )
+        rows = [(u.user_id, u.bio, u.lang) if args.languages else (u.user_id, u.bio) for u in users]
+        future = pool.submit(fit_and_measure, rows, ClusterSettings(seed=args.seed))
         result, seconds, worker_peak_mb = future.result()
     round_trip = time.perf_counter() - started
     if isinstance(result, SkipReason):
@@ -180,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     kmeans_labels = {uid: km for uid, (km, _) in result.assignments.items()}
     hdbscan_labels = {uid: hd for uid, (_, hd) in result.assignments.items()}
-    vocabulary = len(result.model.vectorizer.vocabulary_)
+    vocabulary = sum(len(m.vectorizer.vocabulary_) for m in result.model.models.values())
     print(f"users={args.users} clustered={result.users} vocabulary={vocabulary}")
     print(f"fit_seconds={seconds:.1f} round_trip_seconds={round_trip:.1f}")
     print(f"worker_peak_rss_mb={worker_peak_mb:.0f}")

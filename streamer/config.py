@@ -159,6 +159,10 @@ class ClustersSettings:
     min_cluster_size: int = 100
     min_users: int = 50  # fewer users than this: the refit is skipped with a log line
     seed: int = 0
+    min_users_per_language: int = 200  # a language with fewer usable bios joins "other"
+    k_limit: int = 24  # when the best k is k_max, the k range widens up to this
+    history: int = 10  # sizes kept per cluster id (the last refits)
+    match_similarity: float = 0.3  # centroid cosine that keeps a cluster's id across refits
 
 
 @dataclass(frozen=True)
@@ -548,6 +552,19 @@ def validate(s: Settings) -> Settings:
         (
             0 <= s.source.demo_seed <= SEED_MAX,
             f"source.demo.seed: must be within 0..{SEED_MAX}",
+        ),
+        (
+            s.clusters.min_users_per_language >= max(s.clusters.min_users, s.clusters.k_max + 1),
+            "clusters.min_users_per_language: must be >= min_users and > k_max",
+        ),
+        (
+            s.clusters.k_max <= s.clusters.k_limit <= 1000,
+            "clusters.k_limit: k_max <= k_limit <= 1000",
+        ),
+        (1 <= s.clusters.history <= 1000, "clusters.history: must be within 1..1000"),
+        (
+            0.0 <= s.clusters.match_similarity <= 1.0,
+            "clusters.match_similarity: must be within 0..1",
         ),
         (s.log_format in LOG_FORMATS, f"daemon.log_format: expected one of {LOG_FORMATS}"),
         (

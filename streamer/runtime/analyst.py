@@ -201,7 +201,7 @@ class Analyst:
         if self._assigned_until is None or self._refitting:
             return  # a refit running in the clustering process will label everyone anyway
         since = time.time()
-        users = await self.store.user_bios(since=self._assigned_until)
+        users = await self.store.user_bios_with_language(since=self._assigned_until)
         assert self._cluster_pool is not None
         loop = asyncio.get_running_loop()
         assignments = await loop.run_in_executor(self._cluster_pool, self.jobs.assign_new, users)

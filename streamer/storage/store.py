@@ -330,6 +330,29 @@ class Store:
                 out.append((uid, str(orjson.loads(raw)[1])))
         return out
 
+    async def user_bios_with_language(
+        self, since: float | None = None
+    ) -> list[tuple[str, str, str | None]]:
+        """(user id, bio, language) of the window's users (or of those seen at or after
+        `since`): the language the detector gave their latest post, None if unknown."""
+        k = self.keys
+        if since is None:
+            rows = [
+                (str(uid), raw) async for uid, raw in self.redis.hscan_iter(k.users, count=5000)
+            ]
+        else:
+            ids = [str(u) for u in await self.redis.zrangebyscore(k.users_seen, since, "+inf")]
+            rows = []
+            for start in range(0, len(ids), 5000):
+                part = ids[start : start + 5000]
+                rows += list(zip(part, await self.redis.hmget(k.users, part), strict=True))
+        out = []
+        for uid, raw in rows:
+            if raw is not None:
+                _name, bio, lang, _seen = orjson.loads(raw)
+                out.append((uid, str(bio), str(lang) if lang else None))
+        return out
+
     async def set_user_clusters(self, assignments: Mapping[str, tuple[int, int]]) -> None:
         items = list(assignments.items())
         async with self.redis.pipeline(transaction=False) as pipe:
