@@ -494,7 +494,7 @@ READ_COMMANDS = {
 
 
 def cmd_parse(settings: Settings) -> int:
-    from streamer.core.records import PROFILE, Profile, Skip
+    from streamer.core.records import ACCOUNT_GONE, PROFILE, AccountGone, Profile, Skip
     from streamer.ingest.langid.chooser import LanguageChooser
     from streamer.ingest.parser import parse_payload, post_to_json_dict
 
@@ -507,6 +507,8 @@ def cmd_parse(settings: Settings) -> int:
             out.write(orjson.dumps({"skipped": item.reason}) + b"\n")
         elif isinstance(item, Profile):
             out.write(orjson.dumps({"skipped": PROFILE}) + b"\n")
+        elif isinstance(item, AccountGone):
+            out.write(orjson.dumps({"skipped": ACCOUNT_GONE}) + b"\n")
         else:
             chosen, decided_by = language_of(item.text, item.platform_lang)
             out.write(orjson.dumps(post_to_json_dict(item, chosen, decided_by)) + b"\n")

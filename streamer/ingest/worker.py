@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from streamer.core.records import (
+    ACCOUNT_GONE,
     BAD_INPUT_REASONS,
     PROFILE,
+    AccountGone,
     Detected,
     PackedRecords,
     PackedUsers,
@@ -51,6 +53,10 @@ class BatchResult(NamedTuple):
     samples: list[tuple[str, str]]  # (reason, detail) of a few bad lines, for the log
     users: list[UserSeen] = []  # noqa: RUF012 - a NamedTuple default, never mutated
     lang_sources: dict[str, int] = {}  # noqa: RUF012 - "platform" / "detector" -> posts
+    # Bluesky: DIDs of the batch's post authors (whose bios the AppView has), and of accounts
+    # that stopped being active. Both feed streamer.runtime.enrichment.
+    authors: list[str] = []  # noqa: RUF012
+    gone: list[str] = []  # noqa: RUF012
 
 
 class PackedBatch(NamedTuple):
@@ -61,6 +67,8 @@ class PackedBatch(NamedTuple):
     samples: list[tuple[str, str]]
     users: PackedUsers
     lang_sources: dict[str, int]
+    authors: list[str] = []  # noqa: RUF012 - see BatchResult
+    gone: list[str] = []  # noqa: RUF012
 
 
 def prepare_pool_process(daemon_pid: int) -> None:
@@ -124,6 +132,8 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
     samples: list[tuple[str, str]] = []
     users: dict[str, UserSeen] = {}  # one entry per user: the last bio in the batch wins
     lang_sources: Counter[str] = Counter()
+    authors: dict[str, None] = {}  # Bluesky post authors without a bio, each once
+    gone: list[str] = []
     for line in lines:
         item = parse_payload(line, _max_line)
         if isinstance(item, Skip):
@@ -135,12 +145,28 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
             skipped[PROFILE] += 1
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, None)
             continue
+        if isinstance(item, AccountGone):
+            skipped[ACCOUNT_GONE] += 1
+            users.pop(item.user_id, None)
+            authors.pop(item.user_id, None)
+            gone.append(item.user_id)
+            continue
         lang, decided_by = language_of(item.text, item.platform_lang)
         lang_sources[decided_by] += 1
         records.append(Detected(lang, item.hashtags, item.geo, item.id))
         if item.user_id is not None and item.bio is not None:
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
-    return BatchResult(records, dict(skipped), samples, list(users.values()), dict(lang_sources))
+        elif item.user_id is not None and item.user_id.startswith("did:"):
+            authors[item.user_id] = None
+    return BatchResult(
+        records,
+        dict(skipped),
+        samples,
+        list(users.values()),
+        dict(lang_sources),
+        list(authors),
+        gone,
+    )
 
 
 def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
@@ -164,4 +190,6 @@ def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
         result.samples,
         pack_users(result.users),
         result.lang_sources,
+        result.authors,
+        result.gone,
     )

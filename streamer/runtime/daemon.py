@@ -14,6 +14,7 @@ from streamer.config import Settings
 from streamer.core.logs import configure_logging_stream, get_logger
 from streamer.delivery.committer import Recovery
 from streamer.runtime.analyst import AnalysisJobs, Analyst
+from streamer.runtime.enrichment import start_enrichment
 from streamer.runtime.health import AnalystHealth, DaemonHealth, status_text, watchdog_healthy
 from streamer.runtime.http_api import HttpServer, start_http_server
 from streamer.runtime.metrics import Metrics
@@ -79,6 +80,8 @@ async def run_daemon(settings: Settings) -> int:
             )
             log.info("recording", directory=settings.source.record_dir)
         pipeline = Pipeline(settings, source, store, recorder, committer, analysis_jobs())
+        enrichment = await start_enrichment(settings, store)  # Bluesky bios; None otherwise
+        pipeline.enricher = enrichment.enricher if enrichment is not None else None
         main_task = asyncio.current_task()
         loop = asyncio.get_running_loop()
 
@@ -107,6 +110,8 @@ async def run_daemon(settings: Settings) -> int:
             for task in companions:
                 task.cancel()
             await asyncio.gather(*companions, return_exceptions=True)
+            if enrichment is not None:
+                await enrichment.close()
             if progress is not None:
                 show_final_progress(progress, pipeline)
             if http is not None:

@@ -149,6 +149,10 @@ class DaemonHealth:
             "Bios not remembered because Redis was slow.",
             m.users_dropped,
         )
+        if p.enricher is not None:  # Bluesky profile enrichment
+            from streamer.runtime.enrichment_metrics import enrichment_families
+
+            yield from enrichment_families(p.enricher.stats)
         stream = self._stream()
         if stream:
             yield counter(
