@@ -43,6 +43,7 @@ log = get_logger("streamer.enrichment")
 MEMO_SIZE = 100_000  # DIDs this process queued lately: re-offers of them cost no Redis call
 MAX_PAUSE_S = 3600.0  # a RateLimit-Reset further away than this is not believed
 GAUGE_INTERVAL_S = 10.0
+EOF_DRAIN_S = 60.0  # a replay that reached its end waits this long for queued lookups
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Enricher:
         self._memo: OrderedDict[str, float] = OrderedDict()  # did -> monotonic expiry
         self._gone: list[str] = []
         self._wake = asyncio.Event()
+        self._busy = False  # a lookup or a removal is under way
         self._pause_until = 0.0  # wall-clock seconds, like RateLimit-Reset
         self._next_request = 0.0  # monotonic
         self._wall = wall
@@ -149,6 +151,7 @@ class Enricher:
     async def _lookups(self) -> None:
         while True:
             await self._wake.wait()
+            self._busy = True
             try:
                 if self._gone:
                     await self._forget_gone()
@@ -163,6 +166,20 @@ class Enricher:
             except (RedisError, OSError) as exc:
                 self._log.warning("redis", "enrichment_redis_error", error=str(exc))
                 await self._sleep(1.0)
+            finally:
+                self._busy = False
+
+    @property
+    def idle(self) -> bool:
+        return not (self._queue or self._gone or self._busy)
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until every queued lookup is done (a replay that reached its end), at most
+        `timeout` seconds; whether it got there."""
+        deadline = time.monotonic() + timeout
+        while not self.idle and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return self.idle
 
     async def _forget_gone(self) -> None:
         gone, self._gone = self._gone, []
@@ -279,7 +296,13 @@ class Enrichment:
     task: asyncio.Task[None]
     stand_in: Any = None  # streamer.sources.demo_appview.DemoAppView
 
-    async def close(self) -> None:
+    async def close(self, drain_s: float = 0.0) -> None:
+        """Stop, after up to `drain_s` seconds for the lookups still queued."""
+        if drain_s > 0 and not self.enricher.idle:
+            left = self.enricher.stats.queue_depth
+            log.info("enrichment_draining", queued=left, max_seconds=drain_s)
+            if not await self.enricher.drain(drain_s):
+                log.warning("enrichment_not_drained", queued=self.enricher.stats.queue_depth)
         # redis-py can swallow a cancellation that lands mid-command: cancel until it ends.
         while not self.task.done():
             self.task.cancel()
@@ -287,6 +310,7 @@ class Enrichment:
         if not self.task.cancelled():
             self.task.exception()  # retrieved: a failure as it stops is not news
         await self.enricher.client.close()
+        log.info("enrichment_stopped", **self.enricher.stats.status_fields())
         if self.stand_in is not None:
             await self.stand_in.close()
 

@@ -69,8 +69,10 @@ def test_a_429_says_when_the_budget_resets() -> None:
     assert refused.value.rate_limit.remaining == 0
 
 
-@pytest.mark.parametrize(("status", "reason"), [(503, Reason.HTTP), (500, Reason.HTTP),
-                                                (400, Reason.HTTP), (403, Reason.AUTH)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(503, Reason.HTTP), (500, Reason.HTTP), (400, Reason.HTTP), (403, Reason.AUTH)],
+)
 def test_refusals_name_their_back_off_schedule(status: int, reason: Reason) -> None:
     with FakeAppView() as appview:
         appview.refusals.append(Refusal(status))
@@ -80,9 +82,8 @@ def test_refusals_name_their_back_off_schedule(status: int, reason: Reason) -> N
 
 
 def test_a_slow_answer_times_out_as_a_network_error() -> None:
-    with FakeAppView(delay=2.0) as appview:
-        with pytest.raises(AppViewError) as refused:
-            ask(appview.url, dids(2), timeout=0.3)
+    with FakeAppView(delay=2.0) as appview, pytest.raises(AppViewError) as refused:
+        ask(appview.url, dids(2), timeout=0.3)
     assert refused.value.reason is Reason.NETWORK
 
 

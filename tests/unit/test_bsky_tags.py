@@ -20,7 +20,7 @@ from streamer.ingest.bsky_tags import MAX_TAG_GRAPHEMES, clean_bsky_tags, extrac
         ("#foo#bar", ("foo#bar",)),  # the body runs to whitespace: one tag
         ("#2024election", ("2024election",)),
         ("arabic digits #١٢٣", ("١٢٣",)),  # JavaScript's \d is ASCII only
-        ("fullwidth ＃sign", ("sign",)),
+        ("fullwidth \uff03sign", ("sign",)),
         ("tab\t#after", ("after",)),
         ("nbsp\u00a0#after", ("after",)),
     ],

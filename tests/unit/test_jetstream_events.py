@@ -129,7 +129,7 @@ ODD = st.one_of(
     st.dictionaries(st.text(max_size=5), st.booleans(), max_size=3),
 )
 TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from("#＃ \u200b\ufe0f"),
+    alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from("#\uff03 \u200b\ufe0f"),
     max_size=80,
 )
 FEATURE = st.fixed_dictionaries(
