@@ -101,6 +101,7 @@ class LiveSettings:
     jetstream_lookup_timeout: float = 10.0  # seconds per request
     jetstream_lookup_queue: int = 10_000  # DIDs waiting for a lookup; more are dropped
     jetstream_profile_ttl_hours: float = 24.0  # a looked-up DID is not asked again for this long
+    jetstream_eof_drain_seconds: float = 60.0  # a finished replay waits this long for lookups
 
     def secrets_set(self) -> list[str]:
         return [name for name in SECRET_ENV.values() if getattr(self, name)]
@@ -530,6 +531,10 @@ def _validate_bluesky(live: LiveSettings) -> None:
         (
             0 < live.jetstream_profile_ttl_hours <= 24 * 365,
             "sources.jetstream.profile_ttl_hours: must be within (0, 8760]",
+        ),
+        (
+            0 <= live.jetstream_eof_drain_seconds <= 3600,
+            "sources.jetstream.eof_drain_seconds: must be within 0..3600",
         ),
         (
             all(d.startswith("did:") for d in live.jetstream_wanted_dids),

@@ -14,7 +14,7 @@ from streamer.config import Settings
 from streamer.core.logs import configure_logging_stream, get_logger
 from streamer.delivery.committer import Recovery
 from streamer.runtime.analyst import AnalysisJobs, Analyst
-from streamer.runtime.enrichment import EOF_DRAIN_S, start_enrichment
+from streamer.runtime.enrichment import start_enrichment
 from streamer.runtime.health import AnalystHealth, DaemonHealth, status_text, watchdog_healthy
 from streamer.runtime.http_api import HttpServer, start_http_server
 from streamer.runtime.metrics import Metrics
@@ -111,7 +111,8 @@ async def run_daemon(settings: Settings) -> int:
                 task.cancel()
             await asyncio.gather(*companions, return_exceptions=True)
             if enrichment is not None:  # a finished replay's lookups may still finish
-                await enrichment.close(EOF_DRAIN_S if pipeline.eof else 0.0)
+                drain = settings.live.jetstream_eof_drain_seconds if pipeline.eof else 0.0
+                await enrichment.close(drain)
             if progress is not None:
                 show_final_progress(progress, pipeline)
             if http is not None:

@@ -43,7 +43,6 @@ log = get_logger("streamer.enrichment")
 MEMO_SIZE = 100_000  # DIDs this process queued lately: re-offers of them cost no Redis call
 MAX_PAUSE_S = 3600.0  # a RateLimit-Reset further away than this is not believed
 GAUGE_INTERVAL_S = 10.0
-EOF_DRAIN_S = 60.0  # a replay that reached its end waits this long for queued lookups
 
 
 @dataclass
