@@ -149,10 +149,11 @@ class DaemonHealth:
             "Bios not remembered because Redis was slow.",
             m.users_dropped,
         )
-        if p.enricher is not None:  # Bluesky profile enrichment
+        enricher = getattr(p, "enricher", None)
+        if enricher is not None:  # Bluesky profile enrichment
             from streamer.runtime.enrichment_metrics import enrichment_families
 
-            yield from enrichment_families(p.enricher.stats)
+            yield from enrichment_families(enricher.stats)
         stream = self._stream()
         if stream:
             yield counter(
