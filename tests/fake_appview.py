@@ -88,8 +88,7 @@ class FakeAppView:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None or not thread.is_alive():
             return
-        assert self._runner is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
 
@@ -110,6 +109,15 @@ class FakeAppView:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.SockSite(self._runner, self._sock).start()
+
+    async def _shutdown(self) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+        # Answers still waiting out their delay end here, not as pending tasks at exit.
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _get_profiles(self, request: web.Request) -> web.Response:
         asked = Asked(time.time(), request.query.getall("actors", []))
