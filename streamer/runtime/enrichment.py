@@ -165,6 +165,9 @@ class Enricher:
             except (RedisError, OSError) as exc:
                 self._log.warning("redis", "enrichment_redis_error", error=str(exc))
                 await self._sleep(1.0)
+            except Exception as exc:  # a bug here must cost lookups, never the daemon
+                self._log.warning("bug", "enrichment_error", error=f"{type(exc).__name__}: {exc}")
+                await self._sleep(1.0)
             finally:
                 self._busy = False
 
