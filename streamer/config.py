@@ -20,6 +20,7 @@ from streamer.core.terminal import printable
 SOURCES = ("demo", "replay", "twitter-v2", "twitter-v1", "jetstream")
 LIVE_SOURCES = ("twitter-v2", "twitter-v1", "jetstream")
 LOG_FORMATS = ("console", "json")
+DEMO_FORMATS = ("v1", "jetstream")  # what the demo source and `demo-data` write
 RATE_MAX = 0.0  # a rate of 0 means "as fast as the pipeline takes it"
 
 
@@ -57,6 +58,7 @@ class SourceSettings:
     demo_seed: int = 1
     demo_geo_share: float = 0.3
     demo_count: int = 0  # 0: endless
+    demo_format: str = "v1"  # "v1": Twitter v1.1 statuses; "jetstream": Bluesky Jetstream events
     record_dir: str = ""  # tee raw payloads to rotating .ndjson.gz files here
     record_max_mb: float = 100.0
     record_max_seconds: float = 3600.0
@@ -106,6 +108,16 @@ class LiveSettings:
     jetstream_urls: tuple[str, ...] = JETSTREAM_INSTANCES
     jetstream_stall_timeout: float = 30.0
     jetstream_rewind_seconds: float = 5.0  # resume this far behind the saved cursor
+    # --- Bluesky: subscribe filters and profile enrichment (streamer.runtime.enrichment) ---
+    jetstream_wanted_dids: tuple[str, ...] = ()  # only these authors (Jetstream wantedDids)
+    jetstream_wanted_collections: tuple[str, ...] = ()  # added to posts and profiles
+    jetstream_enrich: bool = True  # look up posting authors' bios on the AppView
+    jetstream_appview_url: str = "https://public.api.bsky.app"
+    jetstream_lookups_per_second: float = 5.0  # getProfiles requests per second, at most
+    jetstream_lookup_timeout: float = 10.0  # seconds per request
+    jetstream_lookup_queue: int = 10_000  # DIDs waiting for a lookup; more are dropped
+    jetstream_profile_ttl_hours: float = 24.0  # a looked-up DID is not asked again for this long
+    jetstream_eof_drain_seconds: float = 60.0  # a finished replay waits this long for lookups
 
     def secrets_set(self) -> list[str]:
         return [name for name in SECRET_ENV.values() if getattr(self, name)]
@@ -403,7 +415,7 @@ def override(settings: Settings, **changes: Any) -> Settings:
         if value is None:
             continue
         if key in ("kind", "rate", "replay_files", "exit_at_eof", "demo_count", "demo_seed",
-                   "record_dir", "from_start", "partition"):  # fmt: skip
+                   "record_dir", "from_start", "partition", "demo_format"):  # fmt: skip
             src[key] = value
         elif key in ("role", "instance"):
             pipe[key] = value
@@ -470,6 +482,7 @@ def validate(s: Settings) -> Settings:
         (s.source.rate >= 0, "source.rate: must be positive or 'max'"),
         (0.0 <= s.source.demo_geo_share <= 1.0, "source.demo.geo_share: must be within 0..1"),
         (s.source.demo_count >= 0, "source.demo.count: must be >= 0"),
+        (s.source.demo_format in DEMO_FORMATS, "source.demo.format: expected v1 or jetstream"),
         (
             1024 <= s.source.max_line_bytes <= 64 * 1024 * 1024,
             "source.max_line_bytes: must be within 1024..67108864",
@@ -641,6 +654,59 @@ def url_problem(url: str, need_host: bool = True) -> str | None:
     return None
 
 
+def _validate_bluesky(live: LiveSettings) -> None:
+    """[sources.jetstream]'s filters and profile-enrichment settings."""
+    checks = [
+        (
+            live.jetstream_appview_url.startswith(("http://", "https://")),
+            "sources.jetstream.appview_url: expected an http:// or https:// URL",
+        ),
+        (
+            0 < live.jetstream_lookups_per_second <= 1000,
+            "sources.jetstream.lookups_per_second: must be within (0, 1000]",
+        ),
+        (
+            0 < live.jetstream_lookup_timeout <= 300,
+            "sources.jetstream.lookup_timeout: must be within (0, 300] seconds",
+        ),
+        (
+            1 <= live.jetstream_lookup_queue <= 10_000_000,
+            "sources.jetstream.lookup_queue: must be within 1..10000000",
+        ),
+        (
+            0 < live.jetstream_profile_ttl_hours <= 24 * 365,
+            "sources.jetstream.profile_ttl_hours: must be within (0, 8760]",
+        ),
+        (
+            0 <= live.jetstream_eof_drain_seconds <= 3600,
+            "sources.jetstream.eof_drain_seconds: must be within 0..3600",
+        ),
+        (
+            all(d.startswith("did:") for d in live.jetstream_wanted_dids),
+            "sources.jetstream.wanted_dids: each must be a DID (did:plc:... or did:web:...)",
+        ),
+        (
+            len(live.jetstream_wanted_dids) <= 10_000,
+            "sources.jetstream.wanted_dids: Jetstream takes at most 10000",
+        ),
+        (
+            all(
+                re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(\.\*)?", c)
+                for c in live.jetstream_wanted_collections
+            ),
+            "sources.jetstream.wanted_collections: NSIDs such as app.bsky.feed.like or "
+            "app.bsky.graph.*",
+        ),
+        (
+            len(live.jetstream_wanted_collections) <= 98,
+            "sources.jetstream.wanted_collections: Jetstream takes at most 100 with ours",
+        ),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
 def _validate_live(s: Settings) -> None:
     live, src = s.live, s.source
     urls = [("sources.twitter_v2.url", live.v2_url), ("sources.twitter_v1.url", live.v1_url)]
@@ -667,6 +733,7 @@ def _validate_live(s: Settings) -> None:
             raise ConfigError(f"{key}: must be within (0, 3600] seconds")
     if not 0 <= live.jetstream_rewind_seconds <= 3600:
         raise ConfigError("sources.jetstream.rewind_seconds: must be within 0..3600")
+    _validate_bluesky(live)
     if src.record_max_mb <= 0 or src.record_max_seconds <= 0:
         raise ConfigError("source.record_max_mb / record_max_seconds: must be > 0")
     if src.kind == "twitter-v2" and not live.v2_bearer_token:

@@ -20,7 +20,15 @@ import orjson
 from redis.exceptions import RedisClusterException, RedisError
 
 from streamer.cli.completion import SHELLS, completion_script
-from streamer.config import SOURCES, ConfigError, Settings, load_settings, override, parse_rate
+from streamer.config import (
+    DEMO_FORMATS,
+    SOURCES,
+    ConfigError,
+    Settings,
+    load_settings,
+    override,
+    parse_rate,
+)
 from streamer.core.terminal import printable
 
 # One example per command, shown under "example:" in its --help (tests check every command has one).
@@ -154,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--count", type=int, default=None, help="demo: stop after N lines")
     run.add_argument(
+        "--demo-format",
+        choices=list(DEMO_FORMATS),
+        default=None,
+        help="demo: v1 (Twitter v1.1 statuses, the default) or jetstream (Bluesky events, with "
+        "a local stand-in AppView for the authors' bios)",
+    )
+    run.add_argument(
         "--out", default=None, metavar="DIR", help="output directory for maps (default: out/)"
     )
     run.add_argument("--log-format", choices=["console", "json"], default=None)
@@ -227,11 +242,19 @@ def build_parser() -> argparse.ArgumentParser:
     parse = command("parse", "normalize payloads: one JSON line in, one JSON line out")
     _add_config(parse)
 
-    demo = command("demo-data", "write a synthetic v1.1 sample-stream file for replay")
+    demo = command(
+        "demo-data", "write a synthetic sample-stream file for replay (v1.1 or Jetstream)"
+    )
     demo.add_argument("--count", type=int, required=True)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--geo-share", type=float, default=0.3)
     demo.add_argument("--out", required=True, metavar="F", help="file to write ('-' for stdout)")
+    demo.add_argument(
+        "--format",
+        choices=list(DEMO_FORMATS),
+        default="v1",
+        help="v1: Twitter v1.1 statuses (default); jetstream: Bluesky Jetstream events",
+    )
 
     open_page = command("open", "open the live map page in the web browser")
     open_page.add_argument(
@@ -287,6 +310,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             exit_at_eof=args.exit_at_eof,
             from_start=args.from_start,
             demo_count=args.count,
+            demo_format=args.demo_format,
             log_format=args.log_format,
             rate=parse_rate(args.rate, "--rate") if args.rate is not None else None,
             record_dir=args.record,
@@ -431,6 +455,9 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     pipe = report["pipeline"]
     if pipe:
         print(printable("pipeline: " + ", ".join(f"{k}={v}" for k, v in sorted(pipe.items()))))
+    enrich = {k.removeprefix("enrich_"): v for k, v in daemon.items() if k.startswith("enrich_")}
+    if enrich:  # Bluesky profile enrichment (streamer.runtime.enrichment)
+        print(printable("profiles: " + ", ".join(f"{k}={v}" for k, v in enrich.items())))
     return 0
 
 
@@ -543,7 +570,7 @@ READ_COMMANDS = {
 
 
 def cmd_parse(settings: Settings) -> int:
-    from streamer.core.records import PROFILE, Profile, Skip
+    from streamer.core.records import ACCOUNT_GONE, PROFILE, AccountGone, Profile, Skip
     from streamer.ingest.langid.chooser import LanguageChooser
     from streamer.ingest.parser import parse_payload, post_to_json_dict
 
@@ -557,6 +584,8 @@ def cmd_parse(settings: Settings) -> int:
             out.write(orjson.dumps({"skipped": item.reason}) + b"\n")
         elif isinstance(item, Profile):
             out.write(orjson.dumps({"skipped": PROFILE}) + b"\n")
+        elif isinstance(item, AccountGone):
+            out.write(orjson.dumps({"skipped": ACCOUNT_GONE}) + b"\n")
         else:
             chosen, decided_by = language_of(item.text, item.platform_lang)
             out.write(orjson.dumps(post_to_json_dict(item, chosen, decided_by)) + b"\n")
@@ -579,6 +608,7 @@ def capped_lines(stream: Any, max_line: int, chunk: int = 1 << 16) -> Iterator[b
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from streamer.sources.generator import generate
+    from streamer.sources.jetstream_generator import generate_jetstream
 
     if args.count < 0:
         raise ConfigError("--count: must be >= 0")
@@ -586,7 +616,11 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         raise ConfigError("--geo-share: must be within 0..1")
     handle = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")  # noqa: SIM115
     try:
-        for line, _truth in generate(args.count, args.seed, args.geo_share):
+        if args.format == "jetstream":
+            lines = (line for line, _ in generate_jetstream(args.count, args.seed))
+        else:
+            lines = (line for line, _ in generate(args.count, args.seed, args.geo_share))
+        for line in lines:
             handle.write(line + b"\n")
     finally:
         if handle is not sys.stdout.buffer:

@@ -38,6 +38,14 @@ class Profile(NamedTuple):
     trimmed: tuple[str, ...] = ()  # the input caps that cut something (ingest.limits)
 
 
+class AccountGone(NamedTuple):
+    """A Bluesky account that stopped being active (Jetstream `account` event): taken down,
+    deactivated, deleted or suspended. Its user entry and cached profile are removed."""
+
+    user_id: str
+    status: str
+
+
 class Skip(NamedTuple):
     """A line that is not a post: why, and (for errors) a short detail for the log."""
 
@@ -181,6 +189,15 @@ PROFILE = "profile"  # a profile record: no post, but it refreshes the user's bi
 DUPLICATE = "duplicate"  # a resumed stream delivered a post that was already stored
 
 FIELD_TOO_LONG = "field_too_long"  # an id too long to be one (ingest.limits)
+# Jetstream's other events, each counted by name (streamer.ingest.jetstream_events).
+IDENTITY = "identity"  # a handle or DID document changed
+ACCOUNT = "account"  # an account is (still) active
+ACCOUNT_GONE = "account_gone"  # an account stopped being active: its user entry goes
+OTHER_COLLECTION = "other_collection"  # likes, reposts, follows, ...: not read
+POST_UPDATE = "post_update"  # posts are not edited in place; an update is passed over
+PROFILE_NO_BIO = "profile_no_bio"  # a profile record without a description
+PROFILE_DELETE = "profile_delete"
+UNKNOWN_KIND = "unknown_kind"  # a Jetstream event kind this version does not know
 
 # Reasons that mean the input itself was broken (logged, rate-limited), as opposed to notices.
 BAD_INPUT_REASONS = frozenset({BAD_JSON, BAD_UTF8, WRONG_TYPE, TOO_LONG, FIELD_TOO_LONG})

@@ -4,7 +4,7 @@ Understood formats:
 
 * Twitter v1.1 statuses (``statuses/sample``) and their control messages (delete, limit, ...);
 * Twitter v2 stream messages (``data`` + ``includes``) and their error objects;
-* Bluesky Jetstream commit events for ``app.bsky.feed.post`` records;
+* Bluesky Jetstream events, every kind (``streamer.ingest.jetstream_events``);
 * a bare object with a string ``text``.
 
 ``parse_payload`` never raises: stream input is untrusted, and one odd line must cost a Skip,
@@ -36,11 +36,13 @@ from streamer.core.records import (
     TOO_LONG,
     WARNING,
     WRONG_TYPE,
+    AccountGone,
     Post,
     Profile,
     Skip,
 )
 from streamer.ingest.hashtags import extract_hashtags
+from streamer.ingest.jetstream_events import is_jetstream_event, parse_event
 from streamer.ingest.limits import limit_post, limit_profile
 
 __all__ = [
@@ -85,8 +87,6 @@ _V1_STATUS_KEYS = frozenset(
         "truncated",
     }
 )
-_BSKY_POST = "app.bsky.feed.post"
-_BSKY_PROFILE = "app.bsky.actor.profile"
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -107,7 +107,9 @@ class _Refused(Exception):
 # --- entry points -------------------------------------------------------------------------
 
 
-def parse_payload(raw: bytes | str, max_line_bytes: int = MAX_LINE_BYTES) -> Post | Profile | Skip:
+def parse_payload(
+    raw: bytes | str, max_line_bytes: int = MAX_LINE_BYTES
+) -> Post | Profile | AccountGone | Skip:
     """Parse one line of any supported format. Never raises. A line longer than
     `max_line_bytes` (`[source] max_line_bytes`) is skipped as too_long."""
     try:
@@ -137,7 +139,7 @@ def post_to_json_dict(post: Post, lang: str, lang_source: str | None = None) -> 
 # --- bytes to JSON object -----------------------------------------------------------------
 
 
-def _parse(raw: object, max_line_bytes: int) -> Post | Profile | Skip:
+def _parse(raw: object, max_line_bytes: int) -> Post | Profile | AccountGone | Skip:
     data = _as_bytes(raw)
     if len(data) > max_line_bytes:
         return _skip(TOO_LONG, f"{len(data)} bytes")
@@ -178,7 +180,7 @@ def _json_failure(data: bytes, exc: orjson.JSONDecodeError) -> Skip:
     return _skip(BAD_JSON, str(exc))
 
 
-def _dispatch(payload: Obj) -> Post | Profile | Skip:
+def _dispatch(payload: Obj) -> Post | Profile | AccountGone | Skip:
     """The line's record, within the input caps (streamer.ingest.limits)."""
     item = _read_format(payload)
     if isinstance(item, Post):
@@ -189,13 +191,13 @@ def _dispatch(payload: Obj) -> Post | Profile | Skip:
     return item
 
 
-def _read_format(payload: Obj) -> Post | Profile | Skip:
+def _read_format(payload: Obj) -> Post | Profile | AccountGone | Skip:
     if "data" in payload:
         return _from_v2(payload)
     if "errors" in payload:
         return _skip(STREAM_ERROR, _v2_error_title(payload["errors"]))
-    if "did" in payload and "kind" in payload:
-        return _from_jetstream(payload)
+    if is_jetstream_event(payload):
+        return parse_event(payload, _normalize_time)
     for key, reason in _V1_CONTROL_KEYS.items():
         if key in payload:
             return Skip(reason)
@@ -389,69 +391,7 @@ def _find_by_id(items: object, wanted: str | None) -> Obj | None:
     return None
 
 
-# --- Bluesky Jetstream --------------------------------------------------------------------
-
-
-def _from_jetstream(event: Obj) -> Post | Profile:
-    if event.get("kind") != "commit":
-        raise _Refused(_skip(NOT_POST, f"jetstream kind {_brief(event.get('kind'))}"))
-    commit = _dict(event.get("commit"))
-    if commit is None:
-        raise _Refused(_skip(WRONG_TYPE, "jetstream commit is not an object"))
-    if commit.get("collection") == _BSKY_PROFILE and commit.get("operation") in (
-        "create",
-        "update",
-    ):
-        return _bsky_profile(event, commit)
-    if commit.get("operation") != "create" or commit.get("collection") != _BSKY_POST:
-        what = f"{_brief(commit.get('operation'))} {_brief(commit.get('collection'))}"
-        raise _Refused(_skip(NOT_POST, f"jetstream {what}"))
-    record = _dict(commit.get("record"))
-    text = _str(record.get("text")) if record is not None else None
-    if record is None or text is None:
-        raise _Refused(_skip(WRONG_TYPE, "jetstream record text is not a string"))
-    did = _str(event.get("did"))
-    rkey = _str(commit.get("rkey"))
-    return Post(
-        id=f"at://{did}/{_BSKY_POST}/{rkey}" if did and rkey else None,
-        created_at=_normalize_time(record.get("createdAt")),
-        text=text,
-        hashtags=_bsky_tags(record, text),
-        geo=None,
-        user_id=did,
-        screen_name=None,
-        bio=None,
-        platform_lang=_first_str(record.get("langs")),
-    )
-
-
-def _bsky_profile(event: Obj, commit: Obj) -> Profile:
-    record = _dict(commit.get("record"))
-    did = _str(event.get("did"))
-    bio = _str(record.get("description")) if record is not None else None
-    if not did or bio is None:
-        raise _Refused(_skip(NOT_POST, "jetstream profile without did or description"))
-    name = _str(record.get("displayName")) if record is not None else None
-    return Profile(user_id=did, screen_name=name, bio=bio)
-
-
-def _bsky_tags(record: Obj, text: str) -> tuple[str, ...]:
-    """Tag facets, then the record's extra tags; the text only when a record has neither."""
-    facets = _optional_list(record.get("facets"), "record.facets")
-    extra_tags = _optional_list(record.get("tags"), "record.tags")
-    if facets is None and extra_tags is None:
-        return extract_hashtags(text)
-    return _clean_tags([*_facet_tags(facets or []), *(extra_tags or [])])
-
-
-def _facet_tags(facets: list[Any]) -> Iterable[object]:
-    for facet in facets:
-        features = facet.get("features") if isinstance(facet, dict) else None
-        if not isinstance(features, list):
-            continue
-        for feature in features:
-            if isinstance(feature, dict) and (_str(feature.get("$type")) or "").endswith("#tag"):
-                yield feature.get("tag")
+# --- Bluesky Jetstream: streamer.ingest.jetstream_events ------------------------------------
 
 
 # --- hashtags -----------------------------------------------------------------------------
@@ -606,10 +546,6 @@ def _id_of(obj: Obj) -> str | None:
     return _str(obj.get("id_str")) or _str(obj.get("id")) or _int_str(obj.get("id"))
 
 
-def _first_str(value: object) -> str | None:
-    return _str(value[0]) if isinstance(value, list) and value else None
-
-
 def _optional_list(value: object, where: str) -> list[Any] | None:
     """A list, or None when absent or null; any other type refuses the line."""
     if value is None or isinstance(value, list):
@@ -622,10 +558,6 @@ def _json_type(value: object) -> str:
     if value is None:
         return "null"
     return names.get(type(value), "a number")
-
-
-def _brief(value: object) -> str:
-    return repr(value)[:40]
 
 
 def _skip(reason: str, detail: str) -> Skip:

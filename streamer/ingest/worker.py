@@ -15,11 +15,14 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from streamer.core.records import (
+    ACCOUNT_GONE,
     BAD_INPUT_REASONS,
     PROFILE,
+    AccountGone,
     Detected,
     PackedRecords,
     PackedUsers,
+    Post,
     Profile,
     Skip,
     UserSeen,
@@ -52,6 +55,10 @@ class BatchResult(NamedTuple):
     users: list[UserSeen] = []  # noqa: RUF012 - a NamedTuple default, never mutated
     lang_sources: dict[str, int] = {}  # noqa: RUF012 - "platform" / "detector" -> posts
     trimmed: dict[str, int] = {}  # noqa: RUF012 - input cap -> posts it cut (ingest.limits)
+    # Bluesky: DIDs of the batch's post authors (whose bios the AppView has), and of accounts
+    # that stopped being active. Both feed streamer.runtime.enrichment.
+    authors: list[str] = []  # noqa: RUF012
+    gone: list[str] = []  # noqa: RUF012
 
 
 class PackedBatch(NamedTuple):
@@ -63,6 +70,8 @@ class PackedBatch(NamedTuple):
     users: PackedUsers
     lang_sources: dict[str, int]
     trimmed: dict[str, int] = {}  # noqa: RUF012 - a NamedTuple default, never mutated
+    authors: list[str] = []  # noqa: RUF012 - see BatchResult
+    gone: list[str] = []  # noqa: RUF012
 
 
 def prepare_pool_process(daemon_pid: int) -> None:
@@ -127,9 +136,11 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
     users: dict[str, UserSeen] = {}  # one entry per user: the last bio in the batch wins
     lang_sources: Counter[str] = Counter()
     trimmed: Counter[str] = Counter()
+    authors: dict[str, None] = {}  # Bluesky post authors without a bio, each once
+    gone: list[str] = []
     for line in lines:
         item = parse_payload(line, _max_line)
-        if not isinstance(item, Skip):
+        if isinstance(item, Post | Profile):
             trimmed.update(item.trimmed)
         if isinstance(item, Skip):
             skipped[item.reason] += 1
@@ -140,13 +151,28 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
             skipped[PROFILE] += 1
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, None)
             continue
+        if isinstance(item, AccountGone):
+            skipped[ACCOUNT_GONE] += 1
+            users.pop(item.user_id, None)
+            authors.pop(item.user_id, None)
+            gone.append(item.user_id)
+            continue
         lang, decided_by = language_of(item.text, item.platform_lang)
         lang_sources[decided_by] += 1
         records.append(Detected(lang, item.hashtags, item.geo, item.id))
         if item.user_id is not None and item.bio is not None:
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
+        elif item.user_id is not None and item.user_id.startswith("did:"):
+            authors[item.user_id] = None
     return BatchResult(
-        records, dict(skipped), samples, list(users.values()), dict(lang_sources), dict(trimmed)
+        records,
+        dict(skipped),
+        samples,
+        list(users.values()),
+        dict(lang_sources),
+        dict(trimmed),
+        list(authors),
+        gone,
     )
 
 
@@ -172,4 +198,6 @@ def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
         pack_users(result.users),
         result.lang_sources,
         result.trimmed,
+        result.authors,
+        result.gone,
     )

@@ -14,6 +14,7 @@ from streamer.config import Settings
 from streamer.core.logs import configure_logging_stream, get_logger
 from streamer.delivery.committer import CommitRefused, Recovery
 from streamer.runtime.analyst import AnalysisJobs, Analyst
+from streamer.runtime.enrichment import start_enrichment
 from streamer.runtime.health import AnalystHealth, DaemonHealth, status_text, watchdog_healthy
 from streamer.runtime.http_api import HttpServer, start_http_server
 from streamer.runtime.metrics import Metrics
@@ -98,6 +99,8 @@ async def run_daemon(settings: Settings) -> int:
             )
             log.info("recording", directory=settings.source.record_dir)
         pipeline = Pipeline(settings, source, store, recorder, committer, analysis_jobs())
+        enrichment = await start_enrichment(settings, store)  # Bluesky bios; None otherwise
+        pipeline.enricher = enrichment.enricher if enrichment is not None else None
         main_task = asyncio.current_task()
 
         def on_signal(signum: int) -> None:
@@ -126,6 +129,9 @@ async def run_daemon(settings: Settings) -> int:
             for task in companions:
                 task.cancel()
             await asyncio.gather(*companions, return_exceptions=True)
+            if enrichment is not None:  # a finished replay's lookups may still finish
+                drain = settings.live.jetstream_eof_drain_seconds if pipeline.eof else 0.0
+                await enrichment.close(drain)
             if progress is not None:
                 show_final_progress(progress, pipeline)
             if http is not None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from prometheus_client import Metric
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily
 
+from streamer.runtime.enrichment import EnrichmentStats
 from streamer.runtime.http_api import Health, histogram_family
 
 if TYPE_CHECKING:
@@ -177,6 +178,9 @@ class DaemonHealth:
             "Bios not remembered because Redis was slow.",
             m.users_dropped,
         )
+        enricher = getattr(p, "enricher", None)
+        if enricher is not None:  # Bluesky profile enrichment
+            yield from enrichment_families(enricher.stats)
         stream = self._stream()
         if stream:
             yield counter(
@@ -274,3 +278,52 @@ class AnalystHealth:
         yield gauge(
             "tweetheat_start_time_seconds", "Unix time the daemon started.", self.started_at
         )
+
+
+def enrichment_families(stats: EnrichmentStats) -> Iterable[Metric]:
+    """Bluesky profile enrichment (`streamer.runtime.enrichment`), when it runs."""
+    yield by_label(
+        CounterMetricFamily,
+        "tweetheat_profile_lookups",
+        "Bluesky author DIDs by what became of their profile lookup: requested (offered by "
+        "the pipeline), fetched (answered by the AppView), cached (looked up within the TTL), "
+        "dropped (the lookup queue was full), failed (the request failed).",
+        "outcome",
+        {
+            "requested": stats.requested,
+            "fetched": stats.fetched,
+            "cached": stats.cached,
+            "dropped": stats.dropped,
+            "failed": stats.failed,
+        },
+    )
+    yield by_label(
+        CounterMetricFamily,
+        "tweetheat_profile_requests",
+        "getProfiles requests sent to the AppView, and those answered 429 (rate-limited).",
+        "answer",
+        {"any": stats.requests, "rate_limited": stats.rate_limited},
+    )
+    yield counter(
+        "tweetheat_profiles_missing",
+        "Looked-up DIDs the AppView no longer knows (cached as such).",
+        stats.missing,
+    )
+    yield counter(
+        "tweetheat_accounts_removed",
+        "Bluesky accounts that stopped being active, removed from the user window.",
+        stats.removed,
+    )
+    yield gauge(
+        "tweetheat_profile_lookup_queue", "DIDs waiting for a profile lookup.", stats.queue_depth
+    )
+    yield gauge(
+        "tweetheat_profile_lookup_paused_seconds",
+        "How long lookups still wait for the AppView's rate limit or a back-off.",
+        stats.paused_s,
+    )
+    yield gauge(
+        "tweetheat_users_with_bio",
+        "Users in the recent-user window (every one has a bio).",
+        stats.users_with_bio,
+    )

@@ -28,6 +28,7 @@ from streamer.delivery.committer import Committer
 from streamer.delivery.journal import Entry, Journal
 from streamer.ingest.worker import PackedBatch, init_worker, process_parts, worker_ready
 from streamer.runtime.analyst import AnalysisJobs, Analyst
+from streamer.runtime.enrichment import Enricher
 from streamer.runtime.metrics import Metrics
 from streamer.runtime.periodic import run_every
 from streamer.runtime.pools import process_pool
@@ -158,6 +159,8 @@ class Pipeline:
         )
         self._bad_input_log = RateLimitedLog(log, interval=10.0)
         self._users: asyncio.Queue[Any] = asyncio.Queue(maxsize=16)
+        # Bluesky profile enrichment (runtime.enrichment), set by the daemon when wanted.
+        self.enricher: Enricher | None = None
         self.eof = False
         self.started_at = time.time()
 
@@ -379,6 +382,9 @@ class Pipeline:
                     self._users.put_nowait(result.users)
                 except asyncio.QueueFull:
                     self.metrics.users_dropped += len(result.users)
+            # --- Bluesky: authors to look up, accounts gone (never waits) ---
+            if self.enricher is not None and (result.authors or result.gone):
+                self.enricher.offer(result.authors, result.gone)
 
     async def _result(self, item: _InFlight) -> PackedBatch:
         """A batch's result. If the pool broke (a worker died), the first batch to notice
@@ -507,6 +513,8 @@ class Pipeline:
             "lag_s": round(m.lag_last, 3),
             "lag_max_s": round(m.lag_max, 3),
         }
+        if self.enricher is not None:  # Bluesky profile enrichment's counters
+            fields.update(self.enricher.stats.status_fields())
         window = m.latency if final else m.latency_interval
         for q, name in ((0.5, "lat_p50_s"), (0.99, "lat_p99_s")):
             value = window.quantile(q)

@@ -12,7 +12,11 @@ def make_source(settings: Settings) -> Source:
         from streamer.sources.demo import DemoSource
 
         return DemoSource(
-            rate=src.rate, seed=src.demo_seed, geo_share=src.demo_geo_share, count=src.demo_count
+            rate=src.rate,
+            seed=src.demo_seed,
+            geo_share=src.demo_geo_share,
+            count=src.demo_count,
+            format=src.demo_format,
         )
     if src.kind == "replay":
         from streamer.sources.replay import ReplaySource
@@ -55,11 +59,13 @@ def make_live_source(settings: Settings) -> Source:
             max_line_bytes=settings.source.max_line_bytes,
         )
     if kind == "jetstream":
-        from streamer.sources.jetstream import JetstreamSource
+        from streamer.sources.jetstream import COLLECTIONS, JetstreamSource
 
         # The daemon sets start_cursor from Redis before reading (see daemon.resume_source).
         return JetstreamSource(
             live.jetstream_urls,
+            collections=(*COLLECTIONS, *live.jetstream_wanted_collections),
+            wanted_dids=live.jetstream_wanted_dids,
             stall_timeout=live.jetstream_stall_timeout,
             max_line_bytes=settings.source.max_line_bytes,
         )

@@ -197,6 +197,7 @@ class JetstreamSource:
         urls: Sequence[str] = JETSTREAM_INSTANCES,
         *,
         collections: Sequence[str] = COLLECTIONS,
+        wanted_dids: Sequence[str] = (),
         start_cursor: int | None = None,
         rewind_us: int = 0,
         stall_timeout: float = 30.0,
@@ -217,7 +218,8 @@ class JetstreamSource:
             if URL(url).scheme not in ("ws", "wss"):
                 raise ValueError(f"jetstream: not a ws(s) URL: {redact_url(url)}")
         self.urls = tuple(urls)
-        self.collections = tuple(collections)
+        self.collections = tuple(dict.fromkeys(collections))
+        self.wanted_dids = tuple(dict.fromkeys(wanted_dids))  # empty: every author
         self.start_cursor = start_cursor
         self.rewind_us = rewind_us  # Jetstream's docs suggest a few seconds for gapless replay
         self.stall_timeout = stall_timeout
@@ -247,6 +249,7 @@ class JetstreamSource:
 
     def subscribe_url(self, instance: str) -> str:
         query = [("wantedCollections", c) for c in self.collections]
+        query += [("wantedDids", did) for did in self.wanted_dids]
         cursor = self.cursor
         if cursor is not None:
             # Past an oversized frame, never rewind: that would replay it again.

@@ -14,6 +14,9 @@
 {prefix}users            hash   user id -> JSON [screen name, bio, lang, last seen]
 {prefix}users:seen       zset   user id scored by last-seen time: the bounded recent-user window
 {prefix}user_cluster     hash   user id -> "kmeans,hdbscan" cluster ids from the latest model
+{prefix}profile:{did}    string a Bluesky author's looked-up profile, JSON [handle, display name,
+                                bio], "-" for a DID the AppView does not know, "?" while a lookup
+                                is under way; expires after [sources.jetstream] profile_ttl_hours
 
 On a Redis Cluster (`Keys(prefix, cluster=True)`, a `redis+cluster://` URL) keys that one Lua
 script touches together share a hash tag, the part of the name in literal braces, so they live
@@ -115,6 +118,10 @@ class Keys:
     def lang_seen(self, lang: str, post_id: str) -> str:
         """A cluster's de-duplication key, in the language's slot."""
         return self._tagged("seen:", lang) + f":{post_id}"
+
+    def profile(self, did: str) -> str:
+        """A Bluesky author's cached profile (streamer.storage.profile_cache)."""
+        return f"{self.prefix}profile:{did}"
 
     @property
     def users(self) -> str:

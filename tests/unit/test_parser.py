@@ -728,18 +728,23 @@ def test_jetstream_missing_or_odd_langs_give_no_platform_lang(langs: Any) -> Non
 
 
 @pytest.mark.parametrize(
-    "event",
+    ("event", "reason"),
     [
-        {"did": "did:plc:x", "time_us": 1, "kind": "identity", "identity": {"handle": "x"}},
-        {"did": "did:plc:x", "time_us": 1, "kind": "account", "account": {"active": True}},
-        jetstream_without_record(operation="delete"),
-        jetstream(operation="update"),
-        jetstream(collection="app.bsky.feed.like", record={"subject": {}}),
-        jetstream(collection="app.bsky.graph.follow"),
+        ({"did": "did:plc:x", "time_us": 1, "kind": "identity", "identity": {"handle": "x"}},
+         "identity"),
+        ({"did": "did:plc:x", "time_us": 1, "kind": "account", "account": {"active": True}},
+         "account"),
+        (jetstream_without_record(operation="delete"), "delete"),
+        (jetstream(operation="update"), "post_update"),
+        (jetstream(collection="app.bsky.feed.like", record={"subject": {}}), "other_collection"),
+        (jetstream(collection="app.bsky.graph.follow"), "other_collection"),
+        ({"did": "did:plc:x", "time_us": 1, "kind": "sync"}, "unknown_kind"),
     ],
-)
-def test_jetstream_events_other_than_new_posts_are_not_posts(event: dict[str, Any]) -> None:
-    assert parse_skip(event).reason == NOT_POST
+)  # fmt: skip
+def test_jetstream_events_other_than_new_posts_are_skipped_by_name(
+    event: dict[str, Any], reason: str
+) -> None:
+    assert parse_skip(event).reason == reason
 
 
 @pytest.mark.parametrize(
@@ -951,4 +956,4 @@ def test_jetstream_profile_updates_carry_the_bio_and_are_not_posts() -> None:
     )
     event["commit"]["record"] = {"$type": "app.bsky.actor.profile"}  # type: ignore[index]
     item = parse_payload(orjson.dumps(event))
-    assert isinstance(item, Skip) and item.reason == NOT_POST
+    assert isinstance(item, Skip) and item.reason == "profile_no_bio"

@@ -48,11 +48,13 @@ from streamer.core.records import (
     UNDETERMINED,
     WARNING,
     WRONG_TYPE,
+    AccountGone,
     Post,
     Profile,
     Skip,
 )
 from streamer.ingest import worker
+from streamer.ingest.jetstream_events import REASONS as JETSTREAM_REASONS
 from streamer.ingest.langid import DEFAULT_LANGUAGES
 from streamer.ingest.langid.platform import normalize_label
 from streamer.ingest.parser import MAX_DETAIL_CHARS, MAX_LINE_BYTES, parse_payload
@@ -64,6 +66,7 @@ from tests.unit.test_parser import VALID_PAYLOADS, jetstream, v1_tweet, v2_messa
 PARSER_SKIP_REASONS = frozenset(
     {KEEPALIVE, DELETE, LIMIT, WARNING, NOTICE, STREAM_ERROR, NOT_POST}
     | {BAD_JSON, BAD_UTF8, WRONG_TYPE, TOO_LONG, FIELD_TOO_LONG}
+    | set(JETSTREAM_REASONS)  # Jetstream's named event kinds
 )
 ISO_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
@@ -125,6 +128,12 @@ def assert_valid(item: object) -> None:
         assert item.reason in PARSER_SKIP_REASONS, item
         assert isinstance(item.detail, str) and len(item.detail) <= MAX_DETAIL_CHARS
         assert not item.detail.startswith("parser bug"), item.detail
+        return
+    if isinstance(item, AccountGone):  # a Jetstream account that stopped being active
+        assert isinstance(item.user_id, str) and item.user_id
+        assert isinstance(item.status, str) and len(item.status) <= 64
+        assert_utf8(item.user_id)
+        assert_utf8(item.status)
         return
     if isinstance(item, Profile):
         assert isinstance(item.user_id, str) and item.user_id
