@@ -5,9 +5,7 @@ Real processes and a real redis-server; the answer must equal one daemon doing e
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import redis
 
 from streamer.config import ConfigError, load_settings, override
 from tests.conftest import TWEETHEAT
+from tests.daemon import Daemon
 from tests.e2e.test_end_to_end import write_demo
 
 
@@ -67,15 +66,16 @@ def test_two_ingest_daemons_and_an_analyst_equal_one_daemon(
         ingest.append(proc)
     logs = [p.communicate(timeout=180)[0] for p in ingest]
     assert [p.returncode for p in ingest] == [0, 0], logs
-    analyst = subprocess.Popen(
-        [TWEETHEAT, "run", "--role", "analyze", "--redis-url", split,
+    analyst = Daemon(
+        ["--role", "analyze", "--redis-url", split,
          "--out", str(tmp_path / "out-analyst"), "--data-dir", str(tmp_path / "d-a")],
-        env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cli_env, tmp_path,
     )  # fmt: skip
-    time.sleep(3)
-    analyst.send_signal(signal.SIGTERM)
-    analyst_log = analyst.communicate(timeout=60)[0]
-    assert analyst.returncode == 0, analyst_log
+    # A lone analyst draws its first maps at once; stop it once it has.
+    analyst.wait_for(lambda: "maps_written" in analyst.log, "the analyst's first maps")
+    code, _ = analyst.stop(timeout=60)
+    analyst_log = analyst.log
+    assert code == 0, analyst_log
 
     one = redis.Redis.from_url(together, decode_responses=True)
     two = redis.Redis.from_url(split, decode_responses=True)

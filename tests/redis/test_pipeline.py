@@ -50,15 +50,23 @@ def test_a_stalled_redis_fills_the_journal_then_stops_the_reader_and_nothing_is_
         while pipeline.metrics.lines_done < 500:  # flowing
             await asyncio.sleep(0.05)
         committed = pipeline.committer.committed
-        admin.execute_command("CLIENT", "PAUSE", "4000", "WRITE")
-        await asyncio.sleep(2.0)  # Redis takes nothing: batches go to the journal until full
+        admin.execute_command("CLIENT", "PAUSE", "20000", "WRITE")
+        # Redis takes nothing: batches go to the journal until it is full (on a busy machine
+        # that takes longer, so wait for it rather than for a fixed time).
+        deadline = asyncio.get_running_loop().time() + 15.0
+        while not pipeline.committer.journal.full:
+            assert asyncio.get_running_loop().time() < deadline, "the journal never filled"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # what was already in flight settles
         read_1 = pipeline.metrics.lines_read
-        assert pipeline.committer.journal.full
         journaled = pipeline.committer.backlog
         await asyncio.sleep(1.0)
         read_2 = pipeline.metrics.lines_read
-        await asyncio.sleep(2.0)  # the pause ends; the backlog drains
-        assert pipeline.committer.committed > committed + journaled
+        admin.execute_command("CLIENT", "UNPAUSE")  # the backlog drains
+        deadline = asyncio.get_running_loop().time() + 20.0
+        while pipeline.committer.committed <= committed + journaled:
+            assert asyncio.get_running_loop().time() < deadline, "the backlog never drained"
+            await asyncio.sleep(0.05)
         pipeline.request_stop()
         await asyncio.wait_for(task, 60)
         await client.aclose()
