@@ -23,7 +23,7 @@ from streamer.ingest.geolocate.normalize import fold
 
 GEONAMES_CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
 DEFAULT_MIN_POPULATION = 5000
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 
 # Country names in these languages come from babel (CLDR); English comes from GeoNames itself.
 _NAME_LOCALES = [
@@ -148,6 +148,7 @@ class Gazetteer:
     subdivision_codes: dict[str, tuple[str, ...]]  # folded code ('on', 'sp', 'nsw') -> ccs
     country_languages: dict[str, tuple[str, ...]]  # cc -> ISO 639-1 codes spoken there
     subnations: dict[str, tuple[float, float, float]]
+    alpha3: dict[str, str]  # folded ISO alpha-3 code ('phl') -> cc; a qualifier only
     country_population: dict[str, int]
     common_words: dict[str, str]  # folded one-word name -> languages where it is a common word
     word_like: dict[str, str]  # folded one-word name -> languages where it is a known word
@@ -279,6 +280,7 @@ def _build(min_population: int) -> dict:
         "subdivision_codes": subdivision_codes,
         "country_languages": country_languages,
         "subnations": dict(_SUBNATION_CENTRES),
+        "alpha3": _alpha3(countries),
         "country_population": {cc: int(c["population"] or 0) for cc, c in raw_countries.items()},
         **_word_tables(names, pop),
     }
@@ -356,9 +358,22 @@ def _country_names(raw_countries: dict, centres: dict) -> dict[str, str]:
                 continue
             if own:
                 found.setdefault(fold(own), cc)
+    # Official names ("Kingdom of Saudi Arabia", "Republic of the Philippines").
+    import pycountry
+
+    for country in pycountry.countries:
+        official = getattr(country, "official_name", None)
+        if official and country.alpha_2 in centres:
+            found.setdefault(fold(official), country.alpha_2)
     for name, cc in _EXTRA_COUNTRY_NAMES.items():
         found[fold(name)] = cc
     return found
+
+
+def _alpha3(centres: dict) -> dict[str, str]:
+    import pycountry
+
+    return {fold(c.alpha_3): c.alpha_2 for c in pycountry.countries if c.alpha_2 in centres}
 
 
 def _us_states(raw_states: dict, lat, lon, pop, ccs, admin1):
@@ -380,9 +395,18 @@ def _subdivisions(centres: dict):
     codes: dict[str, set[str]] = {}
     for sub in pycountry.subdivisions:
         cc = sub.country_code
-        if cc not in centres or cc == "US" or sub.parent_code is not None:
+        if cc not in centres or cc == "US":
             continue
-        names.setdefault(fold(sub.name), set()).add(cc)
+        # Second-level units too (English counties, French departments, Spanish and Italian
+        # provinces): people name them ("Essex", "Somerset, UK"); "Vale of Glamorgan, The
+        # [Bro Morgannwg GB-BMG]" gives both of its names.
+        for name in re.split(r"\s*\[|\]|;", sub.name):
+            name = re.sub(r",\s*(the|la|le|les|el)$", "", name.strip(), flags=re.I)
+            name = re.sub(r"\s+[A-Z]{2}-\w+$", "", name)
+            if name and not name.startswith(cc + "-"):
+                names.setdefault(fold(name), set()).add(cc)
+        if sub.parent_code is not None:
+            continue
         short = sub.code.split("-", 1)[1]
         if short.isalpha():
             codes.setdefault(fold(short), set()).add(cc)

@@ -18,6 +18,12 @@ import regex
 
 from streamer.ingest.geolocate.aliases import (
     CITY_ALIASES,
+    CJK_ADMIN_MARKERS,
+    CJK_LEADING,
+    CJK_TRAILING,
+    JP_PREFECTURE_KANA,
+    JP_PREFECTURES,
+    JP_REGIONS,
     LANGUAGE_PRIORS,
     LEADING_FILLERS,
     NON_PLACE_WORDS,
@@ -63,7 +69,20 @@ _FLAG = regex.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
 # Emoji and other symbols separate parts ("NYC 🗽", "📍Berlin"); letters and digits stay.
 _SYMBOL = regex.compile(r"[\p{So}\p{Sk}\p{Cn}\u200d\ufe0f\u2600-\u27bf]+")
 # Not " and ": it belongs to names (Bosnia and Herzegovina, Trinidad and Tobago).
-_SEPARATORS = re.compile(r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿]+")
+_SEPARATORS = re.compile(
+    r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿【】「」『』（）、。！？＠＜＞・／]+"
+)
+# "Jordan-amman", "Luján-Bs As": a hyphen without spaces, tried only when the whole fails.
+_TIGHT_HYPHEN = re.compile(r"(?<=[^\W\d])-(?=[^\W\d])")
+# Coordinates people (and old clients: "ÜT: 40.7,-74.0", "iPhone: ...") put in the field.
+_DECIMAL_POINT = re.compile(
+    r"^\s*(?:[^\W\d]+\s*:\s*)?(-?\d{1,2}\.\d{2,})\s*,\s*(-?\d{1,3}\.\d{2,})\s*$"
+)
+_DMS_POINT = re.compile(
+    r"^\s*([NS])\s*(\d{1,2})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2}(?:\.\d+)?)\D*/\s*"
+    r"([EW])\s*(\d{1,3})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2}(?:\.\d+)?)\D*$"
+)
+_HAN_KANA = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _BIO_MARKER = regex.compile(
     r"(?:📍|📌|🏠|\b(?:based in|based out of|living in|live in|lives in|located in|"
     r"location|loc|from|vivo en|desde|moro em|wohne in|habite à|basée? à|basado en|baseado em)"
@@ -96,11 +115,15 @@ class Geolocator:
         self.locate_profile = lru_cache(maxsize=cache_size)(self._locate_profile)
         self.locate_bio = lru_cache(maxsize=cache_size)(self._locate_bio)
         self._common = lru_cache(maxsize=cache_size)(self._is_common_word)
+        self._jp = _jp_areas(gazetteer)
 
     # ---- profile location -------------------------------------------------------------
     def _locate_profile(self, text: str | None, lang: str | None = None) -> Located | None:
         if not text or len(text) > MAX_PROFILE_CHARS:
             return None
+        point = _coordinates(text)
+        if point is not None:
+            return point
         lang = (lang or "").split("-")[0].lower() or None
         flags = [cc for cc in _flag_countries(text) if cc in self.gaz.countries]
         cleaned = _URL.sub(" | ", text)
@@ -114,12 +137,32 @@ class Geolocator:
             if len(set(flags)) == 1:
                 return self._country(flags[0])
             return None
-        return self._resolve_parts(parts, flags, lang)
+        found = self._resolve_parts(parts, flags, lang)
+        if found is None and _TIGHT_HYPHEN.search(cleaned):
+            split = self._parts(_TIGHT_HYPHEN.sub(" - ", cleaned))
+            if len(split) > len(parts) and all(self._known_any(p) for p in split):
+                found = self._resolve_parts(split, flags, lang)
+        if found is None and _HAN_KANA.search(cleaned):
+            for part in parts:
+                found = self._cjk_address(part.key.replace(" ", ""), lang)
+                if found is not None:
+                    break
+        return found
+
+    def _known_any(self, part: _Part) -> bool:
+        return self._known(part.key) or bool(self._region(part)) or part.key in self._jp
 
     def _parts(self, cleaned: str) -> list[_Part]:
         parts = []
         for piece in _SEPARATORS.split(cleaned):
-            key = self._strip_fillers(fold(piece))
+            key = fold(piece)
+            words = key.split()
+            if len(words) >= 4 and all(len(w) == 1 for w in words):
+                key = "".join(words)  # "A U S T R A L I A"
+            elif len(words) >= 2 and any(_postcode(w) for w in words):
+                # "75020 PARIS", "Wisconsin 54810": a postcode beside a name says nothing more.
+                key = " ".join(w for w in words if not _postcode(w))
+            key = self._strip_fillers(key)
             if not key or key.isdigit():
                 continue
             if all(w in PRONOUNS for w in key.split()):
@@ -130,7 +173,11 @@ class Geolocator:
     def _known(self, key: str) -> bool:
         g = self.gaz
         return bool(
-            key in CITY_ALIASES or key in g.country_names or key in g.state_names or g.city_ids(key)
+            key in CITY_ALIASES
+            or key in g.country_names
+            or key in g.state_names
+            or g.city_ids(key)
+            or key in self._jp
         )
 
     def _strip_fillers(self, key: str) -> str:
@@ -156,17 +203,39 @@ class Geolocator:
         self, parts: list[_Part], flags: list[str], lang: str | None
     ) -> Located | None:
         parts = self._split_trailing_qualifier(parts[0]) + parts[1:]
+        parts = self._split_leading_country(parts[0]) + parts[1:]
         head, qualifiers = parts[0], parts[1:]
         if not qualifiers:
             return self._alone(head, flags, lang)
         found = self._city_with_qualifiers(head, qualifiers, flags, lang)
         if found is not None:
             return found
+        if len(parts) == 2 and self.gaz.country_names.get(head.key):
+            # "Indonesia, Manado", "Jordan - Amman": the country first, then its city.
+            found = self._city_with_qualifiers(qualifiers[0], [head], flags, lang)
+            if found is not None and found.granularity == CITY:
+                return found
         # "Shoreditch, London": an unknown head, a known place after it.
         unknown_head = not self.gaz.city_ids(head.key) and head.key not in CITY_ALIASES
         if (unknown_head or head.key in NON_PLACES) and not self._region(head):
             return self._resolve_parts(qualifiers, flags, lang)
         return None
+
+    def _split_leading_country(self, part: _Part) -> list[_Part]:
+        # "Indonesia Manado", "日本 埼玉": a country name, then a place of that country.
+        words = part.key.split()
+        if len(words) < 2 or self._known(part.key):
+            return [part]
+        for n in (3, 2, 1):
+            if len(words) <= n:
+                continue
+            lead, rest = " ".join(words[:n]), " ".join(words[n:])
+            cc = self.gaz.country_names.get(lead)
+            if cc and self._known(rest):
+                inside = [c for c in self.gaz.city_ids(rest) if self.gaz.cc[c] == cc]
+                if inside or (cc == "JP" and rest in self._jp):
+                    return [_Part(rest, rest), _Part(lead, lead)]
+        return [part]
 
     def _split_trailing_qualifier(self, part: _Part) -> list[_Part]:
         # "Austin TX", "Paris France", "Sydney NSW": only when the whole string is not a name.
@@ -183,6 +252,19 @@ class Geolocator:
             # Without a separator only a known head counts ("het van" is Dutch, not Van).
             if self._known(head) and self._region(_Part(tail, raw_tail), strict_codes=True):
                 return [_Part(head, head), _Part(tail, raw_tail)]
+            if self._known(head) and n == 1:
+                # "dallas tx", "brasilia df": a lower-case code only where the city lies.
+                loose = self._region(_Part(tail, raw_tail))
+                if loose and any(self._matches(c, loose) for c in self.gaz.city_ids(head)):
+                    return [_Part(head, head), _Part(tail, raw_tail)]
+        if len(words) >= 3:
+            # "Las Vegas Nevada USA": peel the country, then the state.
+            last = _Part(words[-1], raw_words[-1] if raw_words else words[-1])
+            if self._region(last, strict_codes=True) and not self._known(" ".join(words[-2:])):
+                rest = " ".join(words[:-1])
+                inner = self._split_trailing_qualifier(_Part(rest, " ".join(raw_words[:-1])))
+                if len(inner) > 1:
+                    return [*inner, last]
         return [part]
 
     def _region(
@@ -203,8 +285,13 @@ class Geolocator:
                 found.append(("state", code))
             if code in self.gaz.countries:
                 found.append(("country", code))
+        if len(code) == 3 and code_ok and code.lower() in self.gaz.alpha3:
+            found.append(("country", self.gaz.alpha3[code.lower()]))  # "Manila PHL"
         for cc in self.gaz.subdivisions.get(key, ()):
             found.append(("sub", cc))
+        area = self._jp.get(key)
+        if area is not None:
+            found.extend(("jp", a1) for a1 in area[4])
         if code_ok and len(key) <= 3:
             for cc in self.gaz.subdivision_codes.get(key, ()):
                 found.append(("sub", cc))
@@ -216,6 +303,8 @@ class Geolocator:
             if kind in ("country", "sub") and cc == value:
                 return True
             if kind == "state" and cc == "US" and self.gaz.admin1[city] == value:
+                return True
+            if kind == "jp" and cc == "JP" and self.gaz.admin1[city] == value:
                 return True
         return False
 
@@ -275,14 +364,17 @@ class Geolocator:
             # A known name that the qualifier contradicts, or a small town we do not hold:
             # answer at the qualifier's own (coarser) level.
             return self._region_located(readings[-1], lang)
-        if self._region(head):
+        head_regions = self._region(head)
+        if head_regions and any(self._region_fits(head_regions, r) for r in readings):
             # "Texas, USA", "Ontario, Canada": a region qualified by its country.
             return self._alone(head, flags, lang)
+        # "South East, UK" is not Cameroon's South-East region; "Somerset, UK": the
+        # qualifier is all we can trust.
         return self._region_located(readings[-1], lang)
 
     @staticmethod
     def _region_fits(own: list[tuple[str, str]], readings: list[tuple[str, str]]) -> bool:
-        ccs = {"US" if k == "state" else v for k, v in own}
+        ccs = {"US" if k == "state" else "JP" if k == "jp" else v for k, v in own}
         return any(v in ccs for k, v in readings if k in ("country", "sub"))
 
     def _alias_fits(self, alias: tuple[float, float, float, str], readings) -> bool:
@@ -299,10 +391,17 @@ class Geolocator:
 
     def _region_located(self, readings: list[tuple[str, str]], lang: str | None) -> Located | None:
         kinds = {k for k, _ in readings}
+        jp = {v for k, v in readings if k == "jp"}
+        if jp:
+            area = next(a for a in self._jp.values() if a[4] == tuple(sorted(jp)))
+            return Located(area[0], area[1], area[2], STATE, area[3])
         for kind, value in readings:
             if kind == "state" and (kinds == {"state"} or lang in (None, "en")):
                 return self._state(value)
-        ccs = {v for k, v in readings if k in ("country", "sub")}
+        # A country named in full outweighs a code that is also some province's ("UK").
+        ccs = {v for k, v in readings if k == "country"} or {
+            v for k, v in readings if k == "sub"
+        }
         if len(ccs) == 1:
             return self._country(ccs.pop())
         return None
@@ -316,6 +415,9 @@ class Geolocator:
             return Located(
                 alias[0], alias[1], alias[2], COUNTRY if alias[2] >= 300 else CITY, alias[3]
             )
+        area = self._jp.get(key)
+        if area is not None and not any(self.gaz.cc[c] == "JP" for c in self.gaz.city_ids(key)):
+            return Located(area[0], area[1], area[2], STATE, area[3])
         subnation = self.gaz.subnations.get(key)
         if subnation:
             return Located(subnation[0], subnation[1], subnation[2], STATE, part.raw)
@@ -420,6 +522,82 @@ class Geolocator:
                     break
         return best
 
+    # ---- CJK addresses -----------------------------------------------------------------
+    def _cjk_address(self, text: str, lang: str | None) -> Located | None:
+        """'愛知県名古屋市中村区名駅南1-1-5', '三重県鈴鹿市', '我在泰国': known names read from the
+        start, each optionally followed by 県/市/区...; the string must end there, or
+        the last name must carry such a marker (an address, not a sentence that names a city)."""
+        for lead in CJK_LEADING:
+            if text.startswith(lead):
+                text = text[len(lead) :]
+                break
+        for trail in CJK_TRAILING:
+            if text.endswith(trail) and len(text) > len(trail) + 1:
+                text = text[: -len(trail)]
+                break
+        cut = re.search(r"\d", text)
+        address_numbers = cut is not None
+        if cut:
+            text = text[: cut.start()]  # house numbers: 名駅南1-1-5
+        tokens: list[tuple[str, object]] = []
+        i, n, marked = 0, len(text), False
+        while i < n:
+            match = None
+            for j in range(min(n, i + 7), i + 1, -1):
+                piece = text[i:j]
+                if piece in self._jp:
+                    match = ("jp", self._jp[piece])
+                elif piece in self.gaz.country_names:
+                    match = ("country", self.gaz.country_names[piece])
+                elif self.gaz.city_ids(piece):
+                    match = ("city", self.gaz.city_ids(piece))
+                if match:
+                    break
+            if match is None:
+                break
+            tokens.append(match)
+            i = j
+            marked = i < n and text[i] in CJK_ADMIN_MARKERS
+            if marked:
+                i += 1
+        if not tokens or (i < n and not marked):
+            return None
+        if address_numbers and not marked and i < n:
+            return None
+        return self._most_specific(tokens, lang)
+
+    def _most_specific(self, tokens: list[tuple[str, object]], lang: str | None) -> Located | None:
+        cc: str | None = None
+        admin1: tuple[str, ...] = ()
+        answer: Located | None = None
+        for kind, value in tokens:
+            if kind == "country":
+                if cc not in (None, value):
+                    break
+                cc = str(value)
+                answer = answer or self._country(cc)
+            elif kind == "jp":
+                area = value  # type: ignore[assignment]
+                if cc not in (None, "JP") or (admin1 and not set(area[4]) <= set(admin1)):
+                    break
+                cc, admin1 = "JP", area[4]
+                answer = Located(area[0], area[1], area[2], STATE, area[3])
+            else:
+                ids = [
+                    c
+                    for c in value  # type: ignore[attr-defined]
+                    if (cc is None or self.gaz.cc[c] == cc)
+                    and (not admin1 or self.gaz.admin1[c] in admin1)
+                ]
+                if not ids:
+                    break
+                best = self._best(ids, [], lang, margin=cc is None)
+                if best is None:
+                    break
+                cc, admin1 = self.gaz.cc[best], (self.gaz.admin1[best],)
+                answer = self._city(best)
+        return answer
+
     # ---- answers ----------------------------------------------------------------------
     def _city(self, city: int | None) -> Located | None:
         if city is None:
@@ -461,6 +639,87 @@ class Geolocator:
                 if found is not None:
                     return found
         return None
+
+
+def _coordinates(text: str) -> Located | None:
+    """'ÜT: 40.71,-74.00', '-6.15689,106.9294', "N 39°20' 0'' / W 74°35' 0''"."""
+    found = _DECIMAL_POINT.match(text)
+    if found:
+        lat, lon = float(found.group(1)), float(found.group(2))
+    else:
+        dms = _DMS_POINT.match(text)
+        if not dms:
+            return None
+        g = dms.groups()
+        lat = (int(g[1]) + int(g[2]) / 60 + float(g[3]) / 3600) * (-1 if g[0] == "S" else 1)
+        lon = (int(g[5]) + int(g[6]) / 60 + float(g[7]) / 3600) * (-1 if g[4] == "W" else 1)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None
+    return Located(round(lat, 4), round(lon, 4), 1.0, CITY, f"{lat:.4f},{lon:.4f}")
+
+
+def _postcode(word: str) -> bool:
+    # Four to six digits, or the UK/Canadian letter-digit forms are too varied: digits only.
+    return word.isdigit() and 4 <= len(word) <= 6
+
+
+def _jp_areas(gaz: Gazetteer) -> dict[str, tuple[float, float, float, str, tuple[str, ...]]]:
+    """Japan's prefectures and regions: folded name -> (lat, lon, radius km, label, admin1
+    codes). Each prefecture's code comes from its seat; its centre from its cities."""
+    members: dict[str, list[int]] = {}
+    for city, cc in enumerate(gaz.cc):
+        if cc == "JP":
+            members.setdefault(gaz.admin1[city], []).append(city)
+    codes: dict[str, str] = {}
+    for name, romaji, seat in JP_PREFECTURES:
+        for key in (seat, seat + "市", fold(romaji)):
+            seats = [c for c in gaz.city_ids(key) if gaz.cc[c] == "JP"]
+            if seats:
+                codes[name] = gaz.admin1[seats[0]]
+                break
+    areas: dict[str, tuple[float, float, float, str, tuple[str, ...]]] = {}
+
+    def add(keys: list[str], label: str, admin1: tuple[str, ...]) -> None:
+        cities = [c for a in admin1 for c in members.get(a, ())]
+        if not cities:
+            return
+        total = sum(gaz.pop[c] for c in cities)
+        lat = sum(gaz.lat[c] * gaz.pop[c] for c in cities) / total
+        lon = sum(gaz.lon[c] * gaz.pop[c] for c in cities) / total
+        spread = math.sqrt(
+            sum(haversine_km(lat, lon, gaz.lat[c], gaz.lon[c]) ** 2 for c in cities) / len(cities)
+        )
+        entry = (round(lat, 4), round(lon, 4), round(max(20.0, spread), 1), label, admin1)
+        for key in keys:
+            areas.setdefault(fold(key), entry)
+
+    for name, romaji, _seat in JP_PREFECTURES:
+        if name not in codes:
+            continue
+        suffix = (
+            ""
+            if name == "北海道"
+            else "都"
+            if name == "東京"
+            else "府"
+            if name
+            in (
+                "大阪",
+                "京都",
+            )
+            else "県"
+        )
+        keys = [name + suffix, name, romaji + " prefecture", romaji + " ken"]
+        if not gaz.city_ids(fold(romaji)):
+            keys.append(romaji)  # 'Aichi', 'Kanagawa'; not 'Osaka' (the city answers)
+        add(keys, f"{romaji.title()}, JP", (codes[name],))
+    for kana, name in JP_PREFECTURE_KANA.items():
+        if fold(name) in areas:
+            areas.setdefault(kana, areas[fold(name)])
+    for region, prefectures in JP_REGIONS.items():
+        admin1 = tuple(sorted(codes[p] for p in prefectures if p in codes))
+        add([region, region + "地方"], f"{region}, JP", admin1)
+    return areas
 
 
 def _too_short(key: str) -> bool:
