@@ -183,3 +183,75 @@ def test_names_with_and_and_native_suffixes(geo):
     assert bosnia is not None and bosnia.granularity == "country"
     near(geo, "大阪府", "ja", 34.69, 135.50)
     near(geo, "Hrvatska", "hr", 45.2, 16.2, 300)
+
+
+# ---- forms seen on real captures (rules, each with a refusal beside it) --------------------
+@pytest.mark.parametrize(
+    ("text", "lang", "lat", "lon"),
+    [
+        ("愛知県名古屋市中村区名駅南1-1-5", "ja", 35.18, 136.91),  # address down to the ward
+        ("三重県鈴鹿市", "ja", 34.88, 136.58),
+        ("千葉県 松戸", "ja", 35.78, 139.90),
+        ("愛知", "ja", 35.1, 137.0),  # a prefecture alone: its centre
+        ("兵庫県", "ja", 34.8, 135.1),
+        ("とうきょう", "ja", 35.69, 139.7),  # hiragana reading
+        ("関東", "ja", 35.8, 139.7),  # a region of prefectures
+        ("Nagoya, Aichi", "en", 35.18, 136.91),  # a prefecture as a qualifier
+        ("我在泰国", "zh", 13.7, 100.7),
+        ("ÜT: -6.15689,106.9294", "id", -6.1569, 106.9294),  # coordinates
+        ("N 39°20' 0'' / W 74°35' 0''", "en", 39.33, -74.58),
+        ("75020 PARIS", "fr", 48.85, 2.35),  # postcodes
+        ("Balsam Lake, Wisconsin 54810", "en", 43.5, -88.7),
+        ("dallas tx.", "en", 32.78, -96.81),  # lower-case code where the city lies
+        ("Brasilia df", "pt", -15.78, -47.93),
+        ("manila phl", "en", 14.6, 120.98),  # ISO alpha-3
+        ("Las Vegas Nevada USA", "en", 36.17, -115.14),
+        ("Jordan-amman", "en", 31.96, 35.95),  # country first, tight hyphen
+        ("Indonesia   Manado", "id", 1.48, 124.85),
+        ("Kingdom of Saudi Arabia", "ar", 23.8, 43.0),  # official name
+        ("المملكـة العربـية السـعـوديـة", "ar", 23.8, 43.0),  # tatweel
+        ("A U S T R A L I A", "en", -33.3, 144.8),  # spaced letters
+    ],
+)
+def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -> None:
+    found = geo.locate_profile(text, lang)
+    assert found is not None, text
+    assert haversine_km(found.lat, found.lon, lat, lon) < 60, (text, found)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("東京だけど埼玉より。", "ja"),  # a sentence that names cities, not an address
+        ("東京タワーが見えるとこ", "ja"),
+        ("MADE2列目でペンサもらって死亡", "ja"),  # Latin word before CJK text
+        ("アルマ・トラン", "ja"),  # katakana word that is also a small foreign town
+        ("ÜT: 0.0,0.0", "en"),  # no fix
+        ("95.1234,200.5", "en"),  # off the globe
+        ("Newcastle", None),  # ambiguous without a language prior
+    ],
+)
+def test_real_capture_refusals(geo, text: str, lang: str | None) -> None:
+    assert geo.locate_profile(text, lang) is None
+
+
+def test_region_that_contradicts_its_country_answers_the_country(geo) -> None:
+    # Cameroon has a "South-East" region: "South East, UK" must not land there.
+    found = geo.locate_profile("South East, UK", "en")
+    assert found is not None and found.granularity == "country"
+    assert haversine_km(found.lat, found.lon, 52.5, -1.4) < 100
+
+
+def test_county_alone_answers_its_country(geo) -> None:
+    found = geo.locate_profile("Somerset, UK", "en")
+    assert found is not None and haversine_km(found.lat, found.lon, 52.5, -1.4) < 100
+
+
+def test_lower_case_alpha3_alone_is_not_a_country(geo) -> None:
+    found = geo.locate_profile("wilks, ken", "en")
+    assert found is None or found.name != "Kenya"
+
+
+def test_lists_of_countries_keep_the_first(geo) -> None:
+    found = geo.locate_profile("Malaysia-UK.", "id")
+    assert found is not None and found.name == "Malaysia"

@@ -23,7 +23,7 @@ from streamer.ingest.geolocate.normalize import fold
 
 GEONAMES_CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
 DEFAULT_MIN_POPULATION = 5000
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 
 # Country names in these languages come from babel (CLDR); English comes from GeoNames itself.
 _NAME_LOCALES = [
@@ -259,7 +259,9 @@ def _build(min_population: int) -> dict:
     countries = _country_centres(raw_countries, lat, lon, pop, ccs)
     country_names = _country_names(raw_countries, countries)
     states, state_names = _us_states(raw_states, lat, lon, pop, ccs, admin1)
-    subdivisions, subdivision_codes = _subdivisions(countries)
+    city_ccs = {k: {ccs[i] for i in v} for k, v in names.items()}
+    subdivisions, subdivision_codes = _subdivisions(countries, city_ccs)
+    del city_ccs
     country_languages = {
         cc: tuple(sorted({code.split("-")[0] for code in c["languages"].split(",") if code}))
         for cc, c in raw_countries.items()
@@ -388,7 +390,7 @@ def _us_states(raw_states: dict, lat, lon, pop, ccs, admin1):
     return states, state_names
 
 
-def _subdivisions(centres: dict):
+def _subdivisions(centres: dict, city_ccs: dict[str, set[str]]):
     import pycountry
 
     names: dict[str, set[str]] = {}
@@ -403,8 +405,13 @@ def _subdivisions(centres: dict):
         for name in re.split(r"\s*\[|\]|;", sub.name):
             name = re.sub(r",\s*(the|la|le|les|el)$", "", name.strip(), flags=re.I)
             name = re.sub(r"\s+[A-Z]{2}-\w+$", "", name)
-            if name and not name.startswith(cc + "-"):
-                names.setdefault(fold(name), set()).add(cc)
+            key = fold(name)
+            # A second-level unit named like a city of its country (Paris, Barcelona, Bury)
+            # is read as the city, as before.
+            if sub.parent_code is not None and cc in city_ccs.get(key, ()):
+                continue
+            if key and not name.startswith(cc + "-"):
+                names.setdefault(key, set()).add(cc)
         if sub.parent_code is not None:
             continue
         short = sub.code.split("-", 1)[1]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import regex
 
@@ -207,14 +207,20 @@ class Geolocator:
         head, qualifiers = parts[0], parts[1:]
         if not qualifiers:
             return self._alone(head, flags, lang)
-        found = self._city_with_qualifiers(head, qualifiers, flags, lang)
-        if found is not None:
-            return found
-        if len(parts) == 2 and self.gaz.country_names.get(head.key):
-            # "Indonesia, Manado", "Jordan - Amman": the country first, then its city.
+        if (
+            len(parts) == 2
+            and not self.gaz.city_ids(head.key)
+            and head.key not in CITY_ALIASES
+            and self._region(head)
+            and not self._region(qualifiers[0])
+        ):
+            # "Indonesia, Manado", "Riau, Pekanbaru": the region first, then a city in it.
             found = self._city_with_qualifiers(qualifiers[0], [head], flags, lang)
             if found is not None and found.granularity == CITY:
                 return found
+        found = self._city_with_qualifiers(head, qualifiers, flags, lang)
+        if found is not None:
+            return found
         # "Shoreditch, London": an unknown head, a known place after it.
         unknown_head = not self.gaz.city_ids(head.key) and head.key not in CITY_ALIASES
         if (unknown_head or head.key in NON_PLACES) and not self._region(head):
@@ -254,7 +260,7 @@ class Geolocator:
                 return [_Part(head, head), _Part(tail, raw_tail)]
             if self._known(head) and n == 1:
                 # "dallas tx", "brasilia df": a lower-case code only where the city lies.
-                loose = self._region(_Part(tail, raw_tail))
+                loose = self._region(_Part(tail, raw_tail), lower3=True)
                 if loose and any(self._matches(c, loose) for c in self.gaz.city_ids(head)):
                     return [_Part(head, head), _Part(tail, raw_tail)]
         if len(words) >= 3:
@@ -268,7 +274,7 @@ class Geolocator:
         return [part]
 
     def _region(
-        self, part: _Part, strict_codes: bool = False, codes: bool = True
+        self, part: _Part, strict_codes: bool = False, codes: bool = True, lower3: bool = False
     ) -> list[tuple[str, str]]:
         """A qualifier's readings: ('country', cc), ('state', code), ('sub', cc)."""
         key, found = part.key, []
@@ -285,7 +291,8 @@ class Geolocator:
                 found.append(("state", code))
             if code in self.gaz.countries:
                 found.append(("country", code))
-        if len(code) == 3 and code_ok and code.lower() in self.gaz.alpha3:
+        upper = part.raw.strip(" .").isupper()
+        if len(code) == 3 and codes and (upper or lower3) and code.lower() in self.gaz.alpha3:
             found.append(("country", self.gaz.alpha3[code.lower()]))  # "Manila PHL"
         for cc in self.gaz.subdivisions.get(key, ()):
             found.append(("sub", cc))
@@ -365,7 +372,16 @@ class Geolocator:
             # answer at the qualifier's own (coarser) level.
             return self._region_located(readings[-1], lang)
         head_regions = self._region(head)
-        if head_regions and any(self._region_fits(head_regions, r) for r in readings):
+        if (
+            not head_regions
+            and not cities
+            and alias is None
+            and any(self.gaz.city_ids(q.key) for q in qualifiers)
+        ):
+            return None  # "Camp Nou, Barcelona": the caller reads the qualifiers alone
+        if any(k != "sub" for k, _ in head_regions) or any(
+            self._region_fits(head_regions, r) for r in readings
+        ):
             # "Texas, USA", "Ontario, Canada": a region qualified by its country.
             return self._alone(head, flags, lang)
         # "South East, UK" is not Cameroon's South-East region; "Somerset, UK": the
@@ -399,9 +415,7 @@ class Geolocator:
             if kind == "state" and (kinds == {"state"} or lang in (None, "en")):
                 return self._state(value)
         # A country named in full outweighs a code that is also some province's ("UK").
-        ccs = {v for k, v in readings if k == "country"} or {
-            v for k, v in readings if k == "sub"
-        }
+        ccs = {v for k, v in readings if k == "country"} or {v for k, v in readings if k == "sub"}
         if len(ccs) == 1:
             return self._country(ccs.pop())
         return None
@@ -535,11 +549,13 @@ class Geolocator:
             if text.endswith(trail) and len(text) > len(trail) + 1:
                 text = text[: -len(trail)]
                 break
+        if not _HAN_KANA.match(text):
+            return None  # "MADE2列目...": Latin words are read by the ordinary rules
         cut = re.search(r"\d", text)
         address_numbers = cut is not None
         if cut:
             text = text[: cut.start()]  # house numbers: 名駅南1-1-5
-        tokens: list[tuple[str, object]] = []
+        tokens: list[tuple[str, Any]] = []
         i, n, marked = 0, len(text), False
         while i < n:
             match = None
@@ -549,7 +565,7 @@ class Geolocator:
                     match = ("jp", self._jp[piece])
                 elif piece in self.gaz.country_names:
                     match = ("country", self.gaz.country_names[piece])
-                elif self.gaz.city_ids(piece):
+                elif self._cjk_city(piece):
                     match = ("city", self.gaz.city_ids(piece))
                 if match:
                     break
@@ -566,7 +582,15 @@ class Geolocator:
             return None
         return self._most_specific(tokens, lang)
 
-    def _most_specific(self, tokens: list[tuple[str, object]], lang: str | None) -> Located | None:
+    def _cjk_city(self, piece: str) -> bool:
+        # Katakana spellings of foreign towns ("トラン") are mostly other words; only Han
+        # names, or katakana names of cities of a million.
+        ids = self.gaz.city_ids(piece)
+        if not ids:
+            return False
+        return bool(regex.search(r"\p{Han}", piece)) or self.gaz.pop[ids[0]] >= LARGE_CITY
+
+    def _most_specific(self, tokens: list[tuple[str, Any]], lang: str | None) -> Located | None:
         cc: str | None = None
         admin1: tuple[str, ...] = ()
         answer: Located | None = None
@@ -577,7 +601,7 @@ class Geolocator:
                 cc = str(value)
                 answer = answer or self._country(cc)
             elif kind == "jp":
-                area = value  # type: ignore[assignment]
+                area = value
                 if cc not in (None, "JP") or (admin1 and not set(area[4]) <= set(admin1)):
                     break
                 cc, admin1 = "JP", area[4]
@@ -585,7 +609,7 @@ class Geolocator:
             else:
                 ids = [
                     c
-                    for c in value  # type: ignore[attr-defined]
+                    for c in value
                     if (cc is None or self.gaz.cc[c] == cc)
                     and (not admin1 or self.gaz.admin1[c] in admin1)
                 ]
