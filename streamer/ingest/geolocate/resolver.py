@@ -558,7 +558,7 @@ class Geolocator:
         tokens: list[tuple[str, Any]] = []
         i, n, marked = 0, len(text), False
         while i < n:
-            match = None
+            match: tuple[str, Any] | None = None
             for j in range(min(n, i + 7), i + 1, -1):
                 piece = text[i:j]
                 if piece in self._jp:
