@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (names in many scripts)
 """Hand-written knowledge the gazetteer lacks: nicknames, non-places and language priors."""
 
 from __future__ import annotations
@@ -439,6 +440,16 @@ LEADING_FILLERS: tuple[str, ...] = (
     "ciudad de",
     "cidade de",
     "grande",
+    # Words for an administrative unit written before its name (Indonesian kabupaten and
+    # kecamatan, Russian город, Thai จังหวัด), abbreviated or not.
+    "kab",
+    "kabupaten",
+    "kec",
+    "kecamatan",
+    "г",
+    "город",
+    "จ",
+    "จังหวัด",
 )
 TRAILING_FILLERS: tuple[str, ...] = (
     "area",
@@ -660,4 +671,42 @@ JP_PREFECTURE_KANA: dict[str, str] = {
     "みやざき": "宮崎",
     "かごしま": "鹿児島",
     "おきなわ": "沖縄",
+}
+
+# Indonesian provinces are named "<island> <direction>"; people also write them in English
+# ("Central Java") and by their usual short forms ("Jateng", "Sulsel").
+ID_DIRECTIONS: dict[str, str] = {
+    "utara": "north",
+    "selatan": "south",
+    "barat": "west",
+    "timur": "east",
+    "tengah": "central",
+    "tenggara": "southeast",
+    "barat daya": "southwest",
+}
+ID_ISLANDS_EN: dict[str, str] = {"jawa": "java", "sumatera": "sumatra"}
+ID_PROVINCE_SHORT: dict[str, str] = {
+    "jabar": "Jawa Barat",
+    "jateng": "Jawa Tengah",
+    "jatim": "Jawa Timur",
+    "diy": "Yogyakarta",
+    "jogja": "Yogyakarta",
+    "sumut": "Sumatera Utara",
+    "sumbar": "Sumatera Barat",
+    "sumsel": "Sumatera Selatan",
+    "sulsel": "Sulawesi Selatan",
+    "sulut": "Sulawesi Utara",
+    "sulteng": "Sulawesi Tengah",
+    "sultra": "Sulawesi Tenggara",
+    "sulbar": "Sulawesi Barat",
+    "kalbar": "Kalimantan Barat",
+    "kalteng": "Kalimantan Tengah",
+    "kalsel": "Kalimantan Selatan",
+    "kaltim": "Kalimantan Timur",
+    "kaltara": "Kalimantan Utara",
+    "ntb": "Nusa Tenggara Barat",
+    "ntt": "Nusa Tenggara Timur",
+    "kepri": "Kepulauan Riau",
+    "babel": "Kepulauan Bangka Belitung",
+    "malut": "Maluku Utara",
 }

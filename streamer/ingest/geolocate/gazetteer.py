@@ -23,7 +23,7 @@ from streamer.ingest.geolocate.normalize import fold
 
 GEONAMES_CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
 DEFAULT_MIN_POPULATION = 5000
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 
 # Country names in these languages come from babel (CLDR); English comes from GeoNames itself.
 _NAME_LOCALES = [
@@ -417,10 +417,31 @@ def _subdivisions(centres: dict, city_ccs: dict[str, set[str]]):
         short = sub.code.split("-", 1)[1]
         if short.isalpha():
             codes.setdefault(fold(short), set()).add(cc)
+    for key, cc in _other_province_names(names).items():
+        names.setdefault(key, set()).add(cc)
     return (
         {k: tuple(sorted(v)) for k, v in names.items()},
         {k: tuple(sorted(v)) for k, v in codes.items()},
     )
+
+
+def _other_province_names(names: dict[str, set[str]]) -> dict[str, str]:
+    """English and short forms of Indonesia's provinces: 'central java', 'jateng'."""
+    from streamer.ingest.geolocate.aliases import ID_DIRECTIONS, ID_ISLANDS_EN, ID_PROVINCE_SHORT
+
+    found: dict[str, str] = {}
+    for key, ccs in names.items():
+        if "ID" not in ccs:
+            continue
+        for direction, english in ID_DIRECTIONS.items():
+            if key.endswith(" " + direction):
+                island = key[: -len(direction) - 1]
+                island = ID_ISLANDS_EN.get(island, island)
+                found[f"{english} {island}"] = "ID"
+    for short, name in ID_PROVINCE_SHORT.items():
+        if "ID" in names.get(fold(name), ()):
+            found[short] = "ID"
+    return found
 
 
 # Word lists checked at build time, so that workers never load wordfreq's lists (~40 MB each).

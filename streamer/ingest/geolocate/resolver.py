@@ -182,7 +182,7 @@ class Geolocator:
 
     def _strip_fillers(self, key: str) -> str:
         changed = True
-        while changed and key and not self._known(key):
+        while changed and key and not self._known(key) and key not in self.gaz.subdivisions:
             changed = False
             words = key.split(" ")
             for filler in self._leading.get(words[0], ()):
@@ -488,7 +488,11 @@ class Geolocator:
         if self._common(key, None if spoken else lang):
             return False
         # "Jupiter", "Eden", "Sunshine": a word people know that is also a small town.
-        return not (biggest < SMALL_TOWN and self._listed(self.gaz.word_like, key, lang))
+        # A town's name is a known word in its own country's language (Troyes in French,
+        # Gresik in Indonesian): only English then counts against it.
+        return not (
+            biggest < SMALL_TOWN and self._listed(self.gaz.word_like, key, None if spoken else lang)
+        )
 
     @staticmethod
     def _listed(table: dict[str, str], word: str, lang: str | None) -> bool:
