@@ -211,6 +211,15 @@ def test_names_with_and_and_native_suffixes(geo):
         ("Kingdom of Saudi Arabia", "ar", 23.8, 43.0),  # official name
         ("المملكـة العربـية السـعـوديـة", "ar", 23.8, 43.0),  # tatweel
         ("A U S T R A L I A", "en", -33.3, 144.8),  # spaced letters
+        ("京都府長岡京市", "ja", 35.0, 135.7),  # keep what was marked when the rest fails
+        ("東京都大田区東矢口2-15-15-106", "ja", 35.56, 139.72),
+        ("大阪の北部", "ja", 34.67, 135.52),  # a Japanese place, then の
+        ("札幌のどこか", "ja", 43.07, 141.35),
+        ("Central Java", "id", -4.76, 109.6),  # Indonesian province in English: the country
+        ("Makassar -- Sulsel", "id", -5.15, 119.43),  # province short form as a qualifier
+        ("Troyes", "fr", 48.3, 4.09),  # a known French word, but in French it is the town
+        ("Г. ВОЛЖСКИЙ", "ru", 48.79, 44.78),  # unit word before the name
+        ("จ.สุราษฎร์ธานี", "th", 9.14, 99.33),
     ],
 )
 def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -> None:
@@ -226,6 +235,9 @@ def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -
         ("東京タワーが見えるとこ", "ja"),
         ("MADE2列目でペンサもらって死亡", "ja"),  # Latin word before CJK text
         ("アルマ・トラン", "ja"),  # katakana word that is also a small foreign town
+        ("来栖翔の出身地", "ja"),  # の after a name that is no place
+        ("夢の国", "ja"),
+        ("新日暮里", "ja"),  # a station name the gazetteer does not hold
         ("ÜT: 0.0,0.0", "en"),  # no fix
         ("95.1234,200.5", "en"),  # off the globe
         ("Newcastle", None),  # ambiguous without a language prior

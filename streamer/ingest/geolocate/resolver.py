@@ -556,11 +556,10 @@ class Geolocator:
         if not _HAN_KANA.match(text):
             return None  # "MADE2列目...": Latin words are read by the ordinary rules
         cut = re.search(r"\d", text)
-        address_numbers = cut is not None
         if cut:
             text = text[: cut.start()]  # house numbers: 名駅南1-1-5
         tokens: list[tuple[str, Any]] = []
-        i, n, marked = 0, len(text), False
+        i, n, marked, sure = 0, len(text), False, 0
         while i < n:
             match: tuple[str, Any] | None = None
             for j in range(min(n, i + 7), i + 1, -1):
@@ -577,14 +576,29 @@ class Geolocator:
                 break
             tokens.append(match)
             i = j
-            marked = i < n and text[i] in CJK_ADMIN_MARKERS
+            marked = text[j - 1] in CJK_ADMIN_MARKERS  # the name was found with its 県/市
+            if i < n and text[i] in CJK_ADMIN_MARKERS:
+                marked, i = True, i + 1
             if marked:
-                i += 1
-        if not tokens or (i < n and not marked):
+                sure = len(tokens)  # everything up to a 県/市 is an address so far
+        if not tokens:
             return None
-        if address_numbers and not marked and i < n:
+        # "大阪の北部", "札幌のどこか": a Japanese place, then の ("of") and words about it.
+        possessive = i < n and text[i] == "の" and self._japanese_place(tokens[-1])
+        if i < n and not marked and not possessive:
+            # "京都府長岡京市": 長岡 read as Nagaoka, then 京 unknown; keep what was marked.
+            tokens = tokens[:sure]
+        if not tokens:
             return None
         return self._most_specific(tokens, lang)
+
+    def _japanese_place(self, token: tuple[str, Any]) -> bool:
+        kind, value = token
+        if kind == "jp":
+            return True
+        return kind == "city" and any(
+            self.gaz.cc[c] == "JP" and self.gaz.pop[c] >= SMALL_TOWN for c in value
+        )
 
     def _cjk_city(self, piece: str) -> bool:
         # Katakana spellings of foreign towns ("トラン") are mostly other words; only Han
