@@ -238,6 +238,8 @@ def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -
         ("来栖翔の出身地", "ja"),  # の after a name that is no place
         ("夢の国", "ja"),
         ("新日暮里", "ja"),  # a station name the gazetteer does not hold
+        ("☞next 8/17 BLUE ENCOUNT＠福岡", "ja"),  # ＠ a concert venue, not a home
+        ("c.da Baccatani (BR)", "it"),  # BR: Brazil, or the province of Brindisi
         ("ÜT: 0.0,0.0", "en"),  # no fix
         ("95.1234,200.5", "en"),  # off the globe
         ("Newcastle", None),  # ambiguous without a language prior
@@ -262,6 +264,11 @@ def test_county_alone_answers_its_country(geo) -> None:
 def test_lower_case_alpha3_alone_is_not_a_country(geo) -> None:
     found = geo.locate_profile("wilks, ken", "en")
     assert found is None or found.name != "Kenya"
+
+
+def test_state_named_like_a_small_town_of_its_country_is_the_state(geo) -> None:
+    found = geo.locate_profile("Guerrero.", "es")
+    assert found is not None and found.granularity == "country" and found.name == "Mexico"
 
 
 def test_lists_of_countries_keep_the_first(geo) -> None:

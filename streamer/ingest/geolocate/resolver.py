@@ -70,7 +70,7 @@ _FLAG = regex.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
 _SYMBOL = regex.compile(r"[\p{So}\p{Sk}\p{Cn}\u200d\ufe0f\u2600-\u27bf]+")
 # Not " and ": it belongs to names (Bosnia and Herzegovina, Trinidad and Tobago).
 _SEPARATORS = re.compile(
-    r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿【】「」『』（）、。！？＠＜＞・／]+"
+    r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿【】「」『』（）、。！？＜＞・／]+"
 )
 # "Jordan-amman", "Luján-Bs As": a hyphen without spaces, tried only when the whole fails.
 _TIGHT_HYPHEN = re.compile(r"(?<=[^\W\d])-(?=[^\W\d])")
@@ -299,7 +299,8 @@ class Geolocator:
         area = self._jp.get(key)
         if area is not None:
             found.extend(("jp", a1) for a1 in area[4])
-        if code_ok and len(key) <= 3:
+        # A country's name ("UK") is not also read as some province's code.
+        if code_ok and len(key) <= 3 and key not in self.gaz.country_names:
             for cc in self.gaz.subdivision_codes.get(key, ()):
                 found.append(("sub", cc))
         return found
@@ -414,8 +415,7 @@ class Geolocator:
         for kind, value in readings:
             if kind == "state" and (kinds == {"state"} or lang in (None, "en")):
                 return self._state(value)
-        # A country named in full outweighs a code that is also some province's ("UK").
-        ccs = {v for k, v in readings if k == "country"} or {v for k, v in readings if k == "sub"}
+        ccs = {v for k, v in readings if k in ("country", "sub")}
         if len(ccs) == 1:
             return self._country(ccs.pop())
         return None
@@ -455,6 +455,9 @@ class Geolocator:
         if _too_short(key) and biggest < LARGE_CITY:
             return None
         subs = self.gaz.subdivisions.get(key, ())
+        if subs and biggest < SMALL_TOWN and all(self.gaz.cc[c] in subs for c in cities):
+            # "Guerrero": the Mexican state, not the small town named after it.
+            return self._country(subs[0]) if len(subs) == 1 else None
         if (
             subs
             and not any(self.gaz.cc[c] in subs for c in cities)
