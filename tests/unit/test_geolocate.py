@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF003  (place names and separators in many scripts)
 """The geolocator on the real GeoNames index (built once into .cache/geo, then loaded in ~0.2 s)."""
 
 from __future__ import annotations
@@ -220,6 +221,11 @@ def test_names_with_and_and_native_suffixes(geo):
         ("Troyes", "fr", 48.3, 4.09),  # a known French word, but in French it is the town
         ("Г. ВОЛЖСКИЙ", "ru", 48.79, 44.78),  # unit word before the name
         ("จ.สุราษฎร์ธานี", "th", 9.14, 99.33),
+        ("서울특별시 강남구", "ko", 37.57, 126.98),  # Korean address: city, then units
+        ("부산 광안리", "ko", 35.1, 129.03),
+        ("한국 korea", "ko", 36.58, 127.51),  # one country named twice
+        ("アメリカ", "ja", 37.5, -93.0),  # everyday name where CLDR has the formal one
+        ("kanagawaken", "ja", 35.45, 139.53),
     ],
 )
 def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -> None:
@@ -240,6 +246,8 @@ def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -
         ("新日暮里", "ja"),  # a station name the gazetteer does not hold
         ("☞next 8/17 BLUE ENCOUNT＠福岡", "ja"),  # ＠ a concert venue, not a home
         ("c.da Baccatani (BR)", "it"),  # BR: Brazil, or the province of Brindisi
+        ("사랑 해요", "ko"),  # Hangul words that are no address
+        ("부산 사랑해", "ko"),  # a city, then words that are not address units
         ("ÜT: 0.0,0.0", "en"),  # no fix
         ("95.1234,200.5", "en"),  # off the globe
         ("Newcastle", None),  # ambiguous without a language prior
@@ -269,6 +277,11 @@ def test_lower_case_alpha3_alone_is_not_a_country(geo) -> None:
 def test_state_named_like_a_small_town_of_its_country_is_the_state(geo) -> None:
     found = geo.locate_profile("Guerrero.", "es")
     assert found is not None and found.granularity == "country" and found.name == "Mexico"
+
+
+def test_same_named_towns_of_one_named_country_answer_the_country(geo) -> None:
+    found = geo.locate_profile("Teixeira - PB - Brasil", "pt")
+    assert found is not None and found.granularity == "country" and found.name == "Brazil"
 
 
 def test_lists_of_countries_keep_the_first(geo) -> None:

@@ -710,3 +710,7 @@ ID_PROVINCE_SHORT: dict[str, str] = {
     "babel": "Kepulauan Bangka Belitung",
     "malut": "Maluku Utara",
 }
+# Korean addresses: a city or province, then units that end in one of these (구 district,
+# 동 neighbourhood, 리 village, 로/길 street...). "특별시"/"광역시" follow a city's name.
+KO_CITY_SUFFIXES: tuple[str, ...] = ("특별자치시", "특별시", "광역시", "특별자치도", "시", "도")
+KO_UNIT_SUFFIXES = frozenset("구군동읍면리로길시도")

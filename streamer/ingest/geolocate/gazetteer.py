@@ -23,7 +23,7 @@ from streamer.ingest.geolocate.normalize import fold
 
 GEONAMES_CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
 DEFAULT_MIN_POPULATION = 5000
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 
 # Country names in these languages come from babel (CLDR); English comes from GeoNames itself.
 _NAME_LOCALES = [
@@ -119,6 +119,12 @@ _EXTRA_COUNTRY_NAMES = {
     "vatican": "VA",
     "macau": "MO",
     "hongkong": "HK",
+    # Everyday short names where CLDR gives the formal one.
+    "한국": "KR",
+    "アメリカ": "US",
+    "米国": "US",
+    "イギリス": "GB",
+    "英国": "GB",
 }
 
 # The home nations of the UK get their own centre; the GB centroid would sit in England.

@@ -24,6 +24,8 @@ from streamer.ingest.geolocate.aliases import (
     JP_PREFECTURE_KANA,
     JP_PREFECTURES,
     JP_REGIONS,
+    KO_CITY_SUFFIXES,
+    KO_UNIT_SUFFIXES,
     LANGUAGE_PRIORS,
     LEADING_FILLERS,
     NON_PLACE_WORDS,
@@ -70,7 +72,7 @@ _FLAG = regex.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
 _SYMBOL = regex.compile(r"[\p{So}\p{Sk}\p{Cn}\u200d\ufe0f\u2600-\u27bf]+")
 # Not " and ": it belongs to names (Bosnia and Herzegovina, Trinidad and Tobago).
 _SEPARATORS = re.compile(
-    r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿【】「」『』（）、。！？＜＞・／]+"
+    r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿【】「」『』（）、。！？＜＞・／→←⇒⇔↔]+"
 )
 # "Jordan-amman", "Luján-Bs As": a hyphen without spaces, tried only when the whole fails.
 _TIGHT_HYPHEN = re.compile(r"(?<=[^\W\d])-(?=[^\W\d])")
@@ -83,6 +85,7 @@ _DMS_POINT = re.compile(
     r"([EW])\s*(\d{1,3})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2}(?:\.\d+)?)\D*$"
 )
 _HAN_KANA = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_HANGUL_WORDS = regex.compile(r"^\p{Hangul}+(?: \p{Hangul}+)+$")
 _BIO_MARKER = regex.compile(
     r"(?:📍|📌|🏠|\b(?:based in|based out of|living in|live in|lives in|located in|"
     r"location|loc|from|vivo en|desde|moro em|wohne in|habite à|basée? à|basado en|baseado em)"
@@ -142,6 +145,8 @@ class Geolocator:
             split = self._parts(_TIGHT_HYPHEN.sub(" - ", cleaned))
             if len(split) > len(parts) and all(self._known_any(p) for p in split):
                 found = self._resolve_parts(split, flags, lang)
+        if found is None and len(parts) == 1 and _HANGUL_WORDS.match(parts[0].key):
+            found = self._korean_address(parts[0].key, lang)
         if found is None and _HAN_KANA.search(cleaned):
             for part in parts:
                 found = self._cjk_address(part.key.replace(" ", ""), lang)
@@ -360,9 +365,14 @@ class Geolocator:
             # "Anderson, USA", "Changle, 中国": a country alone does not settle same-named towns.
             loose = all(k != "state" for r in readings for k, _ in r)
             best = self._best(fitting, flags, lang, margin=loose)
-            if best is None:
-                return None
-            return self._city(best)
+            if best is not None:
+                return self._city(best)
+            # "Teixeira - PB - Brasil": which town is open, the country is not.
+            named_ccs = {v for q in qualifiers for k, v in self._region(q, codes=False)}
+            ccs = {self.gaz.cc[c] for c in fitting}
+            if len(ccs) == 1 and ccs <= named_ccs and "US" not in ccs:
+                return self._country(ccs.pop())
+            return None
         named = [r for r in (self._region(q, codes=False) for q in qualifiers) if r]
         if (cities or alias) and not named:
             # Only codes, and they contradict a known city ("Monterrey, N.L."): the codes
@@ -595,6 +605,20 @@ class Geolocator:
             return None
         return self._most_specific(tokens, lang)
 
+    def _korean_address(self, key: str, lang: str | None) -> Located | None:
+        """'서울특별시 강남구', '부산 광안리': a known first word, then address units only."""
+        first, *units = key.split(" ")
+        if not all(len(u) >= 2 and u[-1] in KO_UNIT_SUFFIXES for u in units):
+            return None
+        for suffix in ("", *KO_CITY_SUFFIXES):
+            if suffix and not (first.endswith(suffix) and len(first) > len(suffix) + 1):
+                continue
+            name = first[: len(first) - len(suffix)]
+            found = self._alone(_Part(name, name), [], lang)
+            if found is not None:
+                return found
+        return None
+
     def _japanese_place(self, token: tuple[str, Any]) -> bool:
         kind, value = token
         if kind == "jp":
@@ -754,7 +778,7 @@ def _jp_areas(gaz: Gazetteer) -> dict[str, tuple[float, float, float, str, tuple
             )
             else "県"
         )
-        keys = [name + suffix, name, romaji + " prefecture", romaji + " ken"]
+        keys = [name + suffix, name, romaji + " prefecture", romaji + " ken", romaji + "ken"]
         if not gaz.city_ids(fold(romaji)):
             keys.append(romaji)  # 'Aichi', 'Kanagawa'; not 'Osaka' (the city answers)
         add(keys, f"{romaji.title()}, JP", (codes[name],))
