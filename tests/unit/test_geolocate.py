@@ -226,6 +226,10 @@ def test_names_with_and_and_native_suffixes(geo):
         ("한국 korea", "ko", 36.58, 127.51),  # one country named twice
         ("アメリカ", "ja", 37.5, -93.0),  # everyday name where CLDR has the formal one
         ("kanagawaken", "ja", 35.45, 139.53),
+        ("日本 東京", "ja", 35.69, 139.69),  # a country, then a place inside it
+        ("Japan, Saitama", "en", 35.9, 139.6),
+        ("大阪府→埼玉県", "ja", 35.93, 139.59),  # a move: where one lives now comes last
+        ("東北出身(仮)→現東海", "ja", 35.05, 137.25),
     ],
 )
 def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -> None:
@@ -247,6 +251,9 @@ def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -
         ("☞next 8/17 BLUE ENCOUNT＠福岡", "ja"),  # ＠ a concert venue, not a home
         ("c.da Baccatani (BR)", "it"),  # BR: Brazil, or the province of Brindisi
         ("사랑 해요", "ko"),  # Hangul words that are no address
+        ("ピューロランド⇔温泉", "ja"),  # 温泉 "hot spring", also a small Chinese town
+        ("hp / got", "en"),  # a province code does not make a word a town
+        ("C O A S T || 1 7", "en"),  # spaced letters join only into a country or big city
         ("부산 사랑해", "ko"),  # a city, then words that are not address units
         ("ÜT: 0.0,0.0", "en"),  # no fix
         ("95.1234,200.5", "en"),  # off the globe

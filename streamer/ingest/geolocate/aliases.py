@@ -624,7 +624,7 @@ JP_REGIONS: dict[str, tuple[str, ...]] = {
 # province...): a name followed by one is written as an address, not as a word in a sentence.
 CJK_ADMIN_MARKERS = frozenset("都道府県市区町村郡省州")
 # "I am in", "living in" written before a CJK place.
-CJK_LEADING = ("我在", "住在", "人在", "现在在", "現在は", "現在")
+CJK_LEADING = ("我在", "住在", "人在", "现在在", "現在は", "現在", "現")
 # "living in", "from", "around" written after it (東京在住, 大阪出身, 横浜周辺).
 CJK_TRAILING = ("在住", "出身", "住み", "近郊", "周辺", "付近", "あたり", "辺り", "市内", "内")
 # Prefectures written in hiragana (あいち, とうきょう). Only readings of three kana or more:

@@ -85,6 +85,8 @@ _DMS_POINT = re.compile(
     r"([EW])\s*(\d{1,3})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2}(?:\.\d+)?)\D*$"
 )
 _HAN_KANA = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_CJK_ONLY = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]+")
+_MOVED = re.compile(r"[→⇒➡]")
 _HANGUL_WORDS = regex.compile(r"^\p{Hangul}+(?: \p{Hangul}+)+$")
 _BIO_MARKER = regex.compile(
     r"(?:📍|📌|🏠|\b(?:based in|based out of|living in|live in|lives in|located in|"
@@ -135,10 +137,21 @@ class Geolocator:
         cleaned = _SYMBOL.sub(" | ", cleaned)
         if fold(cleaned) in NON_PLACES:
             return None
-        parts = self._parts(cleaned)
-        if not parts:
+        moved = _MOVED.split(cleaned)
+        if len(moved) > 1:
+            # "大阪府→埼玉県", "Hyogo → Utsunomiya": a move; where one lives now comes last.
+            found = self._resolve_text(moved[-1], flags, lang)
+            if found is not None:
+                return found
+        if not self._parts(cleaned):
             if len(set(flags)) == 1:
                 return self._country(flags[0])
+            return None
+        return self._resolve_text(cleaned, flags, lang)
+
+    def _resolve_text(self, cleaned: str, flags: list[str], lang: str | None) -> Located | None:
+        parts = self._parts(cleaned)
+        if not parts:
             return None
         found = self._resolve_parts(parts, flags, lang)
         if found is None and _TIGHT_HYPHEN.search(cleaned):
@@ -163,7 +176,10 @@ class Geolocator:
             key = fold(piece)
             words = key.split()
             if len(words) >= 4 and all(len(w) == 1 for w in words):
-                key = "".join(words)  # "A U S T R A L I A"
+                joined = "".join(words)  # "A U S T R A L I A"; not "C O A S T"
+                big = any(self.gaz.pop[c] >= SMALL_TOWN for c in self.gaz.city_ids(joined))
+                if big or joined in self.gaz.country_names or joined in self._jp:
+                    key = joined
             elif len(words) >= 2 and any(_postcode(w) for w in words):
                 # "75020 PARIS", "Wisconsin 54810": a postcode beside a name says nothing more.
                 key = " ".join(w for w in words if not _postcode(w))
@@ -212,11 +228,17 @@ class Geolocator:
         head, qualifiers = parts[0], parts[1:]
         if not qualifiers:
             return self._alone(head, flags, lang)
+        head_cc = self.gaz.country_names.get(head.key)
+        if len(parts) == 2 and head_cc:
+            inner = [r for r in self._region(qualifiers[0], codes=False) if r[0] != "country"]
+            if inner and self._region_fits(inner, [("country", head_cc)]):
+                # "日本 東京", "USA, New Jersey": a country, then a region inside it.
+                return self._alone(qualifiers[0], flags, lang)
         if (
             len(parts) == 2
             and not self.gaz.city_ids(head.key)
             and head.key not in CITY_ALIASES
-            and self._region(head)
+            and self._region(head, codes=False)
             and not self._region(qualifiers[0])
         ):
             # "Indonesia, Manado", "Riau, Pekanbaru": the region first, then a city in it.
@@ -367,6 +389,9 @@ class Geolocator:
             best = self._best(fitting, flags, lang, margin=loose)
             if best is not None:
                 return self._city(best)
+            jp = [r for r in own if r[0] == "jp"]
+            if jp and {self.gaz.cc[c] for c in fitting} == {"JP"}:
+                return self._region_located(jp, lang)  # "日本 東京": the prefecture
             # "Teixeira - PB - Brasil": which town is open, the country is not.
             named_ccs = {v for q in qualifiers for k, v in self._region(q, codes=False)}
             ccs = {self.gaz.cc[c] for c in fitting}
@@ -479,6 +504,8 @@ class Geolocator:
         spoken = {
             lang for c in cities for lang in self.gaz.country_languages.get(self.gaz.cc[c], ())
         }
+        if _foreign_han_word(_CJK_ONLY.fullmatch(key) is not None, biggest, lang, spoken):
+            return None
         if not self._plausible_alone(key, biggest, lang, lang in spoken):
             return None
         best = self._best(cities, flags, lang, margin=True)
@@ -663,6 +690,9 @@ class Geolocator:
                 best = self._best(ids, [], lang, margin=cc is None)
                 if best is None:
                     break
+                langs = set(self.gaz.country_languages.get(self.gaz.cc[best], ()))
+                if cc is None and _foreign_han_word(True, self.gaz.pop[best], lang, langs):
+                    break
                 cc, admin1 = self.gaz.cc[best], (self.gaz.admin1[best],)
                 answer = self._city(best)
         return answer
@@ -708,6 +738,12 @@ class Geolocator:
                 if found is not None:
                     return found
         return None
+
+
+def _foreign_han_word(cjk: bool, biggest: int, lang: str | None, spoken: set[str]) -> bool:
+    # 温泉 ("hot spring") in a Japanese profile is no Chinese town: Han words are shared
+    # between the languages, so a small town abroad needs more than its name.
+    return cjk and lang in ("ja", "zh") and biggest < SMALL_TOWN and lang not in spoken
 
 
 def _coordinates(text: str) -> Located | None:
