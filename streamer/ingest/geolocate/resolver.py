@@ -412,7 +412,7 @@ class Geolocator:
             not head_regions
             and not cities
             and alias is None
-            and any(self.gaz.city_ids(q.key) for q in qualifiers)
+            and any(self.gaz.city_ids(q.key) and not self._region(q) for q in qualifiers)
         ):
             return None  # "Camp Nou, Barcelona": the caller reads the qualifiers alone
         if any(k != "sub" for k, _ in head_regions) or any(
