@@ -230,6 +230,8 @@ def test_names_with_and_and_native_suffixes(geo):
         ("Japan, Saitama", "en", 35.9, 139.6),
         ("大阪府→埼玉県", "ja", 35.93, 139.59),  # a move: where one lives now comes last
         ("東北出身(仮)→現東海", "ja", 35.05, 137.25),
+        ("Suwon in Korea", "ko", 37.29, 127.01),  # "X in Y" when both are places
+        ("دولة الكويت", "ar", 29.3, 47.9),  # "State of Kuwait"
     ],
 )
 def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -> None:
@@ -254,6 +256,8 @@ def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -
         ("ピューロランド⇔温泉", "ja"),  # 温泉 "hot spring", also a small Chinese town
         ("hp / got", "en"),  # a province code does not make a word a town
         ("C O A S T || 1 7", "en"),  # spaced letters join only into a country or big city
+        ("London//Cairo//Amman", "en"),  # places of several countries: no home among them
+        ("love in paris", "en"),  # "in" splits only when both sides are places
         ("부산 사랑해", "ko"),  # a city, then words that are not address units
         ("ÜT: 0.0,0.0", "en"),  # no fix
         ("95.1234,200.5", "en"),  # off the globe
@@ -289,6 +293,11 @@ def test_state_named_like_a_small_town_of_its_country_is_the_state(geo) -> None:
 def test_same_named_towns_of_one_named_country_answer_the_country(geo) -> None:
     found = geo.locate_profile("Teixeira - PB - Brasil", "pt")
     assert found is not None and found.granularity == "country" and found.name == "Brazil"
+
+
+def test_cities_of_one_country_answer_the_country(geo) -> None:
+    found = geo.locate_profile("Bandung - Magelang", "id")
+    assert found is not None and found.granularity == "country" and found.name == "Indonesia"
 
 
 def test_lists_of_countries_keep_the_first(geo) -> None:

@@ -450,6 +450,12 @@ LEADING_FILLERS: tuple[str, ...] = (
     "город",
     "จ",
     "จังหวัด",
+    # Arabic: "State of", "city of", "governorate of", "province of".
+    "دولة",
+    "مدينة",
+    "محافظة",
+    "اقليم",
+    "إقليم",
 )
 TRAILING_FILLERS: tuple[str, ...] = (
     "area",

@@ -86,6 +86,7 @@ _DMS_POINT = re.compile(
 )
 _HAN_KANA = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _CJK_ONLY = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]+")
+_IN_WORD = re.compile(r"(?<=\w)\s+in\s+(?=\w)", re.I)
 _MOVED = re.compile(r"[→⇒➡]")
 _HANGUL_WORDS = regex.compile(r"^\p{Hangul}+(?: \p{Hangul}+)+$")
 _BIO_MARKER = regex.compile(
@@ -154,10 +155,14 @@ class Geolocator:
         if not parts:
             return None
         found = self._resolve_parts(parts, flags, lang)
-        if found is None and _TIGHT_HYPHEN.search(cleaned):
-            split = self._parts(_TIGHT_HYPHEN.sub(" - ", cleaned))
+        if found is None and (_TIGHT_HYPHEN.search(cleaned) or _IN_WORD.search(cleaned)):
+            # "Jordan-amman", "Suwon in Korea": only when every piece is a known place.
+            split = self._parts(_IN_WORD.sub(" , ", _TIGHT_HYPHEN.sub(" - ", cleaned)))
             if len(split) > len(parts) and all(self._known_any(p) for p in split):
                 found = self._resolve_parts(split, flags, lang)
+                parts = split
+        if found is None and len(parts) >= 2:
+            found = self._shared_country(parts, lang)
         if found is None and len(parts) == 1 and _HANGUL_WORDS.match(parts[0].key):
             found = self._korean_address(parts[0].key, lang)
         if found is None and _HAN_KANA.search(cleaned):
@@ -166,6 +171,35 @@ class Geolocator:
                 if found is not None:
                     break
         return found
+
+    def _shared_country(self, parts: list[_Part], lang: str | None) -> Located | None:
+        """'Jakarta, Surabaya', 'Bandung - Magelang': several places that each stand alone,
+        all of one country; which one is home is open, the country is not."""
+        common: set[str] | None = None
+        for part in parts:
+            if self._alone(part, [], lang) is None:
+                return None
+            ccs = {self.gaz.cc[c] for c in self.gaz.city_ids(part.key)}
+            ccs.update(cc for k, cc in self._region(part, codes=False) if k in ("country", "sub"))
+            ccs.update("US" for k, _ in self._region(part, codes=False) if k == "state")
+            ccs.update("JP" for k, _ in self._region(part, codes=False) if k == "jp")
+            alias = CITY_ALIASES.get(part.key)
+            if alias:
+                home = self._country_of(alias[0], alias[1])
+                ccs = {home} if home else set()
+            common = ccs if common is None else common & ccs
+            if not common:
+                return None
+        return self._country(common.pop()) if common and len(common) == 1 else None
+
+    def _country_of(self, lat: float, lon: float) -> str | None:
+        # The nearest country centre within its radius: enough for a nickname's country.
+        best, best_km = None, float("inf")
+        for cc, (clat, clon, radius, _name) in self.gaz.countries.items():
+            km = haversine_km(lat, lon, clat, clon)
+            if km <= radius * 1.5 and km < best_km:
+                best, best_km = cc, km
+        return best
 
     def _known_any(self, part: _Part) -> bool:
         return self._known(part.key) or bool(self._region(part)) or part.key in self._jp
