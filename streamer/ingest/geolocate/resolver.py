@@ -426,11 +426,6 @@ class Geolocator:
             jp = [r for r in own if r[0] == "jp"]
             if jp and {self.gaz.cc[c] for c in fitting} == {"JP"}:
                 return self._region_located(jp, lang)  # "日本 東京": the prefecture
-            # "Teixeira - PB - Brasil": which town is open, the country is not.
-            named_ccs = {v for q in qualifiers for k, v in self._region(q, codes=False)}
-            ccs = {self.gaz.cc[c] for c in fitting}
-            if len(ccs) == 1 and ccs <= named_ccs and "US" not in ccs:
-                return self._country(ccs.pop())
             return None
         named = [r for r in (self._region(q, codes=False) for q in qualifiers) if r]
         if (cities or alias) and not named:
@@ -563,9 +558,12 @@ class Geolocator:
             return False
         # "Jupiter", "Eden", "Sunshine": a word people know that is also a small town.
         # A town's name is a known word in its own country's language (Troyes in French,
-        # Gresik in Indonesian): only English then counts against it.
+        # Gresik in Indonesian): only English then counts against it, unless the word is
+        # an everyday one there too ("mujeres" in Spanish).
+        own_word = spoken and not self._listed(self.gaz.common_words, key, lang)
         return not (
-            biggest < SMALL_TOWN and self._listed(self.gaz.word_like, key, None if spoken else lang)
+            biggest < SMALL_TOWN
+            and self._listed(self.gaz.word_like, key, None if own_word else lang)
         )
 
     @staticmethod
