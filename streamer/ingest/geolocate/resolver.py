@@ -141,19 +141,20 @@ class Geolocator:
         moved = _MOVED.split(cleaned)
         if len(moved) > 1:
             # "大阪府→埼玉県", "Hyogo → Utsunomiya": a move; where one lives now comes last.
-            found = self._resolve_text(moved[-1], flags, lang)
+            now = self._parts(moved[-1])
+            found = self._resolve_text(moved[-1], now, flags, lang) if now else None
             if found is not None:
                 return found
-        if not self._parts(cleaned):
+        parts = self._parts(cleaned)
+        if not parts:
             if len(set(flags)) == 1:
                 return self._country(flags[0])
             return None
-        return self._resolve_text(cleaned, flags, lang)
+        return self._resolve_text(cleaned, parts, flags, lang)
 
-    def _resolve_text(self, cleaned: str, flags: list[str], lang: str | None) -> Located | None:
-        parts = self._parts(cleaned)
-        if not parts:
-            return None
+    def _resolve_text(
+        self, cleaned: str, parts: list[_Part], flags: list[str], lang: str | None
+    ) -> Located | None:
         found = self._resolve_parts(parts, flags, lang)
         if found is None and (_TIGHT_HYPHEN.search(cleaned) or _IN_WORD.search(cleaned)):
             # "Jordan-amman", "Suwon in Korea": only when every piece is a known place.
