@@ -259,6 +259,7 @@ def test_real_capture_forms(geo, text: str, lang: str, lat: float, lon: float) -
         ("London//Cairo//Amman", "en"),  # places of several countries: no home among them
         ("love in paris", "en"),  # "in" splits only when both sides are places
         ("mujeres", "es"),  # an everyday Spanish word, not Isla Mujeres
+        ("محافظة عمان", "ar"),  # Amman's governorate, not Oman
         ("Gorakhpur, India", "en"),  # same-named towns of India: no country-centre dot
         ("부산 사랑해", "ko"),  # a city, then words that are not address units
         ("ÜT: 0.0,0.0", "en"),  # no fix

@@ -450,10 +450,10 @@ LEADING_FILLERS: tuple[str, ...] = (
     "город",
     "จ",
     "จังหวัด",
-    # Arabic: "State of", "city of", "governorate of", "province of".
+    # Arabic: "State of", "city of", "province of". Not محافظة ("governorate of"): with it
+    # عمان is Amman's governorate, while the word alone is read as Oman.
     "دولة",
     "مدينة",
-    "محافظة",
     "اقليم",
     "إقليم",
 )
