@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (names in many scripts)
 """Hand-written knowledge the gazetteer lacks: nicknames, non-places and language priors."""
 
 from __future__ import annotations
@@ -439,6 +440,22 @@ LEADING_FILLERS: tuple[str, ...] = (
     "ciudad de",
     "cidade de",
     "grande",
+    # Words for an administrative unit written before its name (Indonesian kabupaten and
+    # kecamatan, Russian город, Thai จังหวัด), abbreviated or not.
+    "kab",
+    "kabupaten",
+    "kec",
+    "kecamatan",
+    "г",
+    "город",
+    "จ",
+    "จังหวัด",
+    # Arabic: "State of", "city of", "province of". Not محافظة ("governorate of"): with it
+    # عمان is Amman's governorate, while the word alone is read as Oman.
+    "دولة",
+    "مدينة",
+    "اقليم",
+    "إقليم",
 )
 TRAILING_FILLERS: tuple[str, ...] = (
     "area",
@@ -540,3 +557,166 @@ LANGUAGE_PRIORS: dict[str, dict[str, float]] = {
     "sw": {"KE": 0.5, "TZ": 0.5},
     "ta": {"IN": 0.7, "LK": 0.3},
 }
+
+# Japan's 47 prefectures: (name, romanised name, the prefecture's seat as GeoNames spells it).
+# The seat finds the prefecture's admin1 code in the gazetteer; its centre is computed from the
+# cities of that code. Profiles write them with or without 都/道/府/県.
+JP_PREFECTURES: tuple[tuple[str, str, str], ...] = (
+    ("北海道", "hokkaido", "札幌"),
+    ("青森", "aomori", "青森"),
+    ("岩手", "iwate", "盛岡"),
+    ("宮城", "miyagi", "仙台"),
+    ("秋田", "akita", "秋田"),
+    ("山形", "yamagata", "山形"),
+    ("福島", "fukushima", "福島"),
+    ("茨城", "ibaraki", "水戸"),
+    ("栃木", "tochigi", "宇都宮"),
+    ("群馬", "gunma", "前橋"),
+    ("埼玉", "saitama", "さいたま"),
+    ("千葉", "chiba", "千葉"),
+    ("東京", "tokyo", "東京"),
+    ("神奈川", "kanagawa", "横浜"),
+    ("新潟", "niigata", "新潟"),
+    ("富山", "toyama", "富山"),
+    ("石川", "ishikawa", "金沢"),
+    ("福井", "fukui", "福井"),
+    ("山梨", "yamanashi", "甲府"),
+    ("長野", "nagano", "長野"),
+    ("岐阜", "gifu", "岐阜"),
+    ("静岡", "shizuoka", "静岡"),
+    ("愛知", "aichi", "名古屋"),
+    ("三重", "mie", "津"),
+    ("滋賀", "shiga", "大津"),
+    ("京都", "kyoto", "京都"),
+    ("大阪", "osaka", "大阪"),
+    ("兵庫", "hyogo", "神戸"),
+    ("奈良", "nara", "奈良"),
+    ("和歌山", "wakayama", "和歌山"),
+    ("鳥取", "tottori", "鳥取"),
+    ("島根", "shimane", "松江"),
+    ("岡山", "okayama", "岡山"),
+    ("広島", "hiroshima", "広島"),
+    ("山口", "yamaguchi", "山口"),
+    ("徳島", "tokushima", "徳島"),
+    ("香川", "kagawa", "高松"),
+    ("愛媛", "ehime", "松山"),
+    ("高知", "kochi", "高知"),
+    ("福岡", "fukuoka", "福岡"),
+    ("佐賀", "saga", "佐賀"),
+    ("長崎", "nagasaki", "長崎"),
+    ("熊本", "kumamoto", "熊本"),
+    ("大分", "oita", "大分"),
+    ("宮崎", "miyazaki", "宮崎"),
+    ("鹿児島", "kagoshima", "鹿児島"),
+    ("沖縄", "okinawa", "那覇"),
+)
+# Japan's regions, by the prefectures they hold. Not 中国 (also China) nor 中部 alone.
+JP_REGIONS: dict[str, tuple[str, ...]] = {
+    "関東": ("東京", "神奈川", "埼玉", "千葉", "茨城", "栃木", "群馬"),
+    "北関東": ("茨城", "栃木", "群馬"),
+    "南関東": ("東京", "神奈川", "埼玉", "千葉"),
+    "関西": ("大阪", "京都", "兵庫", "奈良", "滋賀", "和歌山"),
+    "近畿": ("大阪", "京都", "兵庫", "奈良", "滋賀", "和歌山", "三重"),
+    "東北": ("宮城", "福島", "岩手", "青森", "秋田", "山形"),
+    "東海": ("愛知", "静岡", "岐阜", "三重"),
+    "北陸": ("新潟", "富山", "石川", "福井"),
+    "九州": ("福岡", "佐賀", "長崎", "熊本", "大分", "宮崎", "鹿児島"),
+    "四国": ("愛媛", "香川", "徳島", "高知"),
+    "kanto": ("東京", "神奈川", "埼玉", "千葉", "茨城", "栃木", "群馬"),
+    "kansai": ("大阪", "京都", "兵庫", "奈良", "滋賀", "和歌山"),
+    "kyushu": ("福岡", "佐賀", "長崎", "熊本", "大分", "宮崎", "鹿児島"),
+}
+# Markers of an administrative unit after a CJK name (県 prefecture, 市 city, 区 ward, 省
+# province...): a name followed by one is written as an address, not as a word in a sentence.
+CJK_ADMIN_MARKERS = frozenset("都道府県市区町村郡省州")
+# "I am in", "living in" written before a CJK place.
+CJK_LEADING = ("我在", "住在", "人在", "现在在", "現在は", "現在", "現")
+# "living in", "from", "around" written after it (東京在住, 大阪出身, 横浜周辺).
+CJK_TRAILING = ("在住", "出身", "住み", "近郊", "周辺", "付近", "あたり", "辺り", "市内", "内")
+# Prefectures written in hiragana (あいち, とうきょう). Only readings of three kana or more:
+# shorter ones are everyday words (なら "if", さが "nature", みえ "visible").
+JP_PREFECTURE_KANA: dict[str, str] = {
+    "ほっかいどう": "北海道",
+    "あおもり": "青森",
+    "いわて": "岩手",
+    "みやぎ": "宮城",
+    "あきた": "秋田",
+    "やまがた": "山形",
+    "ふくしま": "福島",
+    "いばらき": "茨城",
+    "とちぎ": "栃木",
+    "ぐんま": "群馬",
+    "さいたま": "埼玉",
+    "とうきょう": "東京",
+    "かながわ": "神奈川",
+    "にいがた": "新潟",
+    "とやま": "富山",
+    "いしかわ": "石川",
+    "ふくい": "福井",
+    "やまなし": "山梨",
+    "ながの": "長野",
+    "しずおか": "静岡",
+    "あいち": "愛知",
+    "きょうと": "京都",
+    "おおさか": "大阪",
+    "ひょうご": "兵庫",
+    "わかやま": "和歌山",
+    "とっとり": "鳥取",
+    "しまね": "島根",
+    "おかやま": "岡山",
+    "ひろしま": "広島",
+    "やまぐち": "山口",
+    "とくしま": "徳島",
+    "かがわ": "香川",
+    "えひめ": "愛媛",
+    "こうち": "高知",
+    "ふくおか": "福岡",
+    "ながさき": "長崎",
+    "くまもと": "熊本",
+    "おおいた": "大分",
+    "みやざき": "宮崎",
+    "かごしま": "鹿児島",
+    "おきなわ": "沖縄",
+}
+
+# Indonesian provinces are named "<island> <direction>"; people also write them in English
+# ("Central Java") and by their usual short forms ("Jateng", "Sulsel").
+ID_DIRECTIONS: dict[str, str] = {
+    "utara": "north",
+    "selatan": "south",
+    "barat": "west",
+    "timur": "east",
+    "tengah": "central",
+    "tenggara": "southeast",
+    "barat daya": "southwest",
+}
+ID_ISLANDS_EN: dict[str, str] = {"jawa": "java", "sumatera": "sumatra"}
+ID_PROVINCE_SHORT: dict[str, str] = {
+    "jabar": "Jawa Barat",
+    "jateng": "Jawa Tengah",
+    "jatim": "Jawa Timur",
+    "diy": "Yogyakarta",
+    "jogja": "Yogyakarta",
+    "sumut": "Sumatera Utara",
+    "sumbar": "Sumatera Barat",
+    "sumsel": "Sumatera Selatan",
+    "sulsel": "Sulawesi Selatan",
+    "sulut": "Sulawesi Utara",
+    "sulteng": "Sulawesi Tengah",
+    "sultra": "Sulawesi Tenggara",
+    "sulbar": "Sulawesi Barat",
+    "kalbar": "Kalimantan Barat",
+    "kalteng": "Kalimantan Tengah",
+    "kalsel": "Kalimantan Selatan",
+    "kaltim": "Kalimantan Timur",
+    "kaltara": "Kalimantan Utara",
+    "ntb": "Nusa Tenggara Barat",
+    "ntt": "Nusa Tenggara Timur",
+    "kepri": "Kepulauan Riau",
+    "babel": "Kepulauan Bangka Belitung",
+    "malut": "Maluku Utara",
+}
+# Korean addresses: a city or province, then units that end in one of these (구 district,
+# 동 neighbourhood, 리 village, 로/길 street...). "특별시"/"광역시" follow a city's name.
+KO_CITY_SUFFIXES: tuple[str, ...] = ("특별자치시", "특별시", "광역시", "특별자치도", "시", "도")
+KO_UNIT_SUFFIXES = frozenset("구군동읍면리로길시도")

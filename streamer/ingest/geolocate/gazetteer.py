@@ -23,7 +23,7 @@ from streamer.ingest.geolocate.normalize import fold
 
 GEONAMES_CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
 DEFAULT_MIN_POPULATION = 5000
-FORMAT_VERSION = 7
+FORMAT_VERSION = 11
 
 # Country names in these languages come from babel (CLDR); English comes from GeoNames itself.
 _NAME_LOCALES = [
@@ -119,6 +119,12 @@ _EXTRA_COUNTRY_NAMES = {
     "vatican": "VA",
     "macau": "MO",
     "hongkong": "HK",
+    # Everyday short names where CLDR gives the formal one.
+    "한국": "KR",
+    "アメリカ": "US",
+    "米国": "US",
+    "イギリス": "GB",
+    "英国": "GB",
 }
 
 # The home nations of the UK get their own centre; the GB centroid would sit in England.
@@ -148,6 +154,7 @@ class Gazetteer:
     subdivision_codes: dict[str, tuple[str, ...]]  # folded code ('on', 'sp', 'nsw') -> ccs
     country_languages: dict[str, tuple[str, ...]]  # cc -> ISO 639-1 codes spoken there
     subnations: dict[str, tuple[float, float, float]]
+    alpha3: dict[str, str]  # folded ISO alpha-3 code ('phl') -> cc; a qualifier only
     country_population: dict[str, int]
     common_words: dict[str, str]  # folded one-word name -> languages where it is a common word
     word_like: dict[str, str]  # folded one-word name -> languages where it is a known word
@@ -258,7 +265,9 @@ def _build(min_population: int) -> dict:
     countries = _country_centres(raw_countries, lat, lon, pop, ccs)
     country_names = _country_names(raw_countries, countries)
     states, state_names = _us_states(raw_states, lat, lon, pop, ccs, admin1)
-    subdivisions, subdivision_codes = _subdivisions(countries)
+    city_ccs = {k: {ccs[i] for i in v} for k, v in names.items()}
+    subdivisions, subdivision_codes = _subdivisions(countries, city_ccs)
+    del city_ccs
     country_languages = {
         cc: tuple(sorted({code.split("-")[0] for code in c["languages"].split(",") if code}))
         for cc, c in raw_countries.items()
@@ -279,6 +288,7 @@ def _build(min_population: int) -> dict:
         "subdivision_codes": subdivision_codes,
         "country_languages": country_languages,
         "subnations": dict(_SUBNATION_CENTRES),
+        "alpha3": _alpha3(countries),
         "country_population": {cc: int(c["population"] or 0) for cc, c in raw_countries.items()},
         **_word_tables(names, pop),
     }
@@ -356,9 +366,22 @@ def _country_names(raw_countries: dict, centres: dict) -> dict[str, str]:
                 continue
             if own:
                 found.setdefault(fold(own), cc)
+    # Official names ("Kingdom of Saudi Arabia", "Republic of the Philippines").
+    import pycountry
+
+    for country in pycountry.countries:
+        official = getattr(country, "official_name", None)
+        if official and country.alpha_2 in centres:
+            found.setdefault(fold(official), country.alpha_2)
     for name, cc in _EXTRA_COUNTRY_NAMES.items():
         found[fold(name)] = cc
     return found
+
+
+def _alpha3(centres: dict) -> dict[str, str]:
+    import pycountry
+
+    return {fold(c.alpha_3): c.alpha_2 for c in pycountry.countries if c.alpha_2 in centres}
 
 
 def _us_states(raw_states: dict, lat, lon, pop, ccs, admin1):
@@ -373,23 +396,58 @@ def _us_states(raw_states: dict, lat, lon, pop, ccs, admin1):
     return states, state_names
 
 
-def _subdivisions(centres: dict):
+def _subdivisions(centres: dict, city_ccs: dict[str, set[str]]):
     import pycountry
 
     names: dict[str, set[str]] = {}
     codes: dict[str, set[str]] = {}
     for sub in pycountry.subdivisions:
         cc = sub.country_code
-        if cc not in centres or cc == "US" or sub.parent_code is not None:
+        if cc not in centres or cc == "US":
             continue
-        names.setdefault(fold(sub.name), set()).add(cc)
+        # Second-level units too (English counties, French departments, Spanish and Italian
+        # provinces): people name them ("Essex", "Somerset, UK"); "Vale of Glamorgan, The
+        # [Bro Morgannwg GB-BMG]" gives both of its names.
+        for name in re.split(r"\s*\[|\]|;", sub.name):
+            name = re.sub(r",\s*(the|la|le|les|el)$", "", name.strip(), flags=re.I)
+            name = re.sub(r"\s+[A-Z]{2}-\w+$", "", name)
+            key = fold(name)
+            # A second-level unit named like a city of its country (Paris, Barcelona, Bury)
+            # is read as the city, as before.
+            if sub.parent_code is not None and cc in city_ccs.get(key, ()):
+                continue
+            if key and not name.startswith(cc + "-"):
+                names.setdefault(key, set()).add(cc)
+        if sub.parent_code is not None:
+            continue
         short = sub.code.split("-", 1)[1]
         if short.isalpha():
             codes.setdefault(fold(short), set()).add(cc)
+    for key, cc in _other_province_names(names).items():
+        names.setdefault(key, set()).add(cc)
     return (
         {k: tuple(sorted(v)) for k, v in names.items()},
         {k: tuple(sorted(v)) for k, v in codes.items()},
     )
+
+
+def _other_province_names(names: dict[str, set[str]]) -> dict[str, str]:
+    """English and short forms of Indonesia's provinces: 'central java', 'jateng'."""
+    from streamer.ingest.geolocate.aliases import ID_DIRECTIONS, ID_ISLANDS_EN, ID_PROVINCE_SHORT
+
+    found: dict[str, str] = {}
+    for key, ccs in names.items():
+        if "ID" not in ccs:
+            continue
+        for direction, english in ID_DIRECTIONS.items():
+            if key.endswith(" " + direction):
+                island = key[: -len(direction) - 1]
+                island = ID_ISLANDS_EN.get(island, island)
+                found[f"{english} {island}"] = "ID"
+    for short, name in ID_PROVINCE_SHORT.items():
+        if "ID" in names.get(fold(name), ()):
+            found[short] = "ID"
+    return found
 
 
 # Word lists checked at build time, so that workers never load wordfreq's lists (~40 MB each).

@@ -31,6 +31,6 @@ def fold(text: str) -> str:
     """The lookup key of a name: 'St. Louis' and 'saint louis' both give 'saint louis'."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
     text = _COMBINING_LATIN.sub("", unicodedata.normalize("NFD", text))
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text).replace("\u0640", "")  # Arabic tatweel
     words = _PUNCT.sub(" ", text).split()
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
