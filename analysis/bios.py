@@ -23,11 +23,14 @@ whole and assigns new bios the same way in any process, whatever that process ha
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import regex
 
+from streamer.core.records import UNDETERMINED
+from streamer.ingest.langid import make_detector
 from streamer.ingest.langid.stopwords import (
     AUTO,
     DEFAULT_LANGUAGES,
@@ -66,6 +69,25 @@ def multilingual_stopwords() -> frozenset[str]:
     them, stopwords-iso's otherwise)."""
     lists = load_lists(STOPWORD_LANGUAGES, AUTO)
     return frozenset(word.lower() for entries, _source in lists.values() for word in entries)
+
+
+@lru_cache(maxsize=1)
+def _bio_detector() -> Any:
+    return make_detector("default", None)
+
+
+def bio_languages(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None]:
+    """Each bio's own language as the post detector labels it, or `fallback` (the language of
+    the user's post) where the bio has none the detector can tell (empty, a handle, emoji).
+
+    A user's bio is often not in the language of their posts (an English bio over Indonesian,
+    Thai or Tagalog posts); the bio is what is clustered, so its language picks the model."""
+    detect = _bio_detector().detect
+    out: list[str | None] = []
+    for bio, given in zip(bios, fallback, strict=True):
+        lang = detect(bio) if bio.strip() else UNDETERMINED
+        out.append(given if lang == UNDETERMINED else lang)
+    return out
 
 
 def replace_urls(text: str) -> str:

@@ -56,7 +56,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
-from analysis.bios import BioTokenizer, has_link, is_ngram
+from analysis.bios import BioTokenizer, bio_languages, has_link, is_ngram
 from analysis.cluster_ids import ClusterIdentities, GoneCluster
 from analysis.cluster_labels import class_tfidf_terms, membership
 
@@ -107,6 +107,9 @@ class ClusterSettings:
     centroid_terms: int = 50  # terms kept per centroid for matching the next refit
     top_terms: int = 10
     sample_bios: int = 5
+    # Route each user by their bio's own language (the detector's), the post's language only
+    # where the bio has none; False: the post's language as given.
+    bio_language: bool = True
 
     def __post_init__(self) -> None:
         if not 2 <= self.k_min <= self.k_max <= self.k_limit:
@@ -250,6 +253,7 @@ class BioClusterModel:
 
     models: dict[str, FittedLanguageModel]
     tokenizer: BioTokenizer
+    bio_language: bool = False  # route by the bio's own language (ClusterSettings.bio_language)
 
     def route(self, language: str | None) -> str:
         """The model a user of `language` belongs to."""
@@ -322,6 +326,9 @@ def fit_clusters(
     user_ids = list(latest)
     bios = [bio for bio, _ in latest.values()]
     languages = [lang for _, lang in latest.values()]
+    if settings.bio_language:
+        languages = bio_languages(bios, languages)
+    clock.lap("languages")
 
     tokenizer = BioTokenizer(links=False)
     terms = [tokenizer(bio) for bio in bios]
@@ -392,7 +399,9 @@ def fit_clusters(
     found = HDBSCANOutcome(
         clusters=tuple(hdbscan_clusters), noise=sum(m.hdbscan_noise for m in outcomes)
     )
-    model = BioClusterModel({fit.name: fit.fitted(identities) for fit in fits}, tokenizer)
+    model = BioClusterModel(
+        {fit.name: fit.fitted(identities) for fit in fits}, tokenizer, settings.bio_language
+    )
     return ClusterResult(
         users=clustered,
         empty_bios=len(user_ids) - clustered,
@@ -422,6 +431,8 @@ def assign(
     if not bios:
         return []
     langs = list(languages) if languages is not None else [None] * len(bios)
+    if model.bio_language:
+        langs = bio_languages(bios, langs)
     by_model: dict[str, list[int]] = defaultdict(list)
     for i, lang in enumerate(langs):
         by_model[model.route(lang)].append(i)
