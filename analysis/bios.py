@@ -22,6 +22,7 @@ whole and assigns new bios the same way in any process, whatever that process ha
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -43,19 +44,46 @@ URL_TOKEN = "<url>"  # no real term looks like it: terms have no "<"
 # Links as people write them in bios: with a scheme, or starting with www.
 _URL = regex.compile(r"(?:https?://|www\.)\S+", regex.IGNORECASE)
 _HANDLE = regex.compile(r"(?<![\p{L}\p{N}_])@[\p{L}\p{N}_]+")
+# Blank "letters" people pad bios with (Hangul fillers, after NFKC): space, not a term.
+_BLANK = regex.compile("[\u115f\u1160\u3164\uffa0]")
 # Scripts written without spaces between words (Katakana's long-vowel mark and 々 are Common).
-_UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}ー々〆"
+_UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}ー々〆ヶ"
 _PIECE = regex.compile(
     rf"(?P<unspaced>[{_UNSPACED}][{_UNSPACED}\p{{M}}]*)"
     rf"|(?P<word>(?:(?![{_UNSPACED}])[\p{{L}}\p{{M}}\p{{N}}_])+"
     rf"(?:['\u2019\-](?:(?![{_UNSPACED}])[\p{{L}}\p{{M}}\p{{N}}_])+)*)"
 )
+# An unspaced run in pieces of one kind: Katakana words (loanwords: written whole), Han and
+# Hiragana (Japanese and Chinese: segmented with a word list), the scripts of South-East Asia.
+_UNSPACED_PART = regex.compile(
+    r"(?P<katakana>[\p{Katakana}ー]+)|(?P<cjk>[\p{Han}\p{Hiragana}々〆ヶ]+)|(?P<other>[^\p{Katakana}ー\p{Han}\p{Hiragana}々〆ヶ]+)"
+)
 _LETTER = regex.compile(r"\p{L}")
-_UNSPACED_CHAR = regex.compile(f"[{_UNSPACED}]")
+_HAN_ONLY = regex.compile(r"[\p{Han}々〆ヶ]+")
+_HANGUL = regex.compile(r"\p{Hangul}")
+_KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
+COMMON_WORDS = 300
+_NGRAM_SCRIPT = regex.compile(r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 _HIRAGANA_ONLY = regex.compile(r"[\p{Hiragana}ー]+")
-_STRETCH = regex.compile(r"(.)\1{3,}")
+_KANA_ONLY = regex.compile(r"[\p{Hiragana}\p{Katakana}ー]+")
+# Letters of the kaomoji and decoration alphabets ("ʃƪ(ˆ▽ˆ)", "(´ε` )"): IPA, modifier letters.
+_DECORATION = regex.compile(r"[\u01aa\p{Block=IPA_Extensions}\p{Block=Spacing_Modifier_Letters}\p{Lm}]+")
+# Ages, ordinals and decades ("18yo", "21y", "28th", "90s"): a number, not a topic.
+_NUMBER_TAG = regex.compile(r"\d+(?:yo|y|yr|yrs|th|st|nd|rd|s|h)")
+_STRETCH = regex.compile(r"(.)\1{2,}")
 _GRAPHEME = regex.compile(r"\X")
 NGRAM_SIZES = (2, 3)
+# Where people point to their other accounts ("ig: ...", "snapchat - ..."): a contact, not a
+# topic, and shared by bios of every language, so they made clusters of nothing but handles.
+CONTACT_WORDS = frozenset(
+    """ig insta instagram snap snapchat sc kik fb facebook twitter tw skype wechat whatsapp wa
+    wpp bbm pin line id path ask askfm tumblr vine gmail hotmail yahoo outlook email e-mail mail
+    ymail icloud dm dms contact contacto contato""".split()
+)
+# Characters of an unspaced run scored as one word in the Han/Hiragana segmentation when the
+# word list does not have them: rare, so any known word is preferred.
+_UNKNOWN_COST = 22.0
+_MAX_WORD = 8
 
 # Bios mix languages, so every list either source has is used, not only the detector's defaults.
 STOPWORD_LANGUAGES: tuple[str, ...] = tuple(
@@ -111,19 +139,156 @@ def is_punctuation_only(token: str) -> bool:
 
 
 def is_ngram(term: str) -> bool:
-    """True for a term cut from a run of unspaced script (its first character tells)."""
-    return _UNSPACED_CHAR.match(term) is not None
+    """True for a character n-gram cut from a run of Thai, Lao, Khmer or Myanmar script."""
+    return _NGRAM_SCRIPT.match(term) is not None
+
+
+def normalize_bio(bio: str) -> str:
+    """NFKC (half-width Katakana, full-width and "fancy" Latin letters fold to the plain
+    ones), lower case, blank fillers as spaces."""
+    return _BLANK.sub(" ", unicodedata.normalize("NFKC", bio)).lower()
+
+
+@lru_cache(maxsize=1)
+def _cjk_costs() -> dict[str, float]:
+    """-log(frequency) of the Japanese and Chinese words made of Han and Hiragana, from
+    wordfreq's lists (the language detector's dependency: installed wherever this runs)."""
+    import wordfreq
+
+    pattern = regex.compile(r"[\p{Han}\p{Hiragana}々〆ヶ]{1,%d}" % _MAX_WORD)
+    costs: dict[str, float] = {}
+    for lang in ("ja", "zh"):
+        for word, freq in wordfreq.get_frequency_dict(lang, "large").items():
+            if pattern.fullmatch(word):
+                cost = -math.log(freq)
+                costs[word] = min(cost, costs.get(word, cost))
+    return costs
+
+
+def segment_cjk(run: str) -> list[str]:
+    """A run of Han and Hiragana cut into its most likely words (a unigram model over
+    wordfreq's Japanese and Chinese lists; a character it does not know is a word of its own)."""
+    costs = _cjk_costs()
+    n = len(run)
+    best = [0.0] + [math.inf] * n
+    start = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for begin in range(max(0, end - _MAX_WORD), end):
+            cost = costs.get(run[begin:end])
+            if cost is None:
+                if end - begin > 1:
+                    continue
+                cost = _UNKNOWN_COST
+            if best[begin] + cost < best[end]:
+                best[end] = best[begin] + cost
+                start[end] = begin
+    words = []
+    end = n
+    while end > 0:
+        words.append(run[start[end] : end])
+        end = start[end]
+    return words[::-1]
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """The COMMON_WORDS most frequent words of Japanese, Chinese and Korean (wordfreq's lists):
+    particles, auxiliaries and words every bio of the language has (の, 方, 합니다)."""
+    import wordfreq
+
+    return frozenset(w for lang in ("ja", "zh", "ko") for w in wordfreq.top_n_list(lang, COMMON_WORDS))
+
+
+def join_affixes(words: list[str]) -> list[str]:
+    """Japanese compounds the word list cuts apart, joined again: a single Han character joins
+    the Han word before it (野球+部, 成人+済) or, with none before, the one after (非+公式)."""
+    out: list[str] = []
+    joined = False  # the last word of `out` is already a join: 成人済 takes no 腐
+    pending = ""  # a single character waiting for the word after it
+    for word in words:
+        han = _HAN_ONLY.fullmatch(word) is not None
+        if han and len(word) == 1 and out and not joined and _HAN_ONLY.fullmatch(out[-1]):
+            out[-1] += word
+            joined = True
+        elif han and len(word) == 1 and not pending:
+            pending = word
+        elif han and pending:
+            out.append(pending + word)
+            pending, joined = "", True
+        else:
+            if pending:
+                out.append(pending)
+                pending = ""
+            out.append(word)
+            joined = False
+    if pending:
+        out.append(pending)
+    return out
+
+
+def thai_clusters(run: str) -> list[str]:
+    """A run of Thai (or Lao, Khmer, Myanmar) in units that are never cut inside a word: a
+    leading vowel (เ แ โ ใ ไ) stays with the consonant after it, a following vowel (ะ า ำ)
+    with the one before, marks with their letter (graphemes)."""
+    units: list[str] = []
+    lead = ""
+    for g in _GRAPHEME.findall(run):
+        if g in "\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4":
+            lead += g
+        elif lead:
+            units.append(lead + g)
+            lead = ""
+        elif units and g in "\u0e30\u0e32\u0e33\u0e45\u0eb0\u0eb2\u0eb3\u0e46":
+            units[-1] += g
+        else:
+            units.append(g)
+    if lead:
+        units.append(lead)
+    return units
 
 
 def char_ngrams(run: str) -> list[str]:
-    """The 2- and 3-grams of a run of unspaced script (graphemes as characters), or the run
-    itself when it is one character; Hiragana-only n-grams left out."""
-    chars = _GRAPHEME.findall(run)
-    if len(chars) == 1:
-        grams = chars
-    else:
-        grams = ["".join(chars[i : i + n]) for n in NGRAM_SIZES for i in range(len(chars) - n + 1)]
-    return [g for g in grams if not _HIRAGANA_ONLY.fullmatch(g)]
+    """The 2- and 3-grams of a run of Thai, Lao, Khmer or Myanmar (in units that keep vowels
+    with their consonant), or the run itself when it is one unit."""
+    units = thai_clusters(run)
+    if len(units) == 1:
+        return units
+    return ["".join(units[i : i + n]) for n in NGRAM_SIZES for i in range(len(units) - n + 1)]
+
+
+def unspaced_terms(run: str, japanese: bool = False) -> list[str]:
+    """The terms of a run of unspaced script: Katakana words whole, Han and Hiragana as words
+    (in a Japanese bio, affixes joined to their word), the rest as n-grams. Hiragana-only
+    words, single kana and the most common words of the language are grammar: left out."""
+    terms: list[str] = []
+    for part in _UNSPACED_PART.finditer(run):
+        if part.lastgroup == "katakana":
+            terms.append(part.group())
+        elif part.lastgroup == "cjk":
+            words = segment_cjk(part.group())
+            common = common_words()  # Katakana words are loanwords, never grammar
+            terms += [w for w in (join_affixes(words) if japanese else words) if w not in common]
+        else:
+            terms += char_ngrams(part.group())
+    return [
+        t
+        for t in terms
+        if not _HIRAGANA_ONLY.fullmatch(t) and not (len(t) == 1 and _KANA_ONLY.fullmatch(t))
+    ]
+
+
+def spaced_term(word: str) -> str | None:
+    """A word of a spaced script as a term: stretched letters cut to two ("soooo" -> "soo"),
+    None for a single letter, decoration letters, an age or a contact word."""
+    word = _STRETCH.sub(r"\1\1", word)
+    letters = len(_LETTER.findall(word))
+    if letters < 2 and not word[:1].isdigit() or _DECORATION.fullmatch(word):
+        return None
+    if _NUMBER_TAG.fullmatch(word) or word in CONTACT_WORDS:
+        return None
+    if _HANGUL.match(word) and word in common_words():
+        return None
+    return word
 
 
 class BioTokenizer:
@@ -140,12 +305,14 @@ class BioTokenizer:
         for position, chunk in enumerate(_URL.split(bio)):
             if position and self.links:
                 tokens.append(URL_TOKEN)
-            chunk = _HANDLE.sub(" ", chunk).lower()
+            chunk = normalize_bio(_HANDLE.sub(" ", chunk))
+            japanese = _KANA.search(chunk) is not None
             for match in _PIECE.finditer(chunk):
                 if match.lastgroup == "unspaced":
-                    candidates = char_ngrams(match.group())
+                    candidates = unspaced_terms(match.group(), japanese)
                 else:
-                    candidates = [_STRETCH.sub(r"\1\1\1", match.group())]
+                    term = spaced_term(match.group())
+                    candidates = [term] if term is not None else []
                 tokens += [t for t in candidates if is_term(t) and t not in self.stopwords]
         return tokens
 
