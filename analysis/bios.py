@@ -107,13 +107,14 @@ def _bio_detector() -> Any:
 def bio_languages(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None]:
     """Each bio's own language as the post detector labels it, or `fallback` (the language of
     the user's post) where the bio has none the detector can tell (empty, a handle, emoji).
+    A user given no language (None) keeps none: the caller asked for no language routing.
 
     A user's bio is often not in the language of their posts (an English bio over Indonesian,
     Thai or Tagalog posts); the bio is what is clustered, so its language picks the model."""
     detect = _bio_detector().detect
     out: list[str | None] = []
     for bio, given in zip(bios, fallback, strict=True):
-        lang = detect(bio) if bio.strip() else UNDETERMINED
+        lang = detect(bio) if given is not None and bio.strip() else UNDETERMINED
         out.append(given if lang == UNDETERMINED else lang)
     return out
 
@@ -282,7 +283,9 @@ def spaced_term(word: str) -> str | None:
     None for a single letter, decoration letters, an age or a contact word."""
     word = _STRETCH.sub(r"\1\1", word)
     letters = len(_LETTER.findall(word))
-    if letters < 2 and not word[:1].isdigit() or _DECORATION.fullmatch(word):
+    if letters < 2 and not (word[:1].isdigit() or _HANGUL.match(word)):
+        return None
+    if _DECORATION.fullmatch(word):
         return None
     if _NUMBER_TAG.fullmatch(word) or word in CONTACT_WORDS:
         return None
