@@ -66,8 +66,11 @@ COMMON_WORDS = 300
 _NGRAM_SCRIPT = regex.compile(r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 _HIRAGANA_ONLY = regex.compile(r"[\p{Hiragana}ー]+")
 _KANA_ONLY = regex.compile(r"[\p{Hiragana}\p{Katakana}ー]+")
-# Letters of the kaomoji and decoration alphabets ("ʃƪ(ˆ▽ˆ)", "(´ε` )"): IPA, modifier letters.
-_DECORATION = regex.compile(r"[\u01aa\p{Block=IPA_Extensions}\p{Block=Spacing_Modifier_Letters}\p{Lm}]+")
+# Letters of kaomoji (IPA and modifier letters, as in "ʃƪ") and bare Hangul jamo ("ㅠㅠ", "ㅋㅋ").
+_DECORATION = regex.compile(
+    r"[\u01aa\p{Block=IPA_Extensions}\p{Block=Spacing_Modifier_Letters}\p{Lm}"
+    r"\p{Block=Hangul_Jamo}\p{Block=Hangul_Compatibility_Jamo}]+"
+)
 # Ages, ordinals and decades ("18yo", "21y", "28th", "90s"): a number, not a topic.
 _NUMBER_TAG = regex.compile(r"\d+(?:yo|y|yr|yrs|th|st|nd|rd|s|h)")
 _STRETCH = regex.compile(r"(.)\1{2,}")
@@ -75,11 +78,10 @@ _GRAPHEME = regex.compile(r"\X")
 NGRAM_SIZES = (2, 3)
 # Where people point to their other accounts ("ig: ...", "snapchat - ..."): a contact, not a
 # topic, and shared by bios of every language, so they made clusters of nothing but handles.
-CONTACT_WORDS = frozenset(
-    """ig insta instagram snap snapchat sc kik fb facebook twitter tw skype wechat whatsapp wa
-    wpp bbm pin line id path ask askfm tumblr vine gmail hotmail yahoo outlook email e-mail mail
-    ymail icloud dm dms contact contacto contato""".split()
-)
+_CONTACTS = """ig insta instagram snap snapchat sc kik fb facebook twitter tw skype wechat whatsapp
+    wa wpp bbm pin line id path ask askfm tumblr vine gmail hotmail yahoo outlook email e-mail
+    mail ymail icloud dm dms contact contacto contato"""
+CONTACT_WORDS = frozenset(_CONTACTS.split())
 # Characters of an unspaced run scored as one word in the Han/Hiragana segmentation when the
 # word list does not have them: rare, so any known word is preferred.
 _UNKNOWN_COST = 22.0
@@ -156,7 +158,7 @@ def _cjk_costs() -> dict[str, float]:
     wordfreq's lists (the language detector's dependency: installed wherever this runs)."""
     import wordfreq
 
-    pattern = regex.compile(r"[\p{Han}\p{Hiragana}々〆ヶ]{1,%d}" % _MAX_WORD)
+    pattern = regex.compile(rf"[\p{{Han}}\p{{Hiragana}}々〆ヶ]{{1,{_MAX_WORD}}}")
     costs: dict[str, float] = {}
     for lang in ("ja", "zh"):
         for word, freq in wordfreq.get_frequency_dict(lang, "large").items():
@@ -197,7 +199,9 @@ def common_words() -> frozenset[str]:
     particles, auxiliaries and words every bio of the language has (の, 方, 합니다)."""
     import wordfreq
 
-    return frozenset(w for lang in ("ja", "zh", "ko") for w in wordfreq.top_n_list(lang, COMMON_WORDS))
+    return frozenset(
+        w for lang in ("ja", "zh", "ko") for w in wordfreq.top_n_list(lang, COMMON_WORDS)
+    )
 
 
 def join_affixes(words: list[str]) -> list[str]:

@@ -67,11 +67,11 @@ def test_japanese_and_chinese_become_words() -> None:
     tokenize = BioTokenizer(stopwords=())
     assert tokenize("程序员") == ["程序员"]  # a word of the list stays whole
     # Katakana runs are words whole, Hiragana-only words are grammar, affixes join their word.
-    terms = tokenize("無言フォロー失礼します。アニメとゲームが大好きです！成人済腐女子")
+    terms = tokenize("無言フォロー失礼します。アニメとゲームが大好きです\uff01成人済腐女子")
     assert terms == ["無言", "フォロー", "失礼", "アニメ", "ゲーム", "大好き", "成人済", "腐女子"]
     assert tokenize("ﾌｫﾛｰ") == ["フォロー"]  # half-width Katakana folds to the usual letters
     assert tokenize("猫") == ["猫"]
-    assert tokenize("ツ ノ") == []  # a single kana is a smiley or a stroke, not a word
+    assert tokenize("ツ \u30ce") == []  # a single kana is a smiley or a stroke, not a word
 
 
 def test_thai_becomes_ngrams_that_keep_vowels_with_their_consonant() -> None:
@@ -89,14 +89,17 @@ def test_spaced_scripts_become_words() -> None:
     assert tokenize("Футбольный БОЛЕЛЬЩИК") == ["футбольный", "болельщик"]
     assert tokenize("python開発") == ["python", "開発"]
     assert tokenize("팬") == ["팬"]  # a Hangul syllable is no single letter
-    assert tokenize("𝓂𝓊𝓈𝒾𝒸 ｍｕｓｉｃ") == ["music", "music"]  # styled letters fold to plain ones
+    assert tokenize("𝓂𝓊𝓈𝒾𝒸 \uff4d\uff55\uff53\uff49\uff43") == [
+        "music",
+        "music",
+    ]  # styled letters fold to plain ones
 
 
 def test_symbols_numbers_contacts_and_links_are_not_terms() -> None:
     tokenize = BioTokenizer(stopwords=(), links=False)
     assert tokenize("→ instagram life ig 18 ♪ https://t.co/x 2024 ♡ ˘ ♥ ☆") == ["life"]
     # Ages, ordinals, single letters and kaomoji letters say nothing about a topic.
-    assert tokenize("18yo 21y 28th 90s x ε ʃƪ(ˆ▽ˆ) ㅤㅤ 5sos") == ["5sos"]
+    assert tokenize("18yo 21y 28th 90s x ε ʃƪ(\u02c6\u25bd\u02c6) ㅤㅤ ㅠㅠ 5sos") == ["5sos"]
     assert BioTokenizer(stopwords=())("life https://t.co/x") == ["life", URL_TOKEN]
     for bio in NOTHING_TO_SAY:
         assert BioTokenizer()(bio) == [] or bio.startswith("https"), bio
