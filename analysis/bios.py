@@ -68,7 +68,8 @@ _HIRAGANA_ONLY = regex.compile(r"[\p{Hiragana}ー]+")
 _KANA_ONLY = regex.compile(r"[\p{Hiragana}\p{Katakana}ー]+")
 # Letters of kaomoji (IPA and modifier letters, as in "ʃƪ") and bare Hangul jamo ("ㅠㅠ", "ㅋㅋ").
 _DECORATION = regex.compile(
-    r"[\u01aa\p{Block=IPA_Extensions}\p{Block=Spacing_Modifier_Letters}\p{Lm}"
+    r"[\u01aa\p{Block=IPA_Extensions}\p{Block=Phonetic_Extensions}\p{Block=Spacing_Modifier_Letters}"
+    r"\p{Lm}"
     r"\p{Block=Hangul_Jamo}\p{Block=Hangul_Compatibility_Jamo}]+"
 )
 # Ages, ordinals and decades ("18yo", "21y", "28th", "90s"): a number, not a topic.
@@ -86,6 +87,7 @@ CONTACT_WORDS = frozenset(_CONTACTS.split())
 # word list does not have them: rare, so any known word is preferred.
 _UNKNOWN_COST = 22.0
 _MAX_WORD = 8
+_MAX_GRAMMAR_UNITS = 6  # the longest Thai stopword looked for, in units
 
 # Bios mix languages, so every list either source has is used, not only the detector's defaults.
 STOPWORD_LANGUAGES: tuple[str, ...] = tuple(
@@ -113,6 +115,8 @@ def bio_languages(bios: Sequence[str], fallback: Sequence[str | None]) -> list[s
 
     A user's bio is often not in the language of their posts (an English bio over Indonesian,
     Thai or Tagalog posts); the bio is what is clustered, so its language picks the model."""
+    if all(given is None for given in fallback):
+        return list(fallback)  # no detector to load (its lists cost memory and a second)
     detect = _bio_detector().detect
     out: list[str | None] = []
     for bio, given in zip(bios, fallback, strict=True):
@@ -148,8 +152,9 @@ def is_ngram(term: str) -> bool:
 
 def normalize_bio(bio: str) -> str:
     """NFKC (half-width Katakana, full-width and "fancy" Latin letters fold to the plain
-    ones), lower case, blank fillers as spaces."""
-    return _BLANK.sub(" ", unicodedata.normalize("NFKC", bio)).lower()
+    ones), lower case, blank fillers as spaces, the typographic apostrophe as the plain one
+    (the stopword lists spell "don't" with it)."""
+    return _BLANK.sub(" ", unicodedata.normalize("NFKC", bio)).replace("\u2019", "'").lower()
 
 
 @lru_cache(maxsize=1)
@@ -252,16 +257,35 @@ def thai_clusters(run: str) -> list[str]:
     return units
 
 
-def char_ngrams(run: str) -> list[str]:
+def char_ngrams(run: str, grammar: frozenset[str] = frozenset()) -> list[str]:
     """The 2- and 3-grams of a run of Thai, Lao, Khmer or Myanmar (in units that keep vowels
-    with their consonant), or the run itself when it is one unit."""
+    with their consonant). Words of `grammar` (the stopwords of these scripts) found on unit
+    boundaries cut the run first, so no n-gram straddles a particle ("นที่"); a piece of a
+    single unit is no term."""
     units = thai_clusters(run)
-    if len(units) == 1:
-        return units
-    return ["".join(units[i : i + n]) for n in NGRAM_SIZES for i in range(len(units) - n + 1)]
+    pieces: list[list[str]] = [[]]
+    i = 0
+    while i < len(units):
+        for j in range(min(len(units), i + _MAX_GRAMMAR_UNITS), i, -1):
+            if "".join(units[i:j]) in grammar:
+                pieces.append([])
+                i = j
+                break
+        else:
+            pieces[-1].append(units[i])
+            i += 1
+    return [
+        "".join(piece[i : i + n])
+        for piece in pieces
+        if len(piece) > 1
+        for n in NGRAM_SIZES
+        for i in range(len(piece) - n + 1)
+    ]
 
 
-def unspaced_terms(run: str, japanese: bool = False) -> list[str]:
+def unspaced_terms(
+    run: str, japanese: bool = False, grammar: frozenset[str] = frozenset()
+) -> list[str]:
     """The terms of a run of unspaced script: Katakana words whole, Han and Hiragana as words
     (in a Japanese bio, affixes joined to their word), the rest as n-grams. Hiragana-only
     words, single kana and the most common words of the language are grammar: left out."""
@@ -274,7 +298,7 @@ def unspaced_terms(run: str, japanese: bool = False) -> list[str]:
             common = common_words()  # Katakana words are loanwords, never grammar
             terms += [w for w in (join_affixes(words) if japanese else words) if w not in common]
         else:
-            terms += char_ngrams(part.group())
+            terms += char_ngrams(part.group(), grammar)
     return [
         t
         for t in terms
@@ -306,6 +330,7 @@ class BioTokenizer:
         links: emit URL_TOKEN for each link (else links are dropped)."""
         self.stopwords = frozenset(multilingual_stopwords() if stopwords is None else stopwords)
         self.links = links
+        self.grammar = frozenset(w for w in self.stopwords if _NGRAM_SCRIPT.match(w))
 
     def __call__(self, bio: str) -> list[str]:
         tokens: list[str] = []
@@ -316,7 +341,7 @@ class BioTokenizer:
             japanese = _KANA.search(chunk) is not None
             for match in _PIECE.finditer(chunk):
                 if match.lastgroup == "unspaced":
-                    candidates = unspaced_terms(match.group(), japanese)
+                    candidates = unspaced_terms(match.group(), japanese, self.grammar)
                 else:
                     term = spaced_term(match.group())
                     candidates = [term] if term is not None else []
