@@ -73,6 +73,10 @@ _DECORATION = regex.compile(
     r"\p{Block=Hangul_Jamo}\p{Block=Hangul_Compatibility_Jamo}]+"
 )
 # Ages, ordinals and decades ("18yo", "21y", "28th", "90s"): a number, not a topic.
+# A word mixing Latin with Cyrillic or Greek letters is lettering, not a word ("тнe" for "the").
+_HOMOGLYPHS = regex.compile(
+    r"\p{Latin}.*[\p{Cyrillic}\p{Greek}]|[\p{Cyrillic}\p{Greek}].*\p{Latin}"
+)
 _NUMBER_TAG = regex.compile(r"\d+(?:yo|y|yr|yrs|th|st|nd|rd|s|h)")
 _STRETCH = regex.compile(r"(.)\1{2,}")
 _GRAPHEME = regex.compile(r"\X")
@@ -308,12 +312,18 @@ def unspaced_terms(
 
 def spaced_term(word: str) -> str | None:
     """A word of a spaced script as a term: stretched letters cut to two ("soooo" -> "soo"),
-    None for a single letter, decoration letters, an age or a contact word."""
+    None for a single letter, decoration letters or lettering, an age or a contact word."""
     word = _STRETCH.sub(r"\1\1", word)
+    if word.isascii():  # most words: the same rules, without the regexes of other scripts
+        if word[:1].isdigit():
+            return None if _NUMBER_TAG.fullmatch(word) else word
+        if sum(c.isalpha() for c in word) < 2 or word in CONTACT_WORDS:
+            return None
+        return word
     letters = len(_LETTER.findall(word))
     if letters < 2 and not (word[:1].isdigit() or _HANGUL.match(word)):
         return None
-    if _DECORATION.fullmatch(word):
+    if _DECORATION.fullmatch(word) or _HOMOGLYPHS.search(word):
         return None
     if _NUMBER_TAG.fullmatch(word) or word in CONTACT_WORDS:
         return None
