@@ -63,6 +63,10 @@ _HAN_ONLY = regex.compile(r"[\p{Han}々〆ヶ]+")
 _HANGUL = regex.compile(r"\p{Hangul}")
 _KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 COMMON_WORDS = 300
+# Korean particles and the copula, longest first: what follows a noun inside a spaced word.
+_PARTICLES = """은 는 이 가 을 를 의 에 에서 에게 으로 로 와 과 도 만 랑 이랑 한테 께 부터 까지 처럼
+    이나 나 입니다 이에요 예요"""
+_KOREAN_PARTICLES = sorted(_PARTICLES.split(), key=len, reverse=True)
 _NGRAM_SCRIPT = regex.compile(r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 _HIRAGANA_ONLY = regex.compile(r"[\p{Hiragana}ー]+")
 _KANA_ONLY = regex.compile(r"[\p{Hiragana}\p{Katakana}ー]+")
@@ -240,6 +244,26 @@ def join_affixes(words: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _korean_words() -> frozenset[str]:
+    import wordfreq
+
+    return frozenset(wordfreq.get_frequency_dict("ko", "small"))
+
+
+def korean_stem(word: str) -> str:
+    """A Korean word without the particle after it ("헤더는" -> "헤더") when the word is not in
+    wordfreq's Korean list and the rest is: one noun, one term, whatever particle follows."""
+    known = _korean_words()
+    if word in known:
+        return word
+    for particle in _KOREAN_PARTICLES:
+        stem = word[: -len(particle)]
+        if word.endswith(particle) and len(stem) >= 1 and stem in known:
+            return stem
+    return word
+
+
 def thai_clusters(run: str) -> list[str]:
     """A run of Thai (or Lao, Khmer, Myanmar) in units that are never cut inside a word: a
     leading vowel (เ แ โ ใ ไ) stays with the consonant after it, a following vowel (ะ า ำ)
@@ -327,8 +351,10 @@ def spaced_term(word: str) -> str | None:
         return None
     if _NUMBER_TAG.fullmatch(word) or word in CONTACT_WORDS:
         return None
-    if _HANGUL.match(word) and word in common_words():
-        return None
+    if _HANGUL.match(word):
+        word = korean_stem(word)
+        if word in common_words():
+            return None
     return word
 
 

@@ -89,6 +89,8 @@ def test_spaced_scripts_become_words() -> None:
     assert tokenize("Футбольный БОЛЕЛЬЩИК") == ["футбольный", "болельщик"]
     assert tokenize("python開発") == ["python", "開発"]
     assert tokenize("팬") == ["팬"]  # a Hangul syllable is no single letter
+    # A particle after a known Korean noun goes: "헤더는" and "헤더" are one term.
+    assert tokenize("헤더는 인장은 고양이") == ["헤더", "인장", "고양이"]
     assert tokenize("𝓂𝓊𝓈𝒾𝒸 \uff4d\uff55\uff53\uff49\uff43") == [
         "music",
         "music",
