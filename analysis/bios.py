@@ -1,14 +1,20 @@
 """Turn free-text profile bios into the terms the bio clustering counts, in every script.
 
-- Where words are spaced (Latin, Cyrillic, Arabic, Hangul, Devanagari, ...), a term is a word:
-  lower-cased, a run of one repeated character shortened to three ("sooooo" -> "sooo").
-- Where they are not (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar), a whole run would be
-  one giant term that no other bio shares, so the run becomes its character 2- and 3-grams
-  (characters as graphemes, so Thai vowel marks stay with their consonant). A one-character run
-  is its own term. N-grams made only of Hiragana are dropped: they are mostly grammar (の, です,
-  して), the Japanese stopwords.
-- A term has at least one letter: numbers ("18"), symbols, emoji and punctuation never become
-  terms. "#music" counts as "music"; @handles are dropped.
+- A bio is NFKC-normalized and lower-cased first: half-width Katakana, full-width and styled
+  Latin letters fold to the plain ones, so the same word is one term however it is typed.
+- Where words are spaced (Latin, Cyrillic, Arabic, Hangul, Devanagari, ...), a term is a word,
+  a run of one repeated character cut to two ("sooooo" -> "soo"). A Korean noun loses the
+  particle after it when wordfreq's Korean list knows the noun.
+- Japanese and Chinese (Han and Hiragana) are cut into words with a unigram model over
+  wordfreq's Japanese and Chinese lists; Katakana runs are words whole; in a Japanese bio a
+  single Han character joins its neighbour (the compounds the list cuts apart). Hiragana-only
+  words, single kana and the most common words of Japanese, Chinese and Korean are grammar.
+- Thai, Lao, Khmer and Myanmar have no word list here: their runs become 2- and 3-grams of
+  units that keep vowels with their consonant, after the script's stopwords cut the run.
+- A term has a letter and says something: numbers, symbols, emoji, punctuation, ages and
+  ordinals ("18yo", "28th"), single letters, kaomoji and decoration letters, lettering that
+  mixes scripts and contact words ("ig", "snapchat", "gmail") are no terms. "#music" counts as
+  "music"; @handles are dropped.
 - Links become URL_TOKEN only when asked (`links=True`): the clustering leaves them out of the
   terms, since a link says nothing about a topic and, shared by a fifth of all bios in every
   language, would otherwise pull unrelated bios together.
@@ -18,6 +24,11 @@
 
 `BioTokenizer` carries its stopword set with it, so a fitted vectorizer that uses it pickles
 whole and assigns new bios the same way in any process, whatever that process has installed.
+The word lists come from wordfreq, a dependency of the language detector: every process has
+them, so they are loaded on first use, not pickled.
+
+`bio_languages` gives each bio its own language (the post detector's label of it): the
+clustering routes users by the language their bio is written in.
 """
 
 from __future__ import annotations

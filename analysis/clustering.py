@@ -3,16 +3,20 @@ silhouette, HDBSCAN, readable labels and cluster ids that persist from refit to 
 
 Why per language: bios in twenty languages share almost no words, so one model spends its
 clusters on languages (and on what all languages share: links, numbers, emoji) instead of on what
-people say. Each user's language is known to the daemon (the post detector's), so:
+people say. Each user's language is known to the daemon (the post detector's); a bio is often
+in another language than the posts (English bios over Indonesian or Thai posts), so the bio's
+own language, as the same detector labels it, decides where the post's is known
+(`ClusterSettings.bio_language`; the post's language where the bio has none it can tell):
 
 1. Users are grouped by language. A language with at least `min_users_per_language` usable bios
    gets a model of its own; all others share one "other languages" model (OTHER). A user whose
    bio has no usable term (empty, only emoji/numbers/links, only stopwords, or only terms no other
    user in its model has) is in no cluster: the "no usable bio" group, labelled NO_CLUSTER.
-2. Per model, bios become terms (analysis.bios: words, or character n-grams for scripts without
-   spaces), then TF-IDF rows (sublinear tf, L2), then TruncatedSVD to `svd_components`
-   dimensions, rows renormalized (LSA): euclidean distance there ranks like cosine. Character
-   n-gram columns weigh NGRAM_WEIGHT (a Japanese line must not drown the words of the same bio);
+2. Per model, bios become terms (analysis.bios: words in every script a word list or spaces
+   cut, character n-grams for Thai, Lao, Khmer and Myanmar), then TF-IDF rows (sublinear tf,
+   L2), then TruncatedSVD to `svd_components` dimensions, rows renormalized (LSA): euclidean
+   distance there ranks like cosine. Character n-gram columns weigh NGRAM_WEIGHT (a Thai line
+   must not drown the words of the same bio);
    links are no term at all (a fifth of all bios in every language have one). In the shared
    model, one column per language (LANGUAGE_WEIGHT) keeps clusters within a language.
 3. KMeans for every k in [k_min, k_max] on a seeded sample of `sweep_sample` users; the best
@@ -71,8 +75,8 @@ MIN_MEAN_CLUSTER_SIZE = 20  # the widened k range stops at users / this
 # start-up and spin-waiting of OpenMP/BLAS threads cost more than the work, many times over on
 # a busy machine (KMeans 18x slower at 1,200 users, the SVD 100x at a few thousand).
 THREADED_FROM_USERS = 20_000
-# Character n-grams weigh this much against a word: a run of unspaced script gives about one
-# n-gram per character, so a Japanese line would otherwise outweigh the words of the same bio.
+# Character n-grams weigh this much against a word: a run of Thai (Lao, Khmer, Myanmar) gives
+# about one n-gram per character, so a Thai line would otherwise outweigh the other words.
 NGRAM_WEIGHT = 0.4
 # In the shared model, a language column of this weight next to unit-length LSA rows: two bios
 # of different languages are at least this far apart (before renormalizing).
