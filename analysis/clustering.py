@@ -3,16 +3,20 @@ silhouette, HDBSCAN, readable labels and cluster ids that persist from refit to 
 
 Why per language: bios in twenty languages share almost no words, so one model spends its
 clusters on languages (and on what all languages share: links, numbers, emoji) instead of on what
-people say. Each user's language is known to the daemon (the post detector's), so:
+people say. Each user's language is known to the daemon (the post detector's); a bio is often
+in another language than the posts (English bios over Indonesian or Thai posts), so the bio's
+own language, as the same detector labels it, decides where the post's is known
+(`ClusterSettings.bio_language`; the post's language where the bio has none it can tell):
 
 1. Users are grouped by language. A language with at least `min_users_per_language` usable bios
    gets a model of its own; all others share one "other languages" model (OTHER). A user whose
    bio has no usable term (empty, only emoji/numbers/links, only stopwords, or only terms no other
    user in its model has) is in no cluster: the "no usable bio" group, labelled NO_CLUSTER.
-2. Per model, bios become terms (analysis.bios: words, or character n-grams for scripts without
-   spaces), then TF-IDF rows (sublinear tf, L2), then TruncatedSVD to `svd_components`
-   dimensions, rows renormalized (LSA): euclidean distance there ranks like cosine. Character
-   n-gram columns weigh NGRAM_WEIGHT (a Japanese line must not drown the words of the same bio);
+2. Per model, bios become terms (analysis.bios: words in every script a word list or spaces
+   cut, character n-grams for Thai, Lao, Khmer and Myanmar), then TF-IDF rows (sublinear tf,
+   L2), then TruncatedSVD to `svd_components` dimensions, rows renormalized (LSA): euclidean
+   distance there ranks like cosine. Character n-gram columns weigh NGRAM_WEIGHT (a Thai line
+   must not drown the words of the same bio);
    links are no term at all (a fifth of all bios in every language have one). In the shared
    model, one column per language (LANGUAGE_WEIGHT) keeps clusters within a language.
 3. KMeans for every k in [k_min, k_max] on a seeded sample of `sweep_sample` users; the best
@@ -56,7 +60,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
-from analysis.bios import BioTokenizer, has_link, is_ngram
+from analysis.bios import BioTokenizer, bio_languages, has_link, is_ngram
 from analysis.cluster_ids import ClusterIdentities, GoneCluster
 from analysis.cluster_labels import class_tfidf_terms, membership
 
@@ -71,8 +75,8 @@ MIN_MEAN_CLUSTER_SIZE = 20  # the widened k range stops at users / this
 # start-up and spin-waiting of OpenMP/BLAS threads cost more than the work, many times over on
 # a busy machine (KMeans 18x slower at 1,200 users, the SVD 100x at a few thousand).
 THREADED_FROM_USERS = 20_000
-# Character n-grams weigh this much against a word: a run of unspaced script gives about one
-# n-gram per character, so a Japanese line would otherwise outweigh the words of the same bio.
+# Character n-grams weigh this much against a word: a run of Thai (Lao, Khmer, Myanmar) gives
+# about one n-gram per character, so a Thai line would otherwise outweigh the other words.
 NGRAM_WEIGHT = 0.4
 # In the shared model, a language column of this weight next to unit-length LSA rows: two bios
 # of different languages are at least this far apart (before renormalizing).
@@ -107,6 +111,9 @@ class ClusterSettings:
     centroid_terms: int = 50  # terms kept per centroid for matching the next refit
     top_terms: int = 10
     sample_bios: int = 5
+    # Route each user by their bio's own language (the detector's), the post's language only
+    # where the bio has none; False: the post's language as given.
+    bio_language: bool = True
 
     def __post_init__(self) -> None:
         if not 2 <= self.k_min <= self.k_max <= self.k_limit:
@@ -250,6 +257,7 @@ class BioClusterModel:
 
     models: dict[str, FittedLanguageModel]
     tokenizer: BioTokenizer
+    bio_language: bool = False  # route by the bio's own language (ClusterSettings.bio_language)
 
     def route(self, language: str | None) -> str:
         """The model a user of `language` belongs to."""
@@ -322,6 +330,9 @@ def fit_clusters(
     user_ids = list(latest)
     bios = [bio for bio, _ in latest.values()]
     languages = [lang for _, lang in latest.values()]
+    if settings.bio_language:
+        languages = bio_languages(bios, languages)
+    clock.lap("languages")
 
     tokenizer = BioTokenizer(links=False)
     terms = [tokenizer(bio) for bio in bios]
@@ -392,7 +403,9 @@ def fit_clusters(
     found = HDBSCANOutcome(
         clusters=tuple(hdbscan_clusters), noise=sum(m.hdbscan_noise for m in outcomes)
     )
-    model = BioClusterModel({fit.name: fit.fitted(identities) for fit in fits}, tokenizer)
+    model = BioClusterModel(
+        {fit.name: fit.fitted(identities) for fit in fits}, tokenizer, settings.bio_language
+    )
     return ClusterResult(
         users=clustered,
         empty_bios=len(user_ids) - clustered,
@@ -422,6 +435,8 @@ def assign(
     if not bios:
         return []
     langs = list(languages) if languages is not None else [None] * len(bios)
+    if model.bio_language:
+        langs = bio_languages(bios, langs)
     by_model: dict[str, list[int]] = defaultdict(list)
     for i, lang in enumerate(langs):
         by_model[model.route(lang)].append(i)

@@ -77,8 +77,8 @@ def test_links_become_one_token() -> None:
 
 
 def test_repeated_letters_are_shortened_and_handles_dropped() -> None:
-    tokens = BioTokenizer(stopwords=())("Sooooooo happppyyyyy @someone")
-    assert tokens == ["sooo", "happpyyy"]
+    tokens = BioTokenizer(stopwords=())("Sooooooo happppyyyyy cooool @someone")
+    assert tokens == ["soo", "happyy", "cool"]
 
 
 def test_stopwords_of_several_languages_are_removed() -> None:
@@ -90,7 +90,7 @@ def test_punctuation_numbers_symbols_and_emoji_never_become_terms() -> None:
     tokens = BioTokenizer(stopwords=())("guitar | drums ... !!! — (bass) 🎸 ❤️ #Music 18 ♡ → ☆ 18yo")
     # Terms need a letter: emoji, symbols, punctuation and bare numbers say nothing about a topic
     # and are shared by every language, so they used to make the largest clusters.
-    assert tokens == ["guitar", "drums", "bass", "music", "18yo"]
+    assert tokens == ["guitar", "drums", "bass", "music"]
 
 
 def test_tokenizer_pickles_with_its_stopwords() -> None:
