@@ -49,6 +49,18 @@ DAEMON_SERIES = [
         "Input skipped, by reason (bad JSON, deletes, no text ...).",
     ),
     (
+        "tweetheat_posts_trimmed_total",
+        "counter",
+        ("reason",),
+        "Posts stored with a field cut or dropped by an input cap, by cap.",
+    ),
+    (
+        "tweetheat_posts_located_total",
+        "counter",
+        ("lang", "source"),
+        "Posts by language and the evidence that located them (exact, place, profile, bio, none).",
+    ),
+    (
         "tweetheat_posts_per_second",
         "gauge",
         ("direction",),
@@ -120,6 +132,8 @@ def fake_pipeline(lines_read: int = 10, live: bool = True) -> Any:
         lines_read=lines_read,
         accepted=7,
         skipped=Counter({"bad_json": 2, "delete": 1}),
+        trimmed=Counter({"bio_too_long": 1}),
+        located=Counter({("en", "exact"): 1, ("en", "profile"): 3, ("en", "none"): 3}),
         committed_batches=3,
         pool_restarts=1,
         maps_written=2,
@@ -199,6 +213,9 @@ def test_the_daemons_series_keep_their_names_types_labels_and_help(tmp_path: Pat
     got = values(text)
     assert got["tweetheat_lines_read_total", ()] == 10
     assert got["tweetheat_posts_skipped_total", (("reason", "bad_json"),)] == 2
+    profile = (("lang", "en"), ("source", "profile"))
+    assert got["tweetheat_posts_located_total", profile] == 3
+    assert got["tweetheat_posts_located_total", (("lang", "en"), ("source", "none"))] == 3
     assert got["tweetheat_posts_per_second", (("direction", "in"),)] == 5.5
     assert got["tweetheat_queue_depth", (("queue", "raw"),)] == 1
     assert got["tweetheat_stream_disconnects_total", (("reason", "http_503"),)] == 2
