@@ -55,7 +55,7 @@ class SourceSettings:
     exit_at_eof: bool = False
     from_start: bool = False  # replay: ignore the saved position and read the inputs again
     demo_seed: int = 1
-    demo_geo_share: float = 0.3
+    demo_geo_share: float = 0.01  # posts with an exact point (about 1%, as on the v1.1 sample)
     demo_count: int = 0  # 0: endless
     record_dir: str = ""  # tee raw payloads to rotating .ndjson.gz files here
     record_max_mb: float = 100.0

@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command("demo-data", "write a synthetic v1.1 sample-stream file for replay")
     demo.add_argument("--count", type=int, required=True)
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--geo-share", type=float, default=0.3)
+    demo.add_argument("--geo-share", type=float, default=0.01, help="posts with an exact point")
     demo.add_argument("--out", required=True, metavar="F", help="file to write ('-' for stdout)")
 
     open_page = command("open", "open the live map page in the web browser")

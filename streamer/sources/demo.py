@@ -14,7 +14,7 @@ class DemoSource:
     name = "demo"
 
     def __init__(
-        self, rate: float = 50.0, seed: int = 1, geo_share: float = 0.3, count: int = 0
+        self, rate: float = 50.0, seed: int = 1, geo_share: float = 0.01, count: int = 0
     ) -> None:
         self.rate = rate
         self.seed = seed

@@ -62,8 +62,9 @@ _PRONOUN_PAIR = re.compile(
 _FLAG = regex.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
 # Emoji and other symbols separate parts ("NYC 🗽", "📍Berlin"); letters and digits stay.
 _SYMBOL = regex.compile(r"[\p{So}\p{Sk}\p{Cn}\u200d\ufe0f\u2600-\u27bf]+")
-# Not " and ": it belongs to names (Bosnia and Herzegovina, Trinidad and Tobago).
-_SEPARATORS = re.compile(r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿]+")
+# Not " and ": it belongs to names (Bosnia and Herzegovina, Trinidad and Tobago). The Arabic
+# and CJK commas separate as the Latin one does ("الرياض، السعودية").
+_SEPARATORS = re.compile(r"\s+[-–—~x&+]\s+|[,،、|/;•·\n\t()\[\]{}<>:!?¡¿]+")
 _BIO_MARKER = regex.compile(
     r"(?:📍|📌|🏠|\b(?:based in|based out of|living in|live in|lives in|located in|"
     r"location|loc|from|vivo en|desde|moro em|wohne in|habite à|basée? à|basado en|baseado em)"
