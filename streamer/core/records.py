@@ -68,20 +68,19 @@ INFERRED_SOURCES = GEO_SOURCES[1:]
 
 
 def pack_point(rec: Detected) -> str:
-    """A record's point as the commit scripts read it: "[lat,lon,source,precision_km]" (orjson
-    numbers never hold a comma, so the script finds where to put the commit time by counting
-    two commas); "" when it has none. Inferred points are rounded to ~10 m: finer would claim a
-    precision they do not have."""
+    """A record's point as the commit scripts read them: "[lat,lon]" for an exact point (the
+    form older versions wrote, so the stored entry stays "[lat,lon,t]"), and
+    "[lat,lon,source,precision_km]" for an inferred one; "" when it has none. orjson's numbers
+    never hold a comma, so the scripts find where the commit time goes by counting commas."""
     if rec.geo is None:
         return ""
-    lat, lon = rec.geo
-    if rec.geo_source != "exact":
-        lat, lon = round(lat, 4), round(lon, 4)
-    return orjson.dumps([lat, lon, rec.geo_source, round(rec.precision_km, 1)]).decode()
+    if rec.geo_source == "exact":
+        return orjson.dumps(rec.geo).decode()
+    return orjson.dumps([rec.geo[0], rec.geo[1], rec.geo_source, rec.precision_km]).decode()
 
 
 def unpack_point(raw: str) -> tuple[tuple[float, float], str, float] | None:
-    """The inverse of `pack_point`; a packed "[lat,lon]" of older batches is an exact point."""
+    """The inverse of `pack_point`: ((lat, lon), source, precision_km)."""
     if not raw:
         return None
     value = orjson.loads(raw)

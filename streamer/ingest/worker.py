@@ -156,7 +156,11 @@ def locate(post: Post, lang: str) -> tuple[tuple[float, float], str, float] | No
         )
     if found is None:
         return None
-    return (found.lat, found.lon), found.source, found.precision_km
+    if found.source == "exact":
+        return (found.lat, found.lon), "exact", 0.0
+    # An inferred point to ~10 m and its precision to 100 m: finer would claim what it lacks.
+    where = (round(found.lat, 4), round(found.lon, 4))
+    return where, found.source, round(found.precision_km, 1)
 
 
 def worker_ready() -> int:

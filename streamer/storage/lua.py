@@ -29,10 +29,10 @@ end
 """
 
 # --- geolocation: points carry their source ---
-# `with_time(point, t)`: a packed point "[lat,lon,source,km]" (`streamer.core.records.pack_point`)
-# as stored, "[lat,lon,t,source,km]": the time goes after the second comma (JSON numbers hold
-# none). A packed "[lat,lon]" of a batch journaled by an older version becomes "[lat,lon,t]".
-# `source_of(entry)`: the source word in a point, "exact" for the old forms (stats `geo:<source>`).
+# `with_time(point, t)`: a packed point (`streamer.core.records.pack_point`) as stored: an
+# inferred "[lat,lon,source,km]" becomes "[lat,lon,t,source,km]" (the time goes after the second
+# comma: JSON numbers hold none), an exact "[lat,lon]" becomes "[lat,lon,t]".
+# `source_of(entry)`: the source word in a point, "exact" when it has none (stats `geo:<source>`).
 GEO_POINTS = """
 local function with_time(point, t)
   local first = string.find(point, ",", 1, true)

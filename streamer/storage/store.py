@@ -126,12 +126,13 @@ def point_time(now: float) -> int:
 def encode_point(
     point: Point, t: int | None = None, source: str | None = None, precision_km: float = 0.0
 ) -> bytes:
-    """A `geo_<lang>` entry: JSON "[lat, lon, t, source, precision_km]", t the commit time in
-    whole Unix seconds (see `point_time`). Without a source, the older "[lat, lon, t]"; without
-    `t` either, the oldest "[lat, lon]": readers accept all three."""
+    """A `geo_<lang>` entry: JSON "[lat, lon, t, source, precision_km]" for an inferred point,
+    t the commit time in whole Unix seconds (see `point_time`); "[lat, lon, t]" for an exact
+    one (the form older versions wrote); without `t`, the oldest "[lat, lon]". Readers accept
+    all three."""
     if t is None:
         return orjson.dumps(point)
-    if source is None:
+    if source is None or source == "exact":
         return orjson.dumps((point[0], point[1], t))
     return orjson.dumps((point[0], point[1], t, source, precision_km))
 
@@ -142,7 +143,10 @@ def timed_entry(rec: Detected, t: int) -> str:
     packed = pack_point(rec)
     if not packed:
         return ""
-    second = packed.index(",", packed.index(",") + 1)
+    first = packed.index(",")
+    second = packed.find(",", first + 1)
+    if second < 0:
+        return f"{packed[:-1]},{t}]"
     return f"{packed[:second]},{t}{packed[second:]}"
 
 
