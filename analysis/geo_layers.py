@@ -40,11 +40,15 @@ def legend_html(exact: int, inferred: int, precision_km: float | None) -> str:
     """The legend's inner HTML: what each layer means, how many points, and the credit."""
     return (
         f'<p><span class="swatch exact"></span><b>exact</b>: {escape(EXACT_MEANS)} '
-        f"({exact:,} points)</p>"
+        f"({_points(exact)})</p>"
         f'<p><span class="swatch inferred"></span><b>inferred</b>: {escape(INFERRED_MEANS)} '
-        f"({inferred:,} points, {precision_text(precision_km)})</p>"
+        f"({_points(inferred)}, {precision_text(precision_km)})</p>"
         f"{credit_html()}"
     )
+
+
+def _points(n: int) -> str:
+    return f"{n:,} point" if n == 1 else f"{n:,} points"
 
 
 def credit_html() -> str:

@@ -239,7 +239,7 @@ def languages_table(ordered: Sequence[LanguageSummary], mapped: set[str]) -> str
         return '<p class="empty">No languages seen yet.</p>'
     rows = "\n".join(language_row(s, has_map=s.lang in mapped) for s in ordered)
     return f"""<table>
-<thead><tr><th>Language</th><th class="num">Tweets</th><th class="num">Geotagged</th>
+<thead><tr><th>Language</th><th class="num">Tweets</th><th class="num">Located</th>
 <th class="num">Hashtags</th><th>Top hashtags</th></tr></thead>
 <tbody>
 {rows}

@@ -4,10 +4,17 @@ the readers take every entry form (older ones are exact points)."""
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import redis
 
+from analysis.heatmaps import write_maps
+from analysis.snapshot import collect_summaries
+from analysis.summaries import LanguageSummary
+from streamer.config import MapsSettings
 from streamer.core.records import Detected, pack_records
 from streamer.storage.connections import redis_client
 from streamer.storage.keys import Keys
@@ -19,6 +26,7 @@ from streamer.storage.store import (
     decode_geo_point,
     geo_sources,
 )
+from tests.redis.test_heatmaps import live_data
 
 BATCH = [
     Detected("en", (), (1.5, 2.5), "1"),  # exact: the post's own geotag
@@ -118,3 +126,37 @@ def test_located_posts_stored_before_sources_count_as_exact() -> None:
         "profile": 4,
     }
     assert geo_sources({"tweets": "3"}) == {}
+
+
+def test_the_maps_draw_exact_and_inferred_points_as_their_own_layers(
+    redis_url: str, tmp_path: Path
+) -> None:
+    now = time.time()
+
+    async def go() -> list[LanguageSummary]:
+        client = redis_client(redis_url)
+        store = Store(client, Keys("g4:"))
+        await store.commit_batch("t", 1, BATCH, now=now - 60)
+        summaries = await collect_summaries(store, MapsSettings(points=2))
+        await client.aclose()
+        return summaries
+
+    summaries = {s.lang: s for s in asyncio.run(go())}
+    en = summaries["en"]
+    # The newest 2 of each layer: the one exact point, and the newest 2 inferred.
+    assert en.point_sources == ("exact", "profile", "profile")
+    assert en.inferred_precision_km == 25.0
+    write_maps(tmp_path, list(summaries.values()), generated_at=datetime.now(UTC))
+
+    live = {lang["lang"]: lang for lang in live_data(tmp_path / "maps" / "index.html")["languages"]}
+    assert [p[3] for p in live["en"]["points"]] == [0, 1, 1]
+    assert live["en"]["precisionKm"] == 25.0
+    index = (tmp_path / "maps" / "index.html").read_text()
+    page = (tmp_path / "maps" / "en.html").read_text()
+    for html in (index, page):
+        assert "GeoNames (geonames.org), CC BY 4.0" in html
+        assert "the post&#x27;s own geotag" in html
+        assert "from the place, the author&#x27;s profile location or bio, precision shown" in html
+    assert "Exact geotags" in page and "Inferred locations" in page
+    assert "median precision 25 km" in page
+    assert "(1 point)" in page and "(2 points, median" in page
