@@ -57,6 +57,7 @@ class Truth(NamedTuple):
     place_bbox: tuple[float, float, float, float] | None = None
     location: str = ""
     location_is_place: bool = False
+    bio: str = ""  # the author's description (the geolocator's last rung reads it)
 
 
 class _User(NamedTuple):
@@ -150,6 +151,7 @@ class _Generator:
             _bbox_of(body["place"]),
             author.location,
             author.location_is_place,
+            author.bio,
         )
         return orjson.dumps(body), truth
 
