@@ -71,6 +71,21 @@ _BIO_MARKER = regex.compile(
     r"\b\s*[:\-]?)\s*",
     regex.I,
 )
+# Every _BIO_MARKER match contains one of these (casefolded): a cheap test that must pass first.
+_BIO_HINTS = (
+    "📍",
+    "📌",
+    "🏠",
+    "bas",
+    "liv",
+    "loc",
+    "from",
+    "vivo",
+    "desde",
+    "moro",
+    "wohne",
+    "habite",
+)
 # A bio's place ends at a sentence or list break; flags and " - Country" stay with it.
 _BIO_STOP = regex.compile(r"[|•\n\.!?;()\[\]]| and | but | & | who | where ")
 
@@ -95,7 +110,7 @@ class Geolocator:
         self._leading = _by_word(LEADING_FILLERS, first=True)
         self._trailing = _by_word(TRAILING_FILLERS, first=False)
         self.locate_profile = lru_cache(maxsize=cache_size)(self._locate_profile)
-        self.locate_bio = lru_cache(maxsize=cache_size)(self._locate_bio)
+        self._cached_bio = lru_cache(maxsize=cache_size)(self._locate_bio)
         self._common = lru_cache(maxsize=cache_size)(self._is_common_word)
 
     # ---- profile location -------------------------------------------------------------
@@ -442,6 +457,17 @@ class Geolocator:
         return Located(lat, lon, radius, COUNTRY, name)
 
     # ---- bio --------------------------------------------------------------------------
+    def locate_bio(self, bio: str | None, lang: str | None = None) -> Located | None:
+        """A place a bio names after a marker, or None. Most bios name none and are seen once
+        (a stream's authors rarely repeat), so a plain substring test turns them away before
+        the marker regex (4-11 µs on a 150-character bio) and before the LRU keeps them."""
+        if not bio:
+            return None
+        folded = bio.casefold()
+        if not any(hint in folded for hint in _BIO_HINTS):
+            return None
+        return self._cached_bio(bio, lang)
+
     def _locate_bio(self, bio: str | None, lang: str | None = None) -> Located | None:
         """Only what follows an explicit marker: '📍 Berlin', 'based in Lisbon', 'from X'."""
         if not bio:
