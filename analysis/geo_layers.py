@@ -15,7 +15,7 @@ EXACT_LAYER = "Exact geotags"
 INFERRED_LAYER = "Inferred locations"
 # leaflet-heat gradients (stops as strings: JSON keys): warm for exact points, purple for inferred.
 EXACT_GRADIENT = {"0.4": "#fdd49e", "0.7": "#fc8d59", "1.0": "#b30000"}
-INFERRED_GRADIENT = {"0.4": "#dadaeb", "0.7": "#9e9ac8", "1.0": "#54278f"}
+INFERRED_GRADIENT = {"0.4": "#9e9ac8", "0.7": "#6a51a3", "1.0": "#3f007d"}
 EXACT_MEANS = "the post's own geotag"
 INFERRED_MEANS = "from the place, the author's profile location or bio, precision shown"
 GEONAMES_URL = "https://www.geonames.org/"
@@ -26,7 +26,7 @@ LEGEND_STYLE = """
 .geo-legend .swatch { display: inline-block; width: 1.6em; height: .8em; margin-right: .35em;
                       vertical-align: middle; border-radius: 2px; }
 .geo-legend .exact { background: linear-gradient(90deg, #fdd49e, #fc8d59, #b30000); }
-.geo-legend .inferred { background: linear-gradient(90deg, #dadaeb, #9e9ac8, #54278f); }
+.geo-legend .inferred { background: linear-gradient(90deg, #9e9ac8, #6a51a3, #3f007d); }
 .geo-legend p { margin: .15rem 0; }
 .geo-legend .credit { color: #5b6475; font-size: .9em; margin-top: .3rem; }
 """
