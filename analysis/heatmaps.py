@@ -32,6 +32,14 @@ from analysis.assets import (
     PageAssets,
     prepare_assets,
 )
+from analysis.geo_layers import (
+    EXACT_GRADIENT,
+    EXACT_LAYER,
+    INFERRED_GRADIENT,
+    INFERRED_LAYER,
+    LEGEND_STYLE,
+    legend_html,
+)
 from analysis.live_page import render_live_page
 from analysis.pages import meta_refresh, write_atomically
 from analysis.summaries import (
@@ -101,10 +109,17 @@ def write_maps(
     written: list[Path] = []
     mapped: set[str] = set()
     for summary in listed:
-        points = usable_points(summary.points)
-        if not points:
+        exact, inferred = (usable_points(layer) for layer in summary.split_by_source())
+        if not exact and not inferred:
             continue
-        page = render_heatmap(summary.lang, points, refresh_seconds=refresh_seconds, assets=links)
+        page = render_heatmap(
+            summary.lang,
+            exact,
+            refresh_seconds=refresh_seconds,
+            assets=links,
+            inferred=inferred,
+            precision_km=summary.inferred_precision_km,
+        )
         written.append(write_atomically(maps_dir / f"{summary.lang}.html", page))
         mapped.add(summary.lang)
 
@@ -130,9 +145,12 @@ def render_heatmap(
     *,
     refresh_seconds: int,
     assets: PageAssets = CDN_ASSETS,
+    inferred: Sequence[Sequence[float]] = (),
+    precision_km: float | None = None,
 ) -> str:
-    """A complete Folium page: a heat layer of `points`, fitted to their bounds."""
-    fmap = heatmap_map(lang, points, assets=assets)
+    """A complete Folium page: heat layers of the exact `points` and the `inferred` ones, that a
+    layer control switches, fitted to their bounds, with a legend."""
+    fmap = heatmap_map(lang, points, assets=assets, inferred=inferred, precision_km=precision_km)
     root = fmap.get_root()
     # branca puts the title in the page unescaped.
     root.title = escape(f"tweetheat — heatmap: {lang}")  # type: ignore[attr-defined]
@@ -144,33 +162,65 @@ def render_heatmap(
 
 
 def heatmap_map(
-    lang: str, points: Sequence[Sequence[float]], *, assets: PageAssets = CDN_ASSETS
+    lang: str,
+    points: Sequence[Sequence[float]],
+    *,
+    assets: PageAssets = CDN_ASSETS,
+    inferred: Sequence[Sequence[float]] = (),
+    precision_km: float | None = None,
 ) -> folium.Map:
-    """The Folium map of a language's heat layer (also what the notebook API shows inline).
+    """The Folium map of a language's heat layers (also what the notebook API shows inline):
+    `points` are exact geotags, `inferred` the points the geolocator placed; a layer control
+    switches each on and off and a legend says which is which.
 
     With no points it is an empty world map. With local assets it links only what a heatmap
     needs (Folium's default page also loads jQuery, Bootstrap and marker icons from CDNs)."""
-    corners = bounds(points) if points else None
+    everything = [*points, *inferred]
+    corners = bounds(everything) if everything else None
     centre = (
         [(corners[0][0] + corners[1][0]) / 2, (corners[0][1] + corners[1][1]) / 2]
         if corners
         else [20, 0]
     )
     fmap = folium.Map(location=centre, zoom_start=2)
-    heat = HeatMap(
-        points, radius=HEAT_RADIUS, blur=HEAT_BLUR, min_opacity=HEAT_MIN_OPACITY, name=lang
-    )
+    layers = [
+        HeatMap(list(points), radius=HEAT_RADIUS, blur=HEAT_BLUR, min_opacity=HEAT_MIN_OPACITY,
+                gradient=EXACT_GRADIENT, name=EXACT_LAYER),
+        HeatMap(list(inferred), radius=HEAT_RADIUS, blur=HEAT_BLUR,
+                min_opacity=HEAT_MIN_OPACITY, gradient=INFERRED_GRADIENT, name=INFERRED_LAYER),
+    ]  # fmt: skip
     if assets.is_local:
         # Instance attributes: Folium's own add_js_link would change the class-wide lists.
         fmap.default_js = [("leaflet", assets.leaflet_js)]
         fmap.default_css = [("leaflet_css", assets.leaflet_css)]
-        heat.default_js = [("leaflet-heat.js", assets.heat_js)]
+        for heat in layers:
+            heat.default_js = [("leaflet-heat.js", assets.heat_js)]
     if assets.outlines_js:
         fmap.add_child(OfflineOutlines(assets.outlines_js))
-    heat.add_to(fmap)
+    for heat in layers:
+        heat.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.get_root().header.add_child(  # type: ignore[attr-defined]
+        folium.Element(f"<style>{LEGEND_STYLE}{LEGEND_BOX_STYLE}</style>"), name="geo_legend_css"
+    )
+    fmap.get_root().html.add_child(  # type: ignore[attr-defined]
+        folium.Element(
+            '<div class="geo-legend geo-legend-box" id="geo-legend">'
+            f"{legend_html(len(points), len(inferred), precision_km)}</div>"
+        ),
+        name="geo_legend",
+    )
     if corners:
         fmap.add_child(fit_without_animation(list(corners)))
     return fmap
+
+
+# The language page's legend floats over the map's bottom-left corner.
+LEGEND_BOX_STYLE = """
+.geo-legend-box { position: fixed; left: 10px; bottom: 24px; z-index: 1000; max-width: 24rem;
+                  background: rgba(255, 255, 255, .92); padding: .4rem .6rem; border-radius: 4px;
+                  box-shadow: 0 1px 4px rgba(0, 0, 0, .3); }
+"""
 
 
 class OfflineOutlines(MacroElement):

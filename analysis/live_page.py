@@ -19,6 +19,18 @@ from html import escape
 from typing import Any
 
 from analysis.assets import OUTLINE_STYLE, OUTLINES_GLOBAL, SEA_COLOUR, PageAssets
+from analysis.geo_layers import (
+    CREDIT,
+    EXACT_GRADIENT,
+    EXACT_LAYER,
+    EXACT_MEANS,
+    GEONAMES_URL,
+    INFERRED_GRADIENT,
+    INFERRED_LAYER,
+    INFERRED_MEANS,
+    LEGEND_STYLE,
+    credit_html,
+)
 from analysis.live_page_script import LIVE_PAGE_SCRIPT, LIVE_PAGE_STYLE
 from analysis.pages import json_for_script, meta_refresh
 from analysis.summaries import LanguageSummary, is_drawable
@@ -73,7 +85,7 @@ def render_live_page(
 <meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
 <title>tweetheat — live map</title>
 <link rel="stylesheet" href="{escape(assets.leaflet_css)}">
-<style>:root {{ --sea: {SEA_COLOUR}; }}{LIVE_PAGE_STYLE}</style>
+<style>:root {{ --sea: {SEA_COLOUR}; }}{LIVE_PAGE_STYLE}{LEGEND_STYLE}</style>
 </head>
 <body>
 <header>
@@ -87,6 +99,7 @@ def render_live_page(
 <section class="overview">
 <h2>All languages</h2>
 {languages_table(ordered, mapped)}
+<footer class="geo-legend">{credit_html()}</footer>
 </section>
 <script type="application/json" id="{DATA_ELEMENT_ID}">{json_for_script(data)}</script>
 {script_tags}
@@ -122,6 +135,12 @@ def page_data(
         "outlineStyle": OUTLINE_STYLE,
         "heat": heat_options,
         "fit": fit_options,
+        # geolocation: the two heat layers and the credit the map's attribution carries
+        "layers": {
+            "exact": {"name": EXACT_LAYER, "gradient": EXACT_GRADIENT},
+            "inferred": {"name": INFERRED_LAYER, "gradient": INFERRED_GRADIENT},
+        },
+        "credit": {"text": CREDIT, "url": GEONAMES_URL},
         "languages": [language_data(s, has_map=s.lang in mapped, start=start) for s in ordered],
     }
 
@@ -137,14 +156,16 @@ def language_data(summary: LanguageSummary, *, has_map: bool, start: float) -> d
         "page": f"{summary.lang}.html" if has_map else None,
         "estimatedTimes": estimated,
         "points": points,
+        "precisionKm": summary.inferred_precision_km,
     }
 
 
 def timed_points(
     summary: LanguageSummary, *, start: float, end: float
 ) -> tuple[list[list[float]], bool]:
-    """[lat, lon, seconds after `start`] for each drawable point of the hour, and whether the
-    times are estimated.
+    """[lat, lon, seconds after `start`, inferred] for each drawable point of the hour (inferred
+    is 1 for a point the geolocator placed, 0 for an exact geotag), and whether the times are
+    estimated.
 
     Real times are each point's commit time, used when every point has one. Points older than
     the hour are left out; times in the future (clock skew) count as now. Without real times
@@ -156,10 +177,11 @@ def timed_points(
     estimated = times is None or len(times) != len(summary.points)
     if times is None or estimated:
         times = spread_evenly(len(summary.points), start=start, end=end)
+    sources = summary.point_sources or ("exact",) * len(summary.points)
     timed = []
-    for (lat, lon), when in zip(summary.points, times, strict=True):
+    for (lat, lon), when, source in zip(summary.points, times, sources, strict=True):
         if is_drawable(lat, lon) and math.isfinite(when) and when >= start:
-            timed.append([lat, lon, round(min(when, end) - start)])
+            timed.append([lat, lon, round(min(when, end) - start), int(source != "exact")])
     return timed, estimated
 
 
@@ -183,6 +205,13 @@ def side_panel(ordered: Sequence[LanguageSummary], mapped: set[str]) -> str:
 {options}
 </select>
 <p id="counts" class="counts"></p>
+<div class="geo-legend" id="geo-legend">
+<p><span class="swatch exact"></span><b>exact</b>: {escape(EXACT_MEANS)}
+(<span id="n-exact">0</span>)</p>
+<p><span class="swatch inferred"></span><b>inferred</b>: {escape(INFERRED_MEANS)}
+(<span id="n-inferred">0</span>; <span id="precision"></span>)</p>
+<p class="note">Switch each layer on or off with the control on the map.</p>
+</div>
 <label for="frame">Time</label>
 <div class="time-row">
 <button id="play" type="button" aria-label="Play the last hour">&#9654;</button>
@@ -210,7 +239,7 @@ def languages_table(ordered: Sequence[LanguageSummary], mapped: set[str]) -> str
         return '<p class="empty">No languages seen yet.</p>'
     rows = "\n".join(language_row(s, has_map=s.lang in mapped) for s in ordered)
     return f"""<table>
-<thead><tr><th>Language</th><th class="num">Tweets</th><th class="num">Geotagged</th>
+<thead><tr><th>Language</th><th class="num">Tweets</th><th class="num">Located</th>
 <th class="num">Hashtags</th><th>Top hashtags</th></tr></thead>
 <tbody>
 {rows}

@@ -65,7 +65,9 @@ LIVE_PAGE_SCRIPT = """
   var state = readState();
   var timer = null;
   // For the curious and for the browser tests: what is on screen.
-  var live = window.tweetheatLive = {state: state, shown: 0, map: null, heat: null};
+  // heat: the exact points' layer; inferred: the layer of points the geolocator placed.
+  var live = window.tweetheatLive = {state: state, shown: 0, shownExact: 0, shownInferred: 0,
+                                     map: null, heat: null, inferred: null};
 
   startAgeClock();
   scheduleReload();
@@ -99,17 +101,44 @@ LIVE_PAGE_SCRIPT = """
     var tiles = L.tileLayer(data.tiles.url, {attribution: data.tiles.attribution, maxZoom: 19});
     tiles.addTo(map);
     var outlines = data.outlinesGlobal && window[data.outlinesGlobal];
+    var bases = null;
     if (outlines) {
       // Under the tiles: loaded tiles cover the outlines, missing ones let them show through.
       map.createPane("outlines").style.zIndex = 150;
       L.geoJSON(outlines, {pane: "outlines", interactive: false, style: data.outlineStyle})
         .addTo(map);
-      L.control.layers({"OpenStreetMap": tiles, "Country outlines only": L.layerGroup()})
-        .addTo(map);
+      bases = {"OpenStreetMap": tiles, "Country outlines only": L.layerGroup()};
     }
-    live.heat = L.heatLayer([], data.heat).addTo(map);
+    map.attributionControl.addAttribution(
+      '<a href="' + data.credit.url + '">' + data.credit.text + "</a>");
+    live.heat = heatLayer("exact", map);
+    live.inferred = heatLayer("inferred", map);
+    var overlays = {};
+    overlays[data.layers.exact.name] = live.heat;
+    overlays[data.layers.inferred.name] = live.inferred;
+    L.control.layers(bases, overlays, {collapsed: false}).addTo(map);
+    map.on("overlayadd overlayremove", function () {
+      state.layers = {exact: map.hasLayer(live.heat), inferred: map.hasLayer(live.inferred)};
+      draw();
+    });
     map.on("moveend", saveState);
     return map;
+  }
+
+  // One heat layer per kind of point, its canvas marked with the kind (heat-exact or
+  // heat-inferred), on the map unless the saved state switched it off.
+  function heatLayer(kind, map) {
+    var options = {};
+    Object.keys(data.heat).forEach(function (key) { options[key] = data.heat[key]; });
+    options.gradient = data.layers[kind].gradient;
+    var layer = L.heatLayer([], options);
+    if (state.layers[kind]) {
+      layer.addTo(map);
+      layer._canvas.classList.add("heat-" + kind);
+    } else {
+      layer.once("add", function () { layer._canvas.classList.add("heat-" + kind); });
+    }
+    return layer;
   }
 
   function showLanguage(fit) {
@@ -130,6 +159,12 @@ LIVE_PAGE_SCRIPT = """
     });
     byId("no-tags").hidden = lang.top.length > 0;
     byId("estimated").hidden = !(lang.estimatedTimes && lang.points.length);
+    var inferred = lang.points.filter(function (p) { return p[3]; }).length;
+    byId("n-exact").textContent = (lang.points.length - inferred).toLocaleString("en") +
+      " in the hour";
+    byId("n-inferred").textContent = inferred.toLocaleString("en") + " in the hour";
+    byId("precision").textContent = lang.precisionKm === null ? "no inferred points" :
+      "median precision " + Math.round(lang.precisionKm).toLocaleString("en") + " km";
     var link = byId("page-link");
     link.hidden = !lang.page;
     link.href = lang.page || "#";
@@ -148,13 +183,23 @@ LIVE_PAGE_SCRIPT = """
   }
 
   function draw() {
-    var shown = pointsIn(languages[state.lang].points, state.frame);
+    var inFrame = pointsIn(languages[state.lang].points, state.frame);
+    var exact = state.layers.exact ? inFrame.filter(function (p) { return !p[3]; }) : [];
+    var inferred = state.layers.inferred ? inFrame.filter(function (p) { return p[3]; }) : [];
+    var shown = exact.concat(inferred);
     live.shown = shown.length;
-    if (live.heat) { live.heat.setLatLngs(shown.map(function (p) { return [p[0], p[1]]; })); }
+    live.shownExact = exact.length;
+    live.shownInferred = inferred.length;
+    if (live.heat) {
+      live.heat.setLatLngs(inFrame.filter(function (p) { return !p[3]; }).map(latLng));
+      live.inferred.setLatLngs(inFrame.filter(function (p) { return p[3]; }).map(latLng));
+    }
     slider.value = String(state.frame);
     byId("frame-label").textContent = frameLabel(state.frame, shown.length);
     saveState();
   }
+
+  function latLng(p) { return [p[0], p[1]]; }
 
   function pointsIn(points, frame) {
     if (frame >= frames) { return points; }
@@ -201,7 +246,9 @@ LIVE_PAGE_SCRIPT = """
   function readState() {
     var params = new URLSearchParams(location.hash.slice(1));
     var view = (params.get("view") || "").split(",").map(Number);
+    var layers = params.has("layers") ? params.get("layers").split(",") : ["exact", "inferred"];
     return {
+      layers: {exact: layers.indexOf("exact") >= 0, inferred: layers.indexOf("inferred") >= 0},
       lang: params.get("lang") || "",
       frame: params.has("frame") ? Number(params.get("frame")) : frames,
       playing: params.get("play") === "1",
@@ -214,6 +261,8 @@ LIVE_PAGE_SCRIPT = """
     var params = new URLSearchParams();
     params.set("lang", state.lang);
     params.set("frame", String(state.frame));
+    var layers = ["exact", "inferred"].filter(function (kind) { return state.layers[kind]; });
+    if (layers.length < 2) { params.set("layers", layers.join(",")); }
     if (timer) { params.set("play", "1"); }
     if (live.map) {
       var centre = live.map.getCenter();

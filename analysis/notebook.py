@@ -7,7 +7,11 @@
     th.top_hashtags("en", 10)  # [("news", 1479), ("music", 770), ...]
     th.points("en", 400)       # [(lat, lon), ...], oldest first
     th.timed_points("en", 400) # [(lat, lon, t), ...]: t the commit time in Unix seconds, or None
-    th.heatmap("en")           # a folium.Map: a cell that ends with it draws the map
+    th.geo_points("en", 400)   # [GeoPoint(lat, lon, t, source, precision_km), ...]
+    th.geo_points("en", 400, source="exact")  # only the posts' own geotags
+    th.located_by_source()     # {"en": {"exact": n, "place": n, "profile": n, "bio": n}, ...}
+    th.heatmap("en")           # a folium.Map: exact and inferred layers, a cell ending with it
+                               # draws the map
     th.clusters()              # out/clusters/latest.json as a dict, or None before any clustering
 
 `points` keeps giving (lat, lon) pairs; `timed_points` adds when each point was committed, with
@@ -35,7 +39,15 @@ from analysis.heatmaps import heatmap_map
 from analysis.summaries import Point, usable_points
 from streamer.storage.keys import Keys
 from streamer.storage.redis_cluster import is_cluster_url, sync_cluster_client
-from streamer.storage.store import TimedPoint, decode_point, decode_timed_point, rank_hashtags
+from streamer.storage.store import (
+    GeoPoint,
+    TimedPoint,
+    decode_geo_point,
+    decode_point,
+    decode_timed_point,
+    geo_sources,
+    rank_hashtags,
+)
 
 URL_ENV = "TWEETHEAT_REDIS_URL"
 DEFAULT_PREFIX = Keys().prefix
@@ -78,9 +90,40 @@ class Tweetheat:
         raw = self._newest(self.keys.geo(lang), n)
         return [point for point in map(decode_timed_point, raw) if point is not None]
 
+    # --- geolocation: where each point came from ---
+
+    def geo_points(
+        self, lang: str, n: int = 400, *, source: str | None = None, scan: int = 0
+    ) -> list[GeoPoint]:
+        """The language's `n` most recent points with their source ("exact": the post's own
+        geotag; "place", "profile", "bio": inferred) and precision in km, oldest first; with
+        `source`, only that source's, looked for among the newest max(n, `scan`) entries."""
+        raw = self._newest(self.keys.geo(lang), max(n, scan) if source else n)
+        found = [p for p in map(decode_geo_point, raw) if p is not None]
+        if source is not None:
+            found = [p for p in found if p.source == source]
+        return found[-n:] if n > 0 else []
+
+    def located_by_source(self) -> dict[str, dict[str, int]]:
+        """Located posts per language by source, from the running totals."""
+        langs = sorted(cast(set[str], self.redis.smembers(self.keys.languages)))
+        pipe = self.redis.pipeline(transaction=False)
+        for lang in langs:
+            pipe.hgetall(self.keys.stats(lang))
+        return {lang: geo_sources(row) for lang, row in zip(langs, pipe.execute(), strict=True)}
+
     def heatmap(self, lang: str, n: int = 400) -> folium.Map:
-        """The language page's map, drawn from its `n` most recent points."""
-        return heatmap_map(lang, usable_points(self.points(lang, n)))
+        """The language page's map, drawn from its `n` most recent points: exact geotags and
+        inferred points as two layers."""
+        points = self.geo_points(lang, n)
+        exact = usable_points([(p.lat, p.lon) for p in points if p.source == "exact"])
+        inferred = usable_points([(p.lat, p.lon) for p in points if p.source != "exact"])
+        km = sorted(p.precision_km for p in points if p.source != "exact")
+        return heatmap_map(
+            lang, exact, inferred=inferred, precision_km=km[len(km) // 2] if km else None
+        )
+
+    # --- end geolocation ---
 
     def clusters(self) -> dict[str, Any] | None:
         """The latest bio clustering the daemon wrote, or None if it has written none yet."""
@@ -164,6 +207,16 @@ def timed_points(lang: str, n: int = 400) -> list[TimedPoint]:
     """The language's `n` most recent points as (lat, lon, t), oldest first: t is when the point
     was committed (Unix seconds), None for points stored before times were kept."""
     return current().timed_points(lang, n)
+
+
+def geo_points(lang: str, n: int = 400, *, source: str | None = None) -> list[GeoPoint]:
+    """The language's `n` most recent points with source and precision, oldest first."""
+    return current().geo_points(lang, n, source=source, scan=100 * n)
+
+
+def located_by_source() -> dict[str, dict[str, int]]:
+    """Located posts per language by source ("exact", "place", "profile", "bio")."""
+    return current().located_by_source()
 
 
 def heatmap(lang: str, n: int = 400) -> folium.Map:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
+
 from analysis.heatmaps import LanguageSummary
 from streamer.config import MapsSettings
-from streamer.storage.store import Store
+from streamer.storage.store import GeoPoint, Store
+
+# Exact points are rare (about 1 post in 100 on a real stream): a language's exact layer looks
+# this many times further back than `maps.points` to find its most recent ones.
+EXACT_LOOKBACK = 25
 
 
 async def collect_summaries(store: Store, maps: MapsSettings) -> list[LanguageSummary]:
@@ -14,8 +21,10 @@ async def collect_summaries(store: Store, maps: MapsSettings) -> list[LanguageSu
     summaries = []
     for lang in langs:
         c = counts[lang]
-        timed = await store.timed_points(lang, maps.points)
-        times = tuple(t for _, _, t in timed if t is not None)
+        scanned = await store.geo_points(lang, maps.points * EXACT_LOOKBACK)
+        chosen = newest_of_each_layer(scanned, maps.points)
+        times = tuple(p.t for p in chosen if p.t is not None)
+        inferred_km = [p.precision_km for p in chosen if p.source != "exact"]
         summaries.append(
             LanguageSummary(
                 lang=lang,
@@ -23,10 +32,21 @@ async def collect_summaries(store: Store, maps: MapsSettings) -> list[LanguageSu
                 geo=c.geo,
                 hashtags=c.hashtags,
                 top_hashtags=tuple(tops.get(lang, [])),
-                points=tuple((lat, lon) for lat, lon, _ in timed),
+                points=tuple((p.lat, p.lon) for p in chosen),
                 # Real times only when every point has one (entries stored before times were
                 # kept have none): else the live page spreads the points over the hour.
-                point_times=times if len(times) == len(timed) else None,
+                point_times=times if len(times) == len(chosen) else None,
+                point_sources=tuple(p.source for p in chosen),
+                inferred_precision_km=statistics.median(inferred_km) if inferred_km else None,
             )
         )
     return summaries
+
+
+def newest_of_each_layer(points: Sequence[GeoPoint], n: int) -> list[GeoPoint]:
+    """The `n` newest exact points and the `n` newest inferred ones, in their stored order."""
+    keep: set[int] = set()
+    for exact in (True, False):
+        picked = [i for i, p in enumerate(points) if (p.source == "exact") is exact]
+        keep.update(picked[-n:])
+    return [p for i, p in enumerate(points) if i in keep]

@@ -26,6 +26,20 @@ class LanguageSummary:
     # point has no time (stored before times were kept): the live page then spreads the
     # points over the last hour instead.
     point_times: tuple[float, ...] | None = None
+    # --- geolocation ---
+    # Where each point came from, aligned with `points`: "exact" (the post's own geotag) or
+    # "place", "profile", "bio" (inferred); None when every point is exact.
+    point_sources: tuple[str, ...] | None = None
+    # How far off the inferred points may be: the median of their precisions, in km.
+    inferred_precision_km: float | None = None
+
+    def split_by_source(self) -> tuple[list[Point], list[Point]]:
+        """(exact points, inferred points), each oldest first."""
+        if self.point_sources is None:
+            return list(self.points), []
+        exact = [p for p, s in zip(self.points, self.point_sources, strict=True) if s == "exact"]
+        inferred = [p for p, s in zip(self.points, self.point_sources, strict=True) if s != "exact"]
+        return exact, inferred
 
 
 def is_safe_lang_code(lang: str) -> bool:

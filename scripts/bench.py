@@ -30,7 +30,7 @@ status lines (every 2 s): rates, queue depths and p99 latency over time, then wh
 grew.
 
     .venv/bin/python scripts/bench.py [--count 200000] [--seed 1] [--workers 2] [--skip seed]
-                                      [--input realistic|demo]
+                                      [--input realistic|demo] [--geo on|off]
     .venv/bin/python scripts/bench.py --steady 2000 [--seconds 60]
 """
 
@@ -356,8 +356,13 @@ class OursRun:
         return [e for e in self.events if e.get("event") == event]
 
 
-def write_config(path: Path, status_interval: float | None = None) -> Path:
+def write_config(path: Path, status_interval: float | None = None, geo: bool = True) -> Path:
     text = f"[redis]\nlist_cap = {LIST_CAP}\n"
+    # The daemons share the gazetteer `make setup` built, as its tests do.
+    cache = Path(os.environ.get("TWEETHEAT_GEO_CACHE_DIR", REPO / "data" / "geo")).resolve()
+    text += (
+        f"\n[geo]\nenabled = {'true' if geo else 'false'}\ncache_dir = {json.dumps(str(cache))}\n"
+    )
     if status_interval is not None:
         text = f"[daemon]\nstatus_interval = {status_interval}\n\n" + text
     path.write_text(text)
@@ -528,7 +533,9 @@ def throughput(args: argparse.Namespace, work: Path) -> int:
     held = ["", *realistic_stream.describe_table(realistic_stream.describe(data.path)), ""]
     lines += held
     print("\n".join(held), flush=True)
-    config = write_config(work / "config.toml")
+    config = write_config(work / "config.toml", geo=args.geo == "on")
+    lines.append(f"ours: [geo] enabled = {'true' if args.geo == 'on' else 'false'} (--geo)")
+    print(lines[-1], flush=True)
     results: dict[str, StageResult] = {}
     with private_redis(work / "redis", args.tcp) as url:
         over = "TCP loopback" if args.tcp else "a unix socket"
@@ -828,7 +835,10 @@ def main() -> int:
         default="realistic",
         help="realistic: scripts/realistic_stream.py (default); demo: the demo generator",
     )
-    parser.add_argument("--geo-share", type=float, default=0.3, help="--input demo only")
+    parser.add_argument("--geo-share", type=float, default=0.01, help="--input demo only")
+    parser.add_argument(
+        "--geo", choices=("on", "off"), default="on", help="ours: [geo] enabled (default on)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="the seed's detector processes")
     parser.add_argument(
         "--skip", action="append", default=[], metavar="STAGE", help="seed, sol or ours (repeat)"

@@ -441,7 +441,7 @@ class Made(NamedTuple):
     kind: str
     lang: str | None  # ISO 639-1 of the text, "und" for none
     hashtags: tuple[str, ...]  # lower-cased, each once: what the parser must report
-    geo: tuple[float, float] | None  # (lat, lon) the parser must report
+    geo: tuple[float, float] | None  # the post's own (lat, lon) the parser must report
     text: str | None  # the text the parser must report
 
 
@@ -1031,7 +1031,9 @@ class RealisticStream:
 
     def _v1_locate(
         self, body: dict[str, Any], content: Content, point: bool
-    ) -> tuple[float, float]:
+    ) -> tuple[float, float] | None:
+        """A place on the post, and a point when `point`: the point the parser must report
+        (a place alone is reported as its box, not as a point)."""
         rng = self.rng
         lang = content.lang.code if content.lang else "en"
         city = rng.choice(CITIES_BY_LANG[lang] if rng.random() < 0.9 else CITIES)
@@ -1042,10 +1044,7 @@ class RealisticStream:
             body["coordinates"] = {"type": "Point", "coordinates": [lon, lat]}
             body["geo"] = {"type": "Point", "coordinates": [lat, lon]}
             return lat, lon
-        ring = body["place"]["bounding_box"]["coordinates"][0]
-        lons = [p[0] for p in ring]
-        lats = [p[1] for p in ring]
-        return round((min(lats) + max(lats)) / 2, 6), round((min(lons) + max(lons)) / 2, 6)
+        return None
 
     @staticmethod
     def _v1_user(rng: random.Random, author: Author) -> dict[str, Any]:

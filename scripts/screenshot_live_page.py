@@ -11,6 +11,7 @@ blocked), so the picture shows the offline country outlines.
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import threading
 from collections import defaultdict
@@ -25,6 +26,7 @@ from typing import Any
 from playwright.sync_api import Route, sync_playwright
 
 from analysis.heatmaps import LanguageSummary, write_maps
+from streamer.ingest.geolocate import geolocate, load_geolocator
 from streamer.sources.generator import generate
 from streamer.storage.store import rank_hashtags
 
@@ -33,19 +35,29 @@ CHROMIUM = "/usr/bin/chromium"
 
 def demo_summaries(count: int, seed: int, end: float) -> list[LanguageSummary]:
     """As the store would hold them after an hour of the demo stream at a steady rate: each
-    point carries the second its post arrived, so the slider shows real times."""
+    point carries the second its post arrived, so the slider shows real times, and is placed by
+    the geolocation ladder as the daemon places it (exact geotags and inferred points)."""
+    geo = load_geolocator(Path("data/geo"))  # the gazetteer `make setup` built
     tweets: dict[str, int] = defaultdict(int)
     tags: dict[str, list[str]] = defaultdict(list)
     points: dict[str, list[tuple[float, float]]] = defaultdict(list)
     times: dict[str, list[float]] = defaultdict(list)
-    for n, (_line, truth) in enumerate(generate(count, seed=seed, geo_share=0.3)):
+    sources: dict[str, list[str]] = defaultdict(list)
+    km: dict[str, list[float]] = defaultdict(list)
+    for n, (_line, truth) in enumerate(generate(count, seed=seed)):
         if truth.kind != "tweet" or truth.lang is None:
             continue
         tweets[truth.lang] += 1
         tags[truth.lang].extend(truth.hashtags)
-        if truth.geo is not None:
-            points[truth.lang].append(truth.geo)
+        found = geolocate(
+            geo, truth.geo, truth.place_bbox, truth.location or None, truth.bio, truth.lang
+        )
+        if found is not None:
+            points[truth.lang].append((found.lat, found.lon))
             times[truth.lang].append(float(int(end - 3600 + 3600 * (n + 1) / count)))
+            sources[truth.lang].append(found.source)
+            if found.source != "exact":
+                km[truth.lang].append(found.precision_km)
     return [
         LanguageSummary(
             lang=lang,
@@ -55,6 +67,8 @@ def demo_summaries(count: int, seed: int, end: float) -> list[LanguageSummary]:
             top_hashtags=tuple(rank_hashtags(tags[lang][-5000:], 10)),
             points=tuple(points[lang][-400:]),
             point_times=tuple(times[lang][-400:]),
+            point_sources=tuple(sources[lang][-400:]),
+            inferred_precision_km=statistics.median(km[lang]) if km[lang] else None,
         )
         for lang, n in tweets.items()
     ]

@@ -56,7 +56,7 @@ class SourceSettings:
     exit_at_eof: bool = False
     from_start: bool = False  # replay: ignore the saved position and read the inputs again
     demo_seed: int = 1
-    demo_geo_share: float = 0.3
+    demo_geo_share: float = 0.01  # posts with an exact point (about 1%, as on the v1.1 sample)
     demo_count: int = 0  # 0: endless
     demo_format: str = "v1"  # "v1": Twitter v1.1 statuses; "jetstream": Bluesky Jetstream events
     record_dir: str = ""  # tee raw payloads to rotating .ndjson.gz files here
@@ -185,6 +185,26 @@ class HttpSettings:
     max_lag_seconds: float = 30.0  # /healthz answers 503 when commits fall further behind
 
 
+# --- geolocation ([geo]) ---
+# The evidence the ladder may use, best first (streamer.core.records.GEO_SOURCES); guessing a
+# place from the post's text is not offered.
+GEO_SOURCE_NAMES = ("exact", "place", "profile", "bio")
+
+
+@dataclass(frozen=True)
+class GeoSettings:
+    enabled: bool = True  # false: only the post's own point is kept, as before geolocation
+    sources: tuple[str, ...] = GEO_SOURCE_NAMES
+    cache_dir: str = ""  # the gazetteer's cache file; empty: <data_dir>/geo
+    cache_size: int = 1 << 16  # profile strings remembered per worker (an LRU)
+
+    def cache_path(self, data_dir: str) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else Path(data_dir) / "geo"
+
+
+# --- end geolocation ---
+
+
 @dataclass(frozen=True)
 class Settings:
     source: SourceSettings = field(default_factory=SourceSettings)
@@ -195,6 +215,7 @@ class Settings:
     maps: MapsSettings = field(default_factory=MapsSettings)
     clusters: ClustersSettings = field(default_factory=ClustersSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    geo: GeoSettings = field(default_factory=GeoSettings)
     data_dir: str = "data"
     out_dir: str = "out"
     log_format: str = "console"
@@ -220,6 +241,7 @@ _SECTIONS: dict[str, str] = {
     "maps": "maps",
     "clusters": "clusters",
     "http": "http",
+    "geo": "geo",
 }
 _DAEMON_KEYS = ("data_dir", "out_dir", "log_format", "log_level", "status_interval")
 # Nested tables flatten into prefixed fields: [source.demo] seed -> source.demo_seed.
@@ -328,6 +350,10 @@ def load_settings(path: Path | str | None = None, env: dict[str, str] | None = N
         if not (port.isascii() and port.isdigit()) or len(port) > 5:
             raise ConfigError(f"TWEETHEAT_HTTP_PORT: expected a port number, got {port!r}")
         settings = replace(settings, http=replace(settings.http, port=int(port)))
+    if env.get("TWEETHEAT_GEO_CACHE_DIR"):  # one gazetteer shared by many data dirs (tests)
+        settings = replace(
+            settings, geo=replace(settings.geo, cache_dir=env["TWEETHEAT_GEO_CACHE_DIR"])
+        )
     from_env: dict[str, Any] = {
         field_name: env[var] for var, field_name in SECRET_ENV.items() if env.get(var)
     }
@@ -592,6 +618,11 @@ def validate(s: Settings) -> Settings:
         (bool(s.http.host.strip()), "http.host: must not be empty"),
         (s.http.max_lag_seconds > 0, "http.max_lag_seconds: must be > 0"),
         (bool(s.data_dir), "daemon.data_dir: must not be empty"),
+        (
+            all(src in GEO_SOURCE_NAMES for src in s.geo.sources),
+            f"geo.sources: expected some of {', '.join(GEO_SOURCE_NAMES)}",
+        ),
+        (1 <= s.geo.cache_size <= 10_000_000, "geo.cache_size: must be within 1..10000000"),
         (bool(s.out_dir), "daemon.out_dir: must not be empty"),
     ]
     for ok, message in checks:
@@ -629,6 +660,7 @@ def _validate_paths(s: Settings) -> None:
         ("daemon.data_dir", s.data_dir),
         ("daemon.out_dir", s.out_dir),
         ("source.record_dir", s.source.record_dir),
+        ("geo.cache_dir", s.geo.cache_dir),
     ):
         problem = path_problem(value) if value else None
         if problem is not None:

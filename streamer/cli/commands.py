@@ -11,7 +11,7 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -222,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     points.add_argument("--lang", required=True)
     points.add_argument("-n", type=count_arg, default=400)
     points.add_argument("--json", action="store_true")
+    points.add_argument(
+        "--source",
+        choices=("exact", "place", "profile", "bio"),
+        default=None,
+        help="only points from this evidence (default: all)",
+    )
 
     maps = command("maps", "write the heatmap pages now from what Redis holds")
     _add_common(maps)
@@ -247,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--count", type=int, required=True)
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--geo-share", type=float, default=0.3)
+    demo.add_argument("--geo-share", type=float, default=0.01, help="posts with an exact point")
     demo.add_argument("--out", required=True, metavar="F", help="file to write ('-' for stdout)")
     demo.add_argument(
         "--format",
@@ -410,7 +416,14 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         counts = await store.language_counts()
         report = {
             "languages": {
-                lang: {"tweets": c.tweets, "geo": c.geo, "hashtags": c.hashtags}
+                lang: {
+                    "tweets": c.tweets,
+                    "geo": c.geo,
+                    "hashtags": c.hashtags,
+                    # geolocation: located posts and their share of the language's, by source
+                    "geo_sources": dict(c.geo_sources),
+                    "located_share": located_share(c.geo_sources, c.tweets),
+                }
                 for lang, c in sorted(counts.items(), key=lambda kv: (-kv[1].tweets, kv[0]))
             },
             "redis": await store.memory(),
@@ -452,6 +465,7 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     print(f"{'lang':<6}{'tweets':>10}{'geo':>10}{'hashtags':>10}")
     for lang, row in report["languages"].items():
         print(printable(f"{lang:<6}{row['tweets']:>10}{row['geo']:>10}{row['hashtags']:>10}"))
+    print_located(report["languages"])
     pipe = report["pipeline"]
     if pipe:
         print(printable("pipeline: " + ", ".join(f"{k}={v}" for k, v in sorted(pipe.items()))))
@@ -459,6 +473,29 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     if enrich:  # Bluesky profile enrichment (streamer.runtime.enrichment)
         print(printable("profiles: " + ", ".join(f"{k}={v}" for k, v in enrich.items())))
     return 0
+
+
+# --- geolocation in status ---
+
+
+def located_share(by_source: Mapping[str, int], tweets: int) -> dict[str, float]:
+    """Each source's located posts over the language's posts (4 decimals)."""
+    if tweets <= 0:
+        return {}
+    return {source: round(n / tweets, 4) for source, n in by_source.items()}
+
+
+def print_located(languages: Mapping[str, Mapping[str, Any]]) -> None:
+    """Per language, the share of posts located by each source (exact, then inferred)."""
+    sources = ("exact", "place", "profile", "bio")
+    print("located: " + "  ".join(f"{s:>7}" for s in sources) + "  (share of posts)")
+    for lang, row in languages.items():
+        share = row.get("located_share", {})
+        cells = "  ".join(f"{100 * share.get(s, 0.0):>6.1f}%" for s in sources)
+        print(printable(f"  {lang:<6}{cells}"))
+
+
+# --- end geolocation in status ---
 
 
 async def cmd_top(settings: Settings, args: argparse.Namespace) -> int:
@@ -479,7 +516,13 @@ async def cmd_points(settings: Settings, args: argparse.Namespace) -> int:
     from streamer.storage.connections import open_store
 
     async with open_store(settings, daemon=False) as store:
-        pts = await store.points(args.lang, args.n)
+        if args.source is None:
+            pts = await store.points(args.lang, args.n)
+        else:  # the newest n of that source, looked for in the whole (capped) list
+            found = await store.geo_points(
+                args.lang, args.n, [args.source], scan=settings.redis.list_cap
+            )
+            pts = [(p.lat, p.lon) for p in found]
     if args.json:
         _print_json([[lat, lon] for lat, lon in pts])
         return 0

@@ -27,6 +27,10 @@ class Post(NamedTuple):
     bio: str | None
     platform_lang: str | None  # the platform's own label, if it sent one
     trimmed: tuple[str, ...] = ()  # the input caps that cut or dropped something (ingest.limits)
+    # --- geolocation evidence (streamer.ingest.geolocate) ---
+    # `geo` above is the post's own point only; these are what else tells where it comes from.
+    place_bbox: tuple[float, float, float, float] | None = None  # (west, south, east, north)
+    location: str | None = None  # the author's free-text profile location
 
 
 class Profile(NamedTuple):
@@ -60,6 +64,37 @@ class Detected(NamedTuple):
     hashtags: tuple[str, ...]
     geo: tuple[float, float] | None
     id: str | None = None  # for de-duplication when a resumed stream repeats itself
+    # --- geolocation: where `geo` came from (GEO_SOURCES) and how far off it may be ---
+    geo_source: str = "exact"
+    precision_km: float = 0.0
+
+
+# Where a point comes from, best evidence first (streamer.ingest.geolocate.ladder). "exact" is
+# the post's own geotag; the others are inferred. Stored with each point (storage.keys).
+GEO_SOURCES = ("exact", "place", "profile", "bio")
+INFERRED_SOURCES = GEO_SOURCES[1:]
+
+
+def pack_point(rec: Detected) -> str:
+    """A record's point as the commit scripts read them: "[lat,lon]" for an exact point (the
+    form older versions wrote, so the stored entry stays "[lat,lon,t]"), and
+    "[lat,lon,source,precision_km]" for an inferred one; "" when it has none. orjson's numbers
+    never hold a comma, so the scripts find where the commit time goes by counting commas."""
+    if rec.geo is None:
+        return ""
+    if rec.geo_source == "exact":
+        return orjson.dumps(rec.geo).decode()
+    return orjson.dumps([rec.geo[0], rec.geo[1], rec.geo_source, rec.precision_km]).decode()
+
+
+def unpack_point(raw: str) -> tuple[tuple[float, float], str, float] | None:
+    """The inverse of `pack_point`: ((lat, lon), source, precision_km)."""
+    if not raw:
+        return None
+    value = orjson.loads(raw)
+    source = str(value[2]) if len(value) >= 4 else "exact"
+    precision = float(value[3]) if len(value) >= 4 else 0.0
+    return (float(value[0]), float(value[1])), source, precision
 
 
 class UserSeen(NamedTuple):
@@ -105,15 +140,12 @@ class PackedRecords(_Packed, Sequence[Detected]):
     __slots__ = ()
 
     def unpack(self) -> list[Detected]:
-        return [
-            Detected(
-                lang,
-                tuple(tags),
-                tuple(orjson.loads(point)) if point else None,
-                post_id or None,
-            )
-            for post_id, lang, point, *tags in orjson.loads(self.data)
-        ]
+        out = []
+        for post_id, lang, point, *tags in orjson.loads(self.data):
+            located = unpack_point(point)
+            geo, source, precision = located if located is not None else (None, "exact", 0.0)
+            out.append(Detected(lang, tuple(tags), geo, post_id or None, source, precision))
+        return out
 
     @overload
     def __getitem__(self, index: int) -> Detected: ...
@@ -148,13 +180,14 @@ def seen_id(post_id: str) -> str:
 
 def pack_records(records: Iterable[Detected]) -> PackedRecords:
     """Detected posts as the commit script reads them: a JSON array with one array of strings
-    per post, [seen id or "", lang, point or "", tag, tag, ...]. The point is "[lat,lon]" as
-    orjson writes it; the script adds the commit time (`streamer.storage.store.encode_point`)."""
+    per post, [seen id or "", lang, point or "", tag, tag, ...]. The point is
+    "[lat,lon,source,precision_km]" (`pack_point`); the script adds the commit time after lon
+    (`streamer.storage.store.encode_point`)."""
     rows = [
         [
             seen_id(rec.id) if rec.id else "",
             rec.lang,
-            orjson.dumps(rec.geo).decode() if rec.geo is not None else "",
+            pack_point(rec),
             *rec.hashtags,
         ]
         for rec in records

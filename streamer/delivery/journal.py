@@ -62,9 +62,10 @@ class Entry:
         if packed:
             batch = PackedRecords(orjson.dumps(records), len(records))
             return cls(int(seq), position, dict(counters), batch)
+        # Rows of 4 fields were journaled before points carried their source: exact points.
         detected = [
-            Detected(lang, tuple(tags), tuple(geo) if geo is not None else None, post_id)
-            for lang, tags, geo, post_id in records
+            Detected(lang, tuple(tags), tuple(geo) if geo is not None else None, post_id, *geo_of)
+            for lang, tags, geo, post_id, *geo_of in records
         ]
         return cls(int(seq), position, dict(counters), detected)
 

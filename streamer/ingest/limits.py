@@ -16,6 +16,7 @@ from streamer.core.records import Post, Profile
 __all__ = [
     "BIO_MAX_CHARS",
     "HASHTAG_MAX_CHARS",
+    "LOCATION_MAX_CHARS",
     "SCREEN_NAME_MAX_CHARS",
     "TAGS_PER_POST",
     "TEXT_MAX_CHARS",
@@ -35,6 +36,7 @@ TEXT_MAX_CHARS = 25_000  # X's longest posts; only language detection reads the 
 BIO_MAX_CHARS = 1_000  # Twitter allows 160, Bluesky 256 graphemes; kept whole for clustering
 SCREEN_NAME_MAX_CHARS = 64  # Bluesky display names: 64 graphemes; Twitter handles: 15
 USER_ID_MAX_CHARS = 256  # numeric ids and DIDs (did:plc is 32); longer ones are not ids
+LOCATION_MAX_CHARS = 200  # a profile location (Twitter allows 30); only the geolocator reads it
 
 # The reasons, as counted (`trimmed:<reason>`).
 TAG_TOO_LONG = "tag_too_long"  # a hashtag over HASHTAG_MAX_CHARS: dropped, never cut
@@ -45,6 +47,7 @@ TEXT_TOO_LONG = "text_too_long"  # cut to TEXT_MAX_CHARS
 BIO_TOO_LONG = "bio_too_long"  # cut to BIO_MAX_CHARS
 SCREEN_NAME_TOO_LONG = "screen_name_too_long"  # cut to SCREEN_NAME_MAX_CHARS
 USER_ID_TOO_LONG = "user_id_too_long"  # the user (and bio) dropped: a cut id is another user
+LOCATION_TOO_LONG = "location_too_long"  # cut to LOCATION_MAX_CHARS
 TRIM_REASONS = (
     TAG_TOO_LONG,
     TAG_BLANK,
@@ -54,6 +57,7 @@ TRIM_REASONS = (
     BIO_TOO_LONG,
     SCREEN_NAME_TOO_LONG,
     USER_ID_TOO_LONG,
+    LOCATION_TOO_LONG,
 )
 
 # No hashtag holds whitespace, a control character or an invisible direction control; the
@@ -98,6 +102,7 @@ def limit_post(post: Post) -> Post:
         user_id = bio = name = None
     bio = _cut(bio, BIO_MAX_CHARS, BIO_TOO_LONG, trimmed)
     name = _cut(name, SCREEN_NAME_MAX_CHARS, SCREEN_NAME_TOO_LONG, trimmed)
+    location = _cut(post.location, LOCATION_MAX_CHARS, LOCATION_TOO_LONG, trimmed)
     if not trimmed:
         return post
     return post._replace(
@@ -106,6 +111,7 @@ def limit_post(post: Post) -> Post:
         user_id=user_id,
         bio=bio,
         screen_name=name,
+        location=location,
         trimmed=tuple(sorted(trimmed)),
     )
 

@@ -59,6 +59,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 
 Obj = dict[str, Any]  # a decoded JSON object; values are checked before use
 LatLon = tuple[float, float]
+BBox = tuple[float, float, float, float]  # (west, south, east, north)
 
 # v1.1 control messages, by their single top-level key. Order matters only for odd objects
 # that carry several of them.
@@ -133,6 +134,8 @@ def post_to_json_dict(post: Post, lang: str, lang_source: str | None = None) -> 
         "bio": post.bio,
         "lang": lang,
         "lang_source": lang_source,
+        "place_bbox": list(post.place_bbox) if post.place_bbox is not None else None,
+        "location": post.location,
     }
 
 
@@ -232,6 +235,8 @@ def _from_v1(status: Obj) -> Post:
         screen_name=_str(user.get("screen_name")),
         bio=_str(user.get("description")),
         platform_lang=_str(status.get("lang")),
+        place_bbox=_v1_place_bbox(status),
+        location=_str(user.get("location")),
     )
 
 
@@ -247,6 +252,7 @@ def _v1_text_and_entities(status: Obj) -> tuple[str | None, object]:
 
 
 def _v1_geo(status: Obj) -> LatLon | None:
+    """The post's own point only; a place is evidence of another kind (`_v1_place_bbox`)."""
     coordinates = _dict(status.get("coordinates"))
     if coordinates is not None:
         point = _lon_lat_point(coordinates.get("coordinates"))
@@ -260,15 +266,19 @@ def _v1_geo(status: Obj) -> LatLon | None:
             point = _checked_lat_lon(pair[0], pair[1])
             if point is not None:
                 return point
-    place = _dict(status.get("place"))
-    bounding_box = _dict(place.get("bounding_box")) if place is not None else None
-    if bounding_box is not None:
-        return _ring_centroid(bounding_box.get("coordinates"))
     return None
 
 
-def _ring_centroid(polygon: object) -> LatLon | None:
-    """Center of the bounding box of a GeoJSON polygon's outer ring: [[[lon, lat], ...]]."""
+def _v1_place_bbox(status: Obj) -> BBox | None:
+    place = _dict(status.get("place"))
+    bounding_box = _dict(place.get("bounding_box")) if place is not None else None
+    if bounding_box is not None:
+        return _ring_bbox(bounding_box.get("coordinates"))
+    return None
+
+
+def _ring_bbox(polygon: object) -> BBox | None:
+    """The (west, south, east, north) box of a GeoJSON polygon's outer ring: [[[lon, lat], ...]]."""
     if not isinstance(polygon, list) or not polygon or not isinstance(polygon[0], list):
         return None
     pairs = [_number_pair(corner) for corner in polygon[0]]
@@ -276,7 +286,7 @@ def _ring_centroid(polygon: object) -> LatLon | None:
         return None
     lons = [pair[0] for pair in pairs if pair is not None]
     lats = [pair[1] for pair in pairs if pair is not None]
-    return _bbox_center(min(lons), min(lats), max(lons), max(lats))
+    return _checked_bbox(min(lons), min(lats), max(lons), max(lats))
 
 
 # --- bare objects -------------------------------------------------------------------------
@@ -324,11 +334,13 @@ def _from_v2(message: Obj) -> Post:
         created_at=_normalize_time(data.get("created_at")),
         text=text,
         hashtags=_hashtags(tag_list, "tag", text),
-        geo=_v2_geo(data, includes),
+        geo=_v2_geo(data),
         user_id=author_id,
         screen_name=_str(user.get("username")),
         bio=_str(user.get("description")),
         platform_lang=_str(data.get("lang")),
+        place_bbox=_v2_place_bbox(data, includes),
+        location=_str(user.get("location")),
     )
 
 
@@ -352,15 +364,17 @@ def _v2_retweeted(data: Obj, includes: Obj) -> Obj | None:
     return None
 
 
-def _v2_geo(data: Obj, includes: Obj) -> LatLon | None:
+def _v2_geo(data: Obj) -> LatLon | None:
+    """The post's own point only; its place is `_v2_place_bbox`."""
+    geo = _dict(data.get("geo"))
+    point = _dict(geo.get("coordinates")) if geo is not None else None
+    return _lon_lat_point(point.get("coordinates")) if point is not None else None
+
+
+def _v2_place_bbox(data: Obj, includes: Obj) -> BBox | None:
     geo = _dict(data.get("geo"))
     if geo is None:
         return None
-    point = _dict(geo.get("coordinates"))
-    if point is not None:
-        lat_lon = _lon_lat_point(point.get("coordinates"))
-        if lat_lon is not None:
-            return lat_lon
     place = _find_by_id(includes.get("places"), _str(geo.get("place_id")))
     place_geo = _dict(place.get("geo")) if place is not None else None
     if place_geo is None:
@@ -369,7 +383,7 @@ def _v2_geo(data: Obj, includes: Obj) -> LatLon | None:
     if not isinstance(bbox, list) or len(bbox) != 4 or not all(map(_is_number, bbox)):
         return None
     west, south, east, north = bbox
-    return _bbox_center(west, south, east, north)
+    return _checked_bbox(west, south, east, north)
 
 
 def _v2_error_title(errors: object) -> str:
@@ -435,12 +449,13 @@ def _lon_lat_point(coordinates: object) -> LatLon | None:
     return _checked_lat_lon(pair[1], pair[0]) if pair is not None else None
 
 
-def _bbox_center(west: float, south: float, east: float, north: float) -> LatLon | None:
-    if not all(_in_range(lat, 90) for lat in (south, north)):
+def _checked_bbox(west: float, south: float, east: float, north: float) -> BBox | None:
+    """A place box on the globe, south below north (west > east crosses the antimeridian)."""
+    if not all(_in_range(lat, 90) for lat in (south, north)) or south > north:
         return None
     if not all(_in_range(lon, 180) for lon in (west, east)):
         return None
-    return _checked_lat_lon((south + north) / 2, (west + east) / 2)
+    return float(west), float(south), float(east), float(north)
 
 
 def _number_pair(value: object) -> tuple[float, float] | None:

@@ -50,6 +50,20 @@ def by_label(
     return family
 
 
+def located_family(located: Mapping[tuple[str, str], int]) -> CounterMetricFamily:
+    """Posts since start by language and by the evidence that located them (`source`: exact,
+    place, profile, bio, or none): a source's located share is its count over the language's
+    sum. Two labels, so not `by_label`; the values are language codes and fixed words."""
+    family = CounterMetricFamily(
+        "tweetheat_posts_located",
+        "Posts by language and the evidence that located them (exact, place, profile, bio, none).",
+        labels=["lang", "source"],
+    )
+    for (lang, source), value in sorted(located.items()):
+        family.add_metric([lang, source], value)
+    return family
+
+
 def analysis_families(m: Metrics) -> Iterable[Metric]:
     """Map exports and refits: the same series whether ingest runs beside them or not."""
     yield counter("tweetheat_maps_written", "Map exports finished.", m.maps_written)
@@ -117,6 +131,7 @@ class DaemonHealth:
             "reason",
             m.trimmed,
         )
+        yield located_family(m.located)
         yield by_label(
             GaugeMetricFamily,
             "tweetheat_posts_per_second",

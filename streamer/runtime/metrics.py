@@ -19,6 +19,7 @@ class Metrics:
     batches: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     trimmed: Counter[str] = field(default_factory=Counter)  # posts an input cap cut, by cap
+    located: Counter[tuple[str, str]] = field(default_factory=Counter)  # (lang, geo source)
     pool_restarts: int = 0
     committed_batches: int = 0
     lag_last: float = 0.0

@@ -228,7 +228,12 @@ class Pipeline:
     def _new_pool(self) -> ProcessPoolExecutor:
         lang = self.settings.lang
         max_line = self.settings.source.max_line_bytes
-        args = (lang.detector, lang.languages, os.getpid(), lang.trust_platform, max_line)
+        geo = self.settings.geo  # the gazetteer's cache: [geo] cache_dir or <data_dir>/geo
+        geo_cache = str(geo.cache_path(self.settings.data_dir))
+        args = (
+            lang.detector, lang.languages, os.getpid(), lang.trust_platform, max_line,
+            geo, geo_cache,
+        )  # fmt: skip
         workers = self.settings.pipeline.workers
         pool = process_pool(workers, init_worker, args)
         # Start every worker now, not at the first batches: each builds its detector (about
@@ -465,6 +470,7 @@ class Pipeline:
         m.accepted += len(result.records)
         m.skipped.update(result.skipped)
         m.trimmed.update(result.trimmed)
+        m.located.update(result.located)  # (lang, geo source) -> posts located
         for reason, detail in result.samples:
             self._bad_input_log.warning(reason, "bad_input", reason=reason, detail=detail)
 

@@ -19,7 +19,7 @@ class DemoSource:
         self,
         rate: float = 50.0,
         seed: int = 1,
-        geo_share: float = 0.3,
+        geo_share: float = 0.01,
         count: int = 0,
         format: str = "v1",
     ) -> None:

@@ -17,11 +17,22 @@ from typing import Any, NamedTuple
 import orjson
 
 from streamer.sources.demo_corpus import BIO_TOPICS, CORPUS, City
+from streamer.sources.demo_locations import (
+    ABROAD_SHARE,
+    CITY_FORMS,
+    COUNTRY_FORMS,
+    LOCATION_SHARE,
+    NON_PLACE_SHARE,
+    NON_PLACES,
+)
 
 DELETE_SHARE = 0.03
 LIMIT_SHARE = 0.005
 RETWEET_SHARE = 0.2
-POINT_SHARE = 0.75  # of located posts; the rest carry only a place bounding box
+# Where posts come from, as on the real stream: about 1% carry their own point (and a place),
+# 2-3% only a place; the rest say nothing but their author's profile location (demo_locations).
+DEFAULT_GEO_SHARE = 0.01  # posts with an exact point (`--geo-share` raises it)
+PLACE_SHARE = 0.025  # of posts without a point: a place bounding box only
 USERS_PER_LANGUAGE = 150
 STREAM_RATE = 50.0  # posts per second of the 1% sample, for created_at spacing
 SHORT_LIMIT = 140  # longer texts travel in extended_tweet, as on the real stream
@@ -40,7 +51,13 @@ class Truth(NamedTuple):
     id: str | None
     lang: str | None
     hashtags: tuple[str, ...]  # lower-cased, as they must land in Redis
-    geo: tuple[float, float] | None  # (lat, lon), as the parser must report it
+    geo: tuple[float, float] | None  # the exact (lat, lon), as the parser must report it
+    # The post's place box (west, south, east, north) and its author's profile location, as the
+    # parser must report them; location_is_place says whether that string names a place.
+    place_bbox: tuple[float, float, float, float] | None = None
+    location: str = ""
+    location_is_place: bool = False
+    bio: str = ""  # the author's description (the geolocator's last rung reads it)
 
 
 class _User(NamedTuple):
@@ -48,13 +65,17 @@ class _User(NamedTuple):
     screen_name: str
     name: str
     bio: str
-    location: str
+    location: str  # "" when the author left it empty
+    location_is_place: bool
     created_at: str
     followers: int
 
 
 def generate(
-    count: int, seed: int = 1, geo_share: float = 0.3, start: datetime | None = None
+    count: int,
+    seed: int = 1,
+    geo_share: float = DEFAULT_GEO_SHARE,
+    start: datetime | None = None,
 ) -> Iterator[tuple[bytes, Truth]]:
     """Yield `count` (payload line without newline, truth) pairs. Same seed, same lines."""
     return _Generator(seed, geo_share, start or DEFAULT_EPOCH + timedelta(days=seed)).run(count)
@@ -119,7 +140,19 @@ class _Generator:
             body["retweeted_status"] = inner
         body["user"] = _user_object(author, lang)
         geo = self._locate(body, lang) if rng.random() < self.geo_share else None
-        truth = Truth("tweet", str(tweet_id), lang, tuple(t.lower() for t in tags), geo)
+        if geo is None and rng.random() < PLACE_SHARE:
+            self._place_only(body, lang)
+        truth = Truth(
+            "tweet",
+            str(tweet_id),
+            lang,
+            tuple(t.lower() for t in tags),
+            geo,
+            _bbox_of(body["place"]),
+            author.location,
+            author.location_is_place,
+            author.bio,
+        )
         return orjson.dumps(body), truth
 
     def _text(self, lang: str) -> tuple[str, list[str]]:
@@ -145,28 +178,45 @@ class _Generator:
         return text, tags
 
     def _locate(self, body: dict[str, Any], lang: str) -> tuple[float, float]:
-        """Put a point or a place on the post and return the (lat, lon) the parser must see."""
+        """Put a point (and its city's place) on the post; return the (lat, lon) the parser
+        must see."""
         rng = self.rng
         city = rng.choice(CORPUS[lang].cities)
         lat = round(city.lat + rng.gauss(0.0, 0.06), 6)
         lon = round(city.lon + rng.gauss(0.0, 0.08), 6)
-        if rng.random() < POINT_SHARE:
-            body["coordinates"] = {"type": "Point", "coordinates": [lon, lat]}
-            body["geo"] = {"type": "Point", "coordinates": [lat, lon]}
-            body["place"] = _place(city, round(city.lat, 4), round(city.lon, 4), 0.25)
-            return lat, lon
-        # Only a bounding box: its centre is the point, computed as the parser will.
+        body["coordinates"] = {"type": "Point", "coordinates": [lon, lat]}
+        body["geo"] = {"type": "Point", "coordinates": [lat, lon]}
+        body["place"] = _place(city, round(city.lat, 4), round(city.lon, 4), 0.25)
+        return lat, lon
+
+    def _place_only(self, body: dict[str, Any], lang: str) -> None:
+        """A place (a neighbourhood or a city's box) and no point, as most tagged posts."""
+        rng = self.rng
+        city = rng.choice(CORPUS[lang].cities)
+        lat = city.lat + rng.gauss(0.0, 0.06)
+        lon = city.lon + rng.gauss(0.0, 0.08)
         body["place"] = _place(city, round(lat, 4), round(lon, 4), rng.uniform(0.01, 0.2))
-        ring = body["place"]["bounding_box"]["coordinates"][0]
-        lons = [p[0] for p in ring]
-        lats = [p[1] for p in ring]
-        return round((min(lats) + max(lats)) / 2, 6), round((min(lons) + max(lons)) / 2, 6)
+
+    def _profile_location(self, lang: str) -> tuple[str, bool]:
+        """What an author writes in `location`, and whether it names a place."""
+        rng = self.rng
+        if rng.random() >= LOCATION_SHARE:
+            return "", False
+        if rng.random() < NON_PLACE_SHARE:
+            return rng.choice(NON_PLACES), False
+        countries = COUNTRY_FORMS.get(lang)
+        if countries and rng.random() < 0.12:
+            return rng.choice(countries), True
+        home = rng.choice(_LANGS) if rng.random() < ABROAD_SHARE else lang
+        city = rng.choice(CORPUS[home].cities)
+        return rng.choice(CITY_FORMS.get(city.name, (city.name,))), True
 
     def _make_users(self, lang: str) -> list[_User]:
         rng = self.rng
         corpus = CORPUS[lang]
         users = []
         for n in range(USERS_PER_LANGUAGE):
+            location, is_place = self._profile_location(lang)
             topic = rng.choice(tuple(BIO_TOPICS))
             phrases = rng.sample(BIO_TOPICS[topic], 2)
             bio = f"{phrases[0].capitalize()} | {phrases[1]} | {rng.choice(corpus.bio_lines)}"
@@ -179,7 +229,8 @@ class _Generator:
                     screen_name=handle,
                     name=handle.replace("_", " ").title(),
                     bio=bio,
-                    location=rng.choice(corpus.cities).name,
+                    location=location,
+                    location_is_place=is_place,
                     created_at=_twitter_time(
                         datetime(2009, 1, 1, tzinfo=UTC) + timedelta(days=rng.randint(0, 5000))
                     ),
@@ -286,7 +337,7 @@ def _user_object(user: _User, lang: str) -> dict[str, Any]:
         "id_str": str(user.id),
         "name": user.name,
         "screen_name": user.screen_name,
-        "location": user.location,
+        "location": user.location or None,
         "url": link,
         "description": user.bio,
         "translator_type": "none",
@@ -353,6 +404,16 @@ def _place(city: City, lat: float, lon: float, half_span: float) -> dict[str, An
         "bounding_box": {"type": "Polygon", "coordinates": [ring]},
         "attributes": {},
     }
+
+
+def _bbox_of(place: Any) -> tuple[float, float, float, float] | None:
+    """The (west, south, east, north) box of a generated place, as the parser reads it."""
+    if not place:
+        return None
+    ring = place["bounding_box"]["coordinates"][0]
+    lons = [float(p[0]) for p in ring]
+    lats = [float(p[1]) for p in ring]
+    return min(lons), min(lats), max(lons), max(lats)
 
 
 def _place_id(name: str) -> str:

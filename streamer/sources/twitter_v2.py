@@ -22,7 +22,7 @@ DEFAULT_URL = "https://api.twitter.com/2/tweets/sample/stream"
 STREAM_PARAMS: tuple[tuple[str, str], ...] = (
     ("tweet.fields", "created_at,lang,entities,geo,note_tweet,referenced_tweets,author_id"),
     ("expansions", "author_id,geo.place_id,referenced_tweets.id"),
-    ("user.fields", "description,username,created_at"),
+    ("user.fields", "description,username,created_at,location"),  # location: geolocation
     ("place.fields", "geo,full_name,country_code"),
 )
 

@@ -1,9 +1,14 @@
 """Every Redis key tweetheat uses, in one place. Nothing else builds key names.
 
 {prefix}hashtag_{lang}   list   lower-cased hashtags, oldest first, capped (LTRIM)
-{prefix}geo_{lang}       list   points as JSON "[lat, lon, t]", t the commit time in whole Unix
-                                seconds (older entries: "[lat, lon]"), oldest first, capped
-{prefix}stats:{lang}     hash   running totals: tweets, geo, hashtags
+{prefix}geo_{lang}       list   points as JSON "[lat, lon, t, source, precision_km]", t the commit
+                                time in whole Unix seconds, source one of "exact" (the post's
+                                own geotag), "place", "profile", "bio" (inferred: see
+                                streamer.ingest.geolocate), precision_km how far off it may be
+                                (0 for exact); older entries "[lat, lon, t]" and "[lat, lon]"
+                                are exact points; oldest first, capped
+{prefix}stats:{lang}     hash   running totals: tweets, geo, hashtags, and geo:<source> (located
+                                posts by source; geo beyond their sum predates them: exact)
 {prefix}languages        set    every language code seen
 {prefix}pipeline         hash   pipeline counters: accepted, skipped:<reason>, ...
 {prefix}daemon           hash   the latest heartbeat of any daemon (pid, rates, queue depths)

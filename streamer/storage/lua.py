@@ -28,6 +28,26 @@ local function push(key, values)
 end
 """
 
+# --- geolocation: points carry their source ---
+# `with_time(point, t)`: a packed point (`streamer.core.records.pack_point`) as stored: an
+# inferred "[lat,lon,source,km]" becomes "[lat,lon,t,source,km]" (the time goes after the second
+# comma: JSON numbers hold none), an exact "[lat,lon]" becomes "[lat,lon,t]".
+# `source_of(entry)`: the source word in a point, "exact" when it has none (stats `geo:<source>`).
+GEO_POINTS = """
+local function with_time(point, t)
+  local first = string.find(point, ",", 1, true)
+  local second = first and string.find(point, ",", first + 1, true)
+  if second then
+    return string.sub(point, 1, second - 1) .. "," .. t .. string.sub(point, second)
+  end
+  return string.sub(point, 1, -2) .. "," .. t .. "]"
+end
+local function source_of(point)
+  return string.match(point, '"(%a+)"') or "exact"
+end
+"""
+# --- end geolocation ---
+
 # `read_pairs(i)`: a table {name = number} from a count at ARGV[i] and that many name, value
 # pairs after it, and the index after them.
 _READ_PAIRS = """
@@ -52,19 +72,21 @@ end
 #       count of pairs that one duplicate adds to the counters, those pairs...
 #       (`streamer.storage.store.PER_DUPLICATE`: the rule is stated once, in Python),
 #       then the posts as one JSON array (`streamer.core.records.pack_records`): per post
-#       [seen id or "", lang, "[lat,lon]" or "", tags...]. Each point is stored as
-#       "[lat,lon,point time]" (`encode_point`). One JSON argument instead of several per post:
+#       [seen id or "", lang, "[lat,lon,source,km]" or "", tags...]. Each point is stored as
+#       "[lat,lon,point time,source,km]" (`with_time`), and counted in the language's stats
+#       as `geo` and `geo:<source>`. One JSON argument instead of several per post:
 #       the event loop then never touches a post, and cjson decodes it in C.
 # Returns {status, committed seq, duplicates}: 0 applied, 1 already applied, 2 gap.
 COMMIT = (
     _READ_PAIRS
+    + GEO_POINTS
     + """
 local a = ARGV
 local tag_p, geo_p, stats_p, seen_p = a[1], a[2], a[3], a[4]
 local langs_key, pipe_key, cap, ttl = a[5], a[6], tonumber(a[7]), a[8]
 local ckpt, seq, expected = a[9], tonumber(a[10]), a[11]
 local position, now, dedupe = a[12], a[13], a[14] == "1"
-local point_end = "," .. a[15] .. "]"
+local point_t = a[15]
 local committed = tonumber(redis.call("HGET", ckpt, "seq") or "0")
 if seq <= committed then return {1, committed, 0} end
 if expected == "" then
@@ -89,7 +111,7 @@ for key, kind in pairs(want) do
     return redis.error_reply("WRONGTYPE " .. key .. " holds a " .. held .. ", not a " .. kind)
   end
 end
-local order, tweets, tags, points = {}, {}, {}, {}
+local order, tweets, tags, points, sources = {}, {}, {}, {}, {}
 local dups = 0
 for _, post in ipairs(posts) do
   local id, lang, point = post[1], post[2], post[3]
@@ -97,13 +119,17 @@ for _, post in ipairs(posts) do
   if dedupe and id ~= "" then fresh = redis.call("SET", seen_p .. id, "1", "NX", "EX", ttl) end
   if fresh then
     if not tweets[lang] then
-      tweets[lang] = 0; tags[lang] = {}; points[lang] = {}
+      tweets[lang] = 0; tags[lang] = {}; points[lang] = {}; sources[lang] = {}
       table.insert(order, lang)
     end
     tweets[lang] = tweets[lang] + 1
     local into = tags[lang]
     for t = 4, #post do into[#into + 1] = post[t] end
-    if point ~= "" then table.insert(points[lang], string.sub(point, 1, -2) .. point_end) end
+    if point ~= "" then
+      table.insert(points[lang], with_time(point, point_t))
+      local source = source_of(point)
+      sources[lang][source] = (sources[lang][source] or 0) + 1
+    end
   else
     dups = dups + 1
   end
@@ -121,6 +147,7 @@ for _, lang in ipairs(order) do
   if #points[lang] > 0 then
     push(geo_p .. lang, points[lang])
     redis.call("HINCRBY", stats, "geo", #points[lang])
+    for source, n in pairs(sources[lang]) do redis.call("HINCRBY", stats, "geo:" .. source, n) end
   end
   redis.call("SADD", langs_key, lang)
 end
@@ -144,7 +171,8 @@ return {0, seq, dups}
 # Returns {status, checkpoint seq, duplicates}: 0 applied, 1 already applied (duplicates as
 # stored when the checkpoint is this very batch), 2 gap (the checkpoint is not `prev`).
 LANGUAGE_PART = (
-    """
+    GEO_POINTS
+    + """
 local seq, prev = tonumber(ARGV[1]), tonumber(ARGV[2])
 local cap, ttl = tonumber(ARGV[3]), ARGV[4]
 local row = redis.call("HMGET", KEYS[1], "seq", "duplicates")
@@ -155,7 +183,7 @@ if seq <= committed then
   return {1, committed, d}
 end
 if committed ~= prev then return {2, committed, 0} end
-local tweets, tags, points, dups = 0, {}, {}, 0
+local tweets, tags, points, dups, sources = 0, {}, {}, 0, {}
 local i = 6
 while i <= #ARGV do
   local seen, ntags = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
@@ -165,7 +193,12 @@ while i <= #ARGV do
   if fresh then
     tweets = tweets + 1
     for t = 0, ntags - 1 do table.insert(tags, ARGV[i + t]) end
-    if ARGV[i + ntags] ~= "" then table.insert(points, ARGV[i + ntags]) end
+    local point = ARGV[i + ntags]
+    if point ~= "" then
+      table.insert(points, point)
+      local source = source_of(point)
+      sources[source] = (sources[source] or 0) + 1
+    end
   else
     dups = dups + 1
   end
@@ -183,6 +216,7 @@ if tweets > 0 then
   if #points > 0 then
     push(KEYS[4], points)
     redis.call("HINCRBY", KEYS[2], "geo", #points)
+    for source, n in pairs(sources) do redis.call("HINCRBY", KEYS[2], "geo:" .. source, n) end
   end
 end
 redis.call("HSET", KEYS[1], "seq", seq, "duplicates", dups, "updated_at", ARGV[5])

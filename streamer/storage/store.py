@@ -15,18 +15,20 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import orjson
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from streamer.core.records import (
+    GEO_SOURCES,
     SEEN_ID_MAX,
     Detected,
     PackedRecords,
     PackedUsers,
+    pack_point,
     pack_records,
     pack_users,
     seen_id,
@@ -40,6 +42,18 @@ __all__ = ["SEEN_ID_MAX", "Store", "seen_id"]  # the id helpers live in streamer
 Point = tuple[float, float]
 # (lat, lon, commit time in Unix seconds); the time is None for an entry stored without one.
 TimedPoint = tuple[float, float, float | None]
+
+
+class GeoPoint(NamedTuple):
+    """A `geo_<lang>` entry: where, when it was committed (None for entries stored before
+    times were kept), the evidence it came from, and how far off it may be."""
+
+    lat: float
+    lon: float
+    t: float | None
+    source: str  # streamer.core.records.GEO_SOURCES; "exact" for entries of the older forms
+    precision_km: float
+
 
 # How long a resumable source's post ids are remembered: far longer than any rewind.
 SEEN_TTL_SECONDS = 3600
@@ -98,6 +112,9 @@ class LanguageCounts:
     tweets: int
     geo: int
     hashtags: int
+    # Located posts by evidence (stats fields `geo:<source>`); points counted in `geo` before
+    # sources were kept are all "exact".
+    geo_sources: Mapping[str, int] = field(default_factory=dict)
 
 
 def point_time(now: float) -> int:
@@ -106,31 +123,70 @@ def point_time(now: float) -> int:
     return int(now) if now > 0 else int(time.time())
 
 
-def encode_point(point: Point, t: int | None = None) -> bytes:
-    """A `geo_<lang>` entry: JSON "[lat, lon, t]", t the commit time in whole Unix seconds
-    (see `point_time`). Without `t`, the old "[lat, lon]" form, which readers still accept."""
+def encode_point(
+    point: Point, t: int | None = None, source: str | None = None, precision_km: float = 0.0
+) -> bytes:
+    """A `geo_<lang>` entry: JSON "[lat, lon, t, source, precision_km]" for an inferred point,
+    t the commit time in whole Unix seconds (see `point_time`); "[lat, lon, t]" for an exact
+    one (the form older versions wrote); without `t`, the oldest "[lat, lon]". Readers accept
+    all three."""
     if t is None:
         return orjson.dumps(point)
-    return orjson.dumps((point[0], point[1], t))
+    if source is None or source == "exact":
+        return orjson.dumps((point[0], point[1], t))
+    return orjson.dumps((point[0], point[1], t, source, precision_km))
+
+
+def timed_entry(rec: Detected, t: int) -> str:
+    """The entry the commit scripts store for a record's point (`lua.GEO_POINTS` with_time,
+    the same rule in Python for the cluster's language parts); "" when it has none."""
+    packed = pack_point(rec)
+    if not packed:
+        return ""
+    first = packed.index(",")
+    second = packed.find(",", first + 1)
+    if second < 0:
+        return f"{packed[:-1]},{t}]"
+    return f"{packed[:second]},{t}{packed[second:]}"
+
+
+def decode_geo_point(raw: str | bytes) -> GeoPoint | None:
+    """A `geo_<lang>` entry of any form; None for a malformed one."""
+    try:
+        value = orjson.loads(raw)
+        if not isinstance(value, list) or len(value) not in (2, 3, 5):
+            return None
+        t = float(value[2]) if len(value) >= 3 else None
+        if len(value) == 5:
+            if value[3] not in GEO_SOURCES:
+                return None
+            return GeoPoint(float(value[0]), float(value[1]), t, value[3], float(value[4]))
+        return GeoPoint(float(value[0]), float(value[1]), t, "exact", 0.0)
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return None
 
 
 def decode_timed_point(raw: str | bytes) -> TimedPoint | None:
     """(lat, lon, t) from a `geo_<lang>` entry, t None for an old "[lat, lon]" one; None for
-    an entry that is neither."""
-    try:
-        value = orjson.loads(raw)
-        if not isinstance(value, list) or len(value) not in (2, 3):
-            return None
-        t = float(value[2]) if len(value) == 3 else None
-        return float(value[0]), float(value[1]), t
-    except (orjson.JSONDecodeError, TypeError, ValueError):
-        return None
+    an entry that is none of the forms."""
+    point = decode_geo_point(raw)
+    return None if point is None else (point.lat, point.lon, point.t)
 
 
 def decode_point(raw: str | bytes) -> Point | None:
     """(lat, lon) from a `geo_<lang>` entry of either form; None for a malformed one."""
     timed = decode_timed_point(raw)
     return None if timed is None else (timed[0], timed[1])
+
+
+def geo_sources(stats: Mapping[Any, Any]) -> dict[str, int]:
+    """Located posts by source from a `stats:<lang>` hash; what `geo` counts beyond the
+    `geo:<source>` fields was stored before sources were kept, when every point was exact."""
+    found = {str(k)[4:]: int(v) for k, v in stats.items() if str(k).startswith("geo:")}
+    older = int(stats.get("geo", 0)) - sum(found.values())
+    if older > 0:
+        found["exact"] = found.get("exact", 0) + older
+    return {source: found[source] for source in GEO_SOURCES if found.get(source)}
 
 
 def rank_hashtags(tags: Iterable[str], n: int) -> list[tuple[str, int]]:
@@ -220,7 +276,7 @@ class Store:
                 keys.append(k.lang_seen(lang, seen_id(rec.id)))
                 seen = len(keys)
             args += [seen, len(rec.hashtags), *rec.hashtags]
-            args.append(encode_point(rec.geo, t) if rec.geo is not None else "")
+            args.append(timed_entry(rec, t))
         status, committed, dups = await self._language_part(keys=keys, args=args)
         return CommitResult(int(status), int(committed), int(dups))
 
@@ -407,6 +463,7 @@ class Store:
                 tweets=int(row.get("tweets", 0)),
                 geo=int(row.get("geo", 0)),
                 hashtags=int(row.get("hashtags", 0)),
+                geo_sources=geo_sources(row),
             )
         return out
 
@@ -434,6 +491,19 @@ class Store:
         lon, Unix seconds), the time None for points stored before times were kept."""
         raw = await self.redis.lrange(self.keys.geo(lang), -n, -1)
         return [p for p in map(decode_timed_point, raw) if p is not None]
+
+    async def geo_points(
+        self, lang: str, n: int = 400, sources: Iterable[str] | None = None, scan: int = 0
+    ) -> list[GeoPoint]:
+        """The language's `n` most recent points of `sources` (all when None), oldest first,
+        found among its newest max(n, `scan`) entries: exact points are rare (about 1 in 100
+        posts), so a map of them looks further back than one of inferred points."""
+        wanted = None if sources is None else frozenset(sources)
+        raw = await self.redis.lrange(self.keys.geo(lang), -max(n, scan), -1)
+        found = [p for p in map(decode_geo_point, raw) if p is not None]
+        if wanted is not None:
+            found = [p for p in found if p.source in wanted]
+        return found[-n:] if n > 0 else []
 
     async def pipeline_counters(self) -> dict[str, int]:
         if self.keys.cluster:  # one hash per ingest instance, summed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import signal
@@ -15,6 +16,7 @@ import orjson
 import pytest
 import redis
 
+from streamer.ingest.geolocate import Geolocator, geolocate, load_geolocator
 from streamer.sources.generator import Truth, generate
 from tests.conftest import TWEETHEAT
 
@@ -23,7 +25,7 @@ def write_demo(path: Path, count: int, seed: int = 3) -> list[Truth]:
     truths = []
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "wb") as fh:
-        for line, truth in generate(count, seed=seed, geo_share=0.4):
+        for line, truth in generate(count, seed=seed, geo_share=0.05):
             fh.write(line + b"\n")
             truths.append(truth)
     return truths
@@ -39,9 +41,37 @@ def expected_from(truths: list[Truth]) -> tuple[Counter[str], dict[str, list[str
         assert t.lang is not None
         tweets[t.lang] += 1
         tags[t.lang].extend(t.hashtags)
-        if t.geo is not None:
-            points[t.lang].append(t.geo)
+        located = expected_location(t)
+        if located is not None:
+            points[t.lang].append(located[0])
     return tweets, tags, points
+
+
+def expected_sources(truths: list[Truth]) -> dict[str, list[str]]:
+    """Per language, the source of each expected point, in order."""
+    sources: dict[str, list[str]] = defaultdict(list)
+    for t in truths:
+        located = expected_location(t) if t.kind == "tweet" else None
+        if located is not None and t.lang is not None:
+            sources[t.lang].append(located[1])
+    return sources
+
+
+def expected_location(t: Truth) -> tuple[tuple[float, float], str] | None:
+    """Where the daemon must place a generated post: the evidence ladder (tested on its own in
+    tests/unit/test_geolocate.py) over what the generator put in, with the post's language;
+    inferred points rounded as the worker rounds them."""
+    found = geolocate(_geolocator(), t.geo, t.place_bbox, t.location or None, t.bio, t.lang)
+    if found is None:
+        return None
+    if found.source == "exact":
+        return (found.lat, found.lon), "exact"
+    return (round(found.lat, 4), round(found.lon, 4)), found.source
+
+
+@functools.cache
+def _geolocator() -> Geolocator:
+    return load_geolocator(Path(os.environ["TWEETHEAT_GEO_CACHE_DIR"]))
 
 
 def flat(points: Sequence[Sequence[float]]) -> list[float]:
@@ -87,6 +117,16 @@ def test_replay_lands_exactly_what_the_generator_wrote(
         times = [p[2] for p in stored]
         assert times == sorted(times) and all(started <= t <= finished for t in times), lang
 
+    # Each point carries its source; the stats count them per source.
+    sources = expected_sources(truths)
+    assert {"exact", "place", "profile"} <= {s for v in sources.values() for s in v}
+    for lang in tweets:
+        stored = [orjson.loads(p) for p in r.lrange(f"tweetheat:geo_{lang}", 0, -1)]
+        assert [p[3] if len(p) == 5 else "exact" for p in stored] == sources[lang], lang
+        stats = r.hgetall(f"tweetheat:stats:{lang}")
+        by_source = {k[4:]: int(v) for k, v in stats.items() if k.startswith("geo:")}
+        assert by_source == Counter(sources[lang]), lang
+
     counters = r.hgetall("tweetheat:pipeline")
     notices = Counter(t.kind for t in truths if t.kind != "tweet")
     assert int(counters["lines"]) == len(truths)
@@ -98,6 +138,10 @@ def test_replay_lands_exactly_what_the_generator_wrote(
     common = ["--redis-url", redis_url]
     status = orjson.loads(tweetheat("status", "--json", *common, env=cli_env, cwd=tmp_path))
     assert {k: v["tweets"] for k, v in status["languages"].items()} == dict(tweets)
+    for lang, row in status["languages"].items():
+        assert row["geo_sources"] == Counter(sources[lang]), lang
+        share = {s: round(n / tweets[lang], 4) for s, n in Counter(sources[lang]).items()}
+        assert row["located_share"] == share, lang
     assert status["redis"]["used_memory"] > 0
 
     top = orjson.loads(tweetheat("top", "-n", "3", "--json", *common, env=cli_env, cwd=tmp_path))
@@ -113,6 +157,12 @@ def test_replay_lands_exactly_what_the_generator_wrote(
     )  # fmt: skip
     assert flat(pts) == pytest.approx(flat(points[lang][-400:]), abs=1e-9)
     assert len(pts) == min(400, len(points[lang]))
+    exact = orjson.loads(
+        tweetheat("points", "--lang", lang, "--source", "exact", "--json", *common, env=cli_env,
+                  cwd=tmp_path)
+    )  # fmt: skip
+    want = [p for p, s in zip(points[lang], sources[lang], strict=True) if s == "exact"]
+    assert want and flat(exact) == pytest.approx(flat(want[-400:]), abs=1e-9)
 
     maps = out / "maps"
     assert (maps / "index.html").is_file()

@@ -150,8 +150,9 @@ def snapshot(client: redis.Redis) -> State:
 
 def _points(raw: list[Any]) -> list[list[float]]:
     """A geo list's points without their commit times: "[lat, lon, t]" carries the second the
-    batch was committed (store.encode_point), which no two runs share."""
-    return [orjson.loads(entry)[:2] for entry in raw]
+    batch was committed (store.encode_point), which no two runs share; an inferred point's
+    source and precision, after the time, are kept."""
+    return [[*value[:2], *value[3:]] for value in map(orjson.loads, raw)]
 
 
 def assert_same(actual: State, expected: State, context: str) -> None:

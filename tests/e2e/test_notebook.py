@@ -117,6 +117,27 @@ def test_heatmap_is_a_folium_map_of_the_points(api: th.Tweetheat, demo: tuple[st
     assert isinstance(th.heatmap("xx"), folium.Map)  # no points: an empty world map
 
 
+def test_geo_points_carry_their_source_and_precision(
+    api: th.Tweetheat, demo: tuple[str, Any]
+) -> None:
+    _, (tweets, _, points) = demo
+    lang = max(points, key=lambda code: len(points[code]))
+
+    located = th.geo_points(lang, 25)
+    exact = th.geo_points(lang, 5, source="exact")
+    by_source = th.located_by_source()
+    html = th.heatmap(lang, 400).get_root().render()
+
+    assert [(p.lat, p.lon) for p in located] == th.points(lang, 25)
+    assert {p.source for p in located} <= {"exact", "place", "profile", "bio"}
+    assert all(p.precision_km == 0 for p in located if p.source == "exact")
+    assert all(p.precision_km > 0 for p in located if p.source != "exact")
+    assert exact and all(p.source == "exact" for p in exact)
+    assert set(by_source) == set(tweets)
+    assert sum(by_source[lang].values()) == len(points[lang])
+    assert "Exact geotags" in html and "Inferred locations" in html and "GeoNames" in html
+
+
 def test_clusters_are_read_when_written(api: th.Tweetheat, tmp_path: Path) -> None:
     assert th.clusters() is None
 

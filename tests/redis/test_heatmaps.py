@@ -387,7 +387,9 @@ def test_points_without_times_are_spread_over_the_hour_in_order(tmp_path: Path) 
     (en,) = live_data(tmp_path / "maps" / "index.html")["languages"]
     assert en["estimatedTimes"] is True
     # Oldest first, each in the middle of its quarter of the hour.
-    assert en["points"] == [[*p, t] for p, t in zip(points, [450, 1350, 2250, 3150], strict=True)]
+    assert en["points"] == [
+        [*p, t, 0] for p, t in zip(points, [450, 1350, 2250, 3150], strict=True)
+    ]
 
 
 def test_real_point_times_place_points_in_the_hour(tmp_path: Path) -> None:
@@ -407,7 +409,7 @@ def test_real_point_times_place_points_in_the_hour(tmp_path: Path) -> None:
     (en,) = live_data(tmp_path / "maps" / "index.html")["languages"]
     assert en["estimatedTimes"] is False
     # Older than the hour: left out; from the future: now; undrawable: left out.
-    assert en["points"] == [[*TOKYO, 1800], [*BUENOS_AIRES, HOUR]]
+    assert en["points"] == [[*TOKYO, 1800, 0], [*BUENOS_AIRES, HOUR, 0]]
 
 
 def test_the_live_page_places_stored_points_at_their_commit_times(
@@ -439,10 +441,10 @@ def test_the_live_page_places_stored_points_at_their_commit_times(
     en, ja = by_lang["en"], by_lang["ja"]
     # Real times: the old point is left out, the others sit where they were committed.
     assert en["estimatedTimes"] is False
-    assert en["points"] == [[*PARIS, 599], [*TOKYO, HOUR - 30]]
+    assert en["points"] == [[*PARIS, 599, 0], [*TOKYO, HOUR - 30, 0]]
     # One point without a time: all of the language's points are spread over the hour.
     assert ja["estimatedTimes"] is True
-    assert ja["points"] == [[*PARIS, 900], [*TOKYO, 2700]]
+    assert ja["points"] == [[*PARIS, 900, 0], [*TOKYO, 2700, 0]]
     page = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
     assert '<p id="estimated" class="note" hidden>Times are estimated' in page
 

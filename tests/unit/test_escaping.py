@@ -105,14 +105,18 @@ class PageScanner(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.page = ScannedPage()
         self._script: Script | None = None
+        self._in_style = False  # a stylesheet's text is not shown to the reader
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.page.elements.append((tag, tuple(name for name, _ in attrs)))
         self.page.attributes.extend((tag, name, value) for name, value in attrs)
         if tag == "script":
             self._script = Script(dict(attrs))
+        self._in_style = tag == "style"
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
         if tag == "script" and self._script is not None:
             self.page.scripts.append(self._script)
             self._script = None
@@ -120,7 +124,7 @@ class PageScanner(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._script is not None:
             self._script.content += data
-        else:
+        elif not self._in_style:
             self.page.text.append(data)
 
     def handle_comment(self, data: str) -> None:

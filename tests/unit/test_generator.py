@@ -11,11 +11,19 @@ import pytest
 from streamer.core.records import Post, Skip
 from streamer.ingest.langid import make_detector
 from streamer.ingest.parser import parse_payload
-from streamer.sources.generator import Truth, generate
+from streamer.sources.demo_locations import (
+    CITY_FORMS,
+    COUNTRY_FORMS,
+    LOCATION_SHARE,
+    NON_PLACE_SHARE,
+)
+from streamer.sources.generator import DEFAULT_GEO_SHARE, PLACE_SHARE, Truth, generate
 from tests.conftest import SHARED_DATA
 
 
-def sample(count: int = 3000, seed: int = 7, geo_share: float = 0.3) -> list[tuple[bytes, Truth]]:
+def sample(
+    count: int = 3000, seed: int = 7, geo_share: float = DEFAULT_GEO_SHARE
+) -> list[tuple[bytes, Truth]]:
     return list(generate(count, seed=seed, geo_share=geo_share))
 
 
@@ -46,10 +54,37 @@ def test_payloads_look_like_the_v1_sample_stream() -> None:
 
 
 @pytest.mark.parametrize("share", [0.0, 0.3, 1.0])
-def test_geo_share_is_respected(share: float) -> None:
+def test_geo_share_is_the_share_of_exact_points(share: float) -> None:
     truths = [t for _, t in sample(2000, geo_share=share) if t.kind == "tweet"]
     located = sum(t.geo is not None for t in truths) / len(truths)
     assert located == pytest.approx(share, abs=0.04)
+
+
+def test_the_default_mix_is_the_real_streams() -> None:
+    """About 1% exact points, 2-3% places only, 60% of authors with a profile location of
+    which a third names no place."""
+    truths = [t for _, t in sample(20_000) if t.kind == "tweet"]
+    exact = sum(t.geo is not None for t in truths) / len(truths)
+    place_only = sum(t.geo is None and t.place_bbox is not None for t in truths) / len(truths)
+    assert DEFAULT_GEO_SHARE == 0.01 and exact == pytest.approx(0.01, abs=0.004)
+    assert place_only == pytest.approx(PLACE_SHARE * (1 - exact), abs=0.006)
+    assert all(t.place_bbox is not None for t in truths if t.geo is not None)
+    # Per author (posts repeat authors; the share is of accounts, as on the real stream).
+    authors = {orjson.loads(line)["user"]["id_str"]: t for line, t in sample(20_000)
+               if t.kind == "tweet"}  # fmt: skip
+    filled = [t for t in authors.values() if t.location]
+    assert len(filled) / len(authors) == pytest.approx(LOCATION_SHARE, abs=0.06)
+    no_place = sum(not t.location_is_place for t in filled) / len(filled)
+    assert no_place == pytest.approx(NON_PLACE_SHARE, abs=0.06)
+    places = {t.location for t in filled if t.location_is_place}
+    scripts = {
+        "latin": any(p.isascii() for p in places),
+        "other": any(not p.isascii() for p in places),
+    }
+    assert all(scripts.values()) and len(places) > 60
+    known = {f for forms in CITY_FORMS.values() for f in forms}
+    known |= {f for forms in COUNTRY_FORMS.values() for f in forms}
+    assert places <= known
 
 
 def test_the_parser_reads_back_exactly_the_truth() -> None:
@@ -65,6 +100,8 @@ def test_the_parser_reads_back_exactly_the_truth() -> None:
             assert item.geo is None
         else:
             assert item.geo == pytest.approx(truth.geo, abs=1e-9)
+        assert item.place_bbox == truth.place_bbox
+        assert (item.location or "") == truth.location
 
 
 def test_points_sit_near_the_languages_cities() -> None:

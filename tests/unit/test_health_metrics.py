@@ -55,6 +55,12 @@ DAEMON_SERIES = [
         "Posts stored with a field cut or dropped by an input cap, by cap.",
     ),
     (
+        "tweetheat_posts_located_total",
+        "counter",
+        ("lang", "source"),
+        "Posts by language and the evidence that located them (exact, place, profile, bio, none).",
+    ),
+    (
         "tweetheat_posts_per_second",
         "gauge",
         ("direction",),
@@ -127,6 +133,7 @@ def fake_pipeline(lines_read: int = 10, live: bool = True) -> Any:
         accepted=7,
         skipped=Counter({"bad_json": 2, "delete": 1}),
         trimmed=Counter({"hashtag_too_long": 3}),
+        located=Counter({("en", "exact"): 1, ("en", "profile"): 3, ("en", "none"): 3}),
         committed_batches=3,
         pool_restarts=1,
         maps_written=2,
@@ -207,6 +214,9 @@ def test_the_daemons_series_keep_their_names_types_labels_and_help(tmp_path: Pat
     assert got["tweetheat_lines_read_total", ()] == 10
     assert got["tweetheat_posts_skipped_total", (("reason", "bad_json"),)] == 2
     assert got["tweetheat_posts_trimmed_total", (("reason", "hashtag_too_long"),)] == 3
+    profile = (("lang", "en"), ("source", "profile"))
+    assert got["tweetheat_posts_located_total", profile] == 3
+    assert got["tweetheat_posts_located_total", (("lang", "en"), ("source", "none"))] == 3
     assert got["tweetheat_posts_per_second", (("direction", "in"),)] == 5.5
     assert got["tweetheat_queue_depth", (("queue", "raw"),)] == 1
     assert got["tweetheat_stream_disconnects_total", (("reason", "http_503"),)] == 2

@@ -385,15 +385,24 @@ def paris_place() -> dict[str, Any]:
     }
 
 
-def test_v1_place_bounding_box_gives_its_center() -> None:
-    assert parse_post(v1_tweet(place=paris_place())).geo == (PARIS_LAT, PARIS_LON)
+def test_v1_place_is_kept_as_its_bounding_box_not_as_a_point() -> None:
+    # The place is evidence of another kind than a geotag: the geolocation ladder decides.
+    post = parse_post(v1_tweet(place=paris_place()))
+    assert post.geo is None
+    assert post.place_bbox == (2.2, 48.8, 2.5, 48.9)
 
 
-def test_v1_place_center_is_the_bbox_center_not_the_mean_of_corners() -> None:
+def test_v1_place_box_is_the_rings_extent_not_the_mean_of_corners() -> None:
     # Five corners with a repeated one: the mean of corners would lean west and south.
     ring = [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [10.0, 0.0], [10.0, 20.0]]
     place = {"bounding_box": {"type": "Polygon", "coordinates": [ring]}}
-    assert parse_post(v1_tweet(place=place)).geo == (10.0, 5.0)
+    assert parse_post(v1_tweet(place=place)).place_bbox == (0.0, 0.0, 10.0, 20.0)
+
+
+def test_v1_profile_location_is_kept() -> None:
+    user = {"id_str": "42", "screen_name": "alice", "location": "Lyon, France"}
+    assert parse_post(v1_tweet(user=user)).location == "Lyon, France"
+    assert parse_post(v1_tweet(user={"id_str": "42", "location": 7})).location is None
 
 
 def test_v1_geo_is_rounded_to_six_decimals() -> None:
@@ -424,9 +433,11 @@ def test_v1_bad_coordinates_are_dropped_but_the_post_is_kept(coordinates: Any) -
     assert post.text == "Bonjour #Paris"
 
 
-def test_v1_bad_coordinates_fall_back_to_the_place() -> None:
+def test_v1_bad_coordinates_leave_the_place() -> None:
     tweet = v1_tweet(coordinates={"coordinates": [500, 500]}, place=paris_place())
-    assert parse_post(tweet).geo == (PARIS_LAT, PARIS_LON)
+    post = parse_post(tweet)
+    assert post.geo is None
+    assert post.place_bbox == (2.2, 48.8, 2.5, 48.9)
 
 
 @pytest.mark.parametrize(
@@ -444,6 +455,7 @@ def test_v1_bad_coordinates_fall_back_to_the_place() -> None:
 def test_v1_bad_place_is_dropped_but_the_post_is_kept(place: Any) -> None:
     post = parse_post(v1_tweet(place=place))
     assert post.geo is None
+    assert post.place_bbox is None
     assert post.id == "1050118621198921728"
 
 
@@ -597,7 +609,14 @@ def test_v2_place_bbox_gives_its_center() -> None:
         ]
     }
     post = parse_post(v2_message({"geo": {"place_id": "paris"}}, includes))
-    assert post.geo == (PARIS_LAT, PARIS_LON)
+    assert post.geo is None
+    assert post.place_bbox == (2.2, 48.8, 2.5, 48.9)
+
+
+def test_v2_author_location_comes_from_the_users_expansion() -> None:
+    includes = {"users": [{"id": "2244994945", "username": "x", "location": "Osaka"}]}
+    post = parse_post(v2_message({"author_id": "2244994945"}, includes))
+    assert post.location == "Osaka"
 
 
 @pytest.mark.parametrize(
@@ -614,6 +633,7 @@ def test_v2_place_bbox_gives_its_center() -> None:
 def test_v2_bad_or_missing_place_drops_geo_only(places: Any) -> None:
     post = parse_post(v2_message({"geo": {"place_id": "paris"}}, {"places": places}))
     assert post.geo is None
+    assert post.place_bbox is None
     assert post.text == "Hello #World"
 
 
@@ -803,6 +823,8 @@ def test_post_to_json_dict_has_fixed_keys_in_order() -> None:
         "bio",
         "lang",
         "lang_source",
+        "place_bbox",
+        "location",
     ]
     assert as_dict["lang_source"] is None  # only the caller knows who decided
     assert as_dict["hashtags"] == ["paris"]

@@ -70,9 +70,10 @@ _PRONOUN_PAIR = re.compile(
 _FLAG = regex.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
 # Emoji and other symbols separate parts ("NYC 🗽", "📍Berlin"); letters and digits stay.
 _SYMBOL = regex.compile(r"[\p{So}\p{Sk}\p{Cn}\u200d\ufe0f\u2600-\u27bf]+")
-# Not " and ": it belongs to names (Bosnia and Herzegovina, Trinidad and Tobago).
+# Not " and ": it belongs to names (Bosnia and Herzegovina, Trinidad and Tobago). The Arabic
+# and CJK commas separate as the Latin one does ("الرياض، السعودية").
 _SEPARATORS = re.compile(
-    r"\s+[-–—~x&+]\s+|[,|/;•·\n\t()\[\]{}<>:!?¡¿【】「」『』（）、。！？＜＞・／→←⇒⇔↔]+"
+    r"\s+[-–—~x&+]\s+|[,،|/;•·\n\t()\[\]{}<>:!?¡¿【】「」『』（）、。！？＜＞・／→←⇒⇔↔]+"
 )
 # "Jordan-amman", "Luján-Bs As": a hyphen without spaces, tried only when the whole fails.
 _TIGHT_HYPHEN = re.compile(r"(?<=[^\W\d])-(?=[^\W\d])")
@@ -94,6 +95,21 @@ _BIO_MARKER = regex.compile(
     r"location|loc|from|vivo en|desde|moro em|wohne in|habite à|basée? à|basado en|baseado em)"
     r"\b\s*[:\-]?)\s*",
     regex.I,
+)
+# Every _BIO_MARKER match contains one of these (casefolded): a cheap test that must pass first.
+_BIO_HINTS = (
+    "📍",
+    "📌",
+    "🏠",
+    "bas",
+    "liv",
+    "loc",
+    "from",
+    "vivo",
+    "desde",
+    "moro",
+    "wohne",
+    "habite",
 )
 # A bio's place ends at a sentence or list break; flags and " - Country" stay with it.
 _BIO_STOP = regex.compile(r"[|•\n\.!?;()\[\]]| and | but | & | who | where ")
@@ -119,7 +135,7 @@ class Geolocator:
         self._leading = _by_word(LEADING_FILLERS, first=True)
         self._trailing = _by_word(TRAILING_FILLERS, first=False)
         self.locate_profile = lru_cache(maxsize=cache_size)(self._locate_profile)
-        self.locate_bio = lru_cache(maxsize=cache_size)(self._locate_bio)
+        self._cached_bio = lru_cache(maxsize=cache_size)(self._locate_bio)
         self._common = lru_cache(maxsize=cache_size)(self._is_common_word)
         self._jp = _jp_areas(gazetteer)
 
@@ -751,6 +767,18 @@ class Geolocator:
         return Located(lat, lon, radius, COUNTRY, name)
 
     # ---- bio --------------------------------------------------------------------------
+    def locate_bio(self, bio: str | None, lang: str | None = None) -> Located | None:
+        """A place a bio names after a marker, or None. Most bios name none and are seen once
+        (a stream's authors rarely repeat), so a plain substring test turns them away before
+        the marker regex (4-11 µs on a 150-character bio) and before the LRU keeps them."""
+        if not bio:
+            return None
+        folded = bio.casefold()
+        for hint in _BIO_HINTS:  # a loop, not any(genexpr): this runs for half of all posts
+            if hint in folded:
+                return self._cached_bio(bio, lang)
+        return None
+
     def _locate_bio(self, bio: str | None, lang: str | None = None) -> Located | None:
         """Only what follows an explicit marker: '📍 Berlin', 'based in Lisbon', 'from X'."""
         if not bio:

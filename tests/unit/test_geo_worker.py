@@ -1,0 +1,95 @@
+"""The worker runs the evidence ladder per post, as `[geo]` says, with the detected language."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+from streamer.config import GeoSettings
+from streamer.core.records import Post
+from streamer.ingest import worker
+from streamer.ingest.limits import LOCATION_MAX_CHARS, LOCATION_TOO_LONG
+from streamer.ingest.parser import parse_payload
+
+CACHE = os.environ["TWEETHEAT_GEO_CACHE_DIR"]  # tests/conftest.py: the gazetteer make setup built
+
+
+def tweet(n: int, text: str, *, location: str | None = None, **fields: Any) -> bytes:
+    user = {"id_str": str(n), "screen_name": f"u{n}", "description": fields.pop("bio", "x")}
+    if location is not None:
+        user["location"] = location
+    return orjson.dumps({"id_str": str(n), "text": text, "user": user, **fields})
+
+
+PARIS_BOX = {"bounding_box": {"coordinates": [[[2.2, 48.8], [2.2, 48.9], [2.5, 48.9]]]}}
+LINES = [
+    tweet(1, "Good morning everyone, how are you today", coordinates={"coordinates": [10, 20]},
+          place=PARIS_BOX, location="Tokyo"),
+    tweet(2, "Good morning everyone, how are you today", place=PARIS_BOX, location="Tokyo"),
+    tweet(3, "Good morning everyone, how are you today", location="Austin, TX"),
+    tweet(4, "Good morning everyone, how are you today", location="in your heart"),
+    tweet(5, "Good morning everyone, how are you today", bio="Coffee lover 📍 Lisbon"),
+    tweet(6, "Good morning everyone, how are you today"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def geo_worker() -> Iterator[None]:
+    worker._chooser = worker.LanguageChooser("default", ["en", "fr", "ja"], False)
+    yield
+    worker.init_geolocation(None, None)
+
+
+def located(settings: GeoSettings) -> list[tuple[str, tuple[float, float] | None]]:
+    worker.init_geolocation(settings, CACHE)
+    result = worker.process_batch(LINES)
+    return [(r.geo_source if r.geo else "none", r.geo) for r in result.records]
+
+
+def test_the_ladder_takes_the_best_evidence_each_post_has(geo_worker: None) -> None:
+    found = located(GeoSettings())
+    assert [source for source, _ in found] == ["exact", "place", "profile", "none", "bio", "none"]
+    assert found[0][1] == (20.0, 10.0)
+    assert found[1][1] == pytest.approx((48.85, 2.35))
+    austin, lisbon = found[2][1], found[4][1]
+    assert austin is not None and abs(austin[0] - 30.27) < 0.5 and abs(austin[1] + 97.74) < 0.5
+    assert lisbon is not None and abs(lisbon[0] - 38.72) < 0.5 and abs(lisbon[1] + 9.14) < 0.5
+    result = worker.process_batch(LINES)
+    assert result.located == {("en", s): 1 for s in ("exact", "place", "profile", "bio")} | {
+        ("en", "none"): 2
+    }
+    # Inferred points carry how far off they may be; an exact one, nothing.
+    precisions = {r.geo_source: r.precision_km for r in result.records if r.geo}
+    assert precisions["exact"] == 0.0 and all(
+        km > 0 for src, km in precisions.items() if src != "exact"
+    )
+
+
+def test_sources_limit_the_ladder(geo_worker: None) -> None:
+    found = located(GeoSettings(sources=("exact", "profile")))
+    # The place is not used: post 2 falls through to its author's "Tokyo".
+    assert [source for source, _ in found] == [
+        "exact",
+        "profile",
+        "profile",
+        "none",
+        "none",
+        "none",
+    ]
+
+
+def test_disabled_keeps_the_points_and_places_only(geo_worker: None) -> None:
+    found = located(GeoSettings(enabled=False))
+    assert worker._geolocator is None  # no gazetteer loaded at all
+    assert [source for source, _ in found] == ["exact", "place", "none", "none", "none", "none"]
+
+
+def test_a_long_location_is_cut_and_counted() -> None:
+    post = parse_payload(tweet(7, "hi", location="Berlin " * 100))
+    assert isinstance(post, Post) and post.location is not None
+    assert len(post.location) == LOCATION_MAX_CHARS
+    assert LOCATION_TOO_LONG in post.trimmed
