@@ -26,11 +26,11 @@ import numpy.typing as npt
 from streamer.core.records import UNDETERMINED
 from streamer.ingest.langid.char_model import CharModel
 from streamer.ingest.langid.evidence import combine, leader, normalized, softmax
-from streamer.ingest.langid.script_routing import ScriptRouter
+from streamer.ingest.langid.script_routing import ScriptRouter, text_scripts
 from streamer.ingest.langid.scripts import SCRIPT_LANGUAGE, script_of_words
 from streamer.ingest.langid.stopwords import DEFAULT_LANGUAGES
 from streamer.ingest.langid.tweet_text import strip_noise, strip_symbols
-from streamer.ingest.langid.word_model import NATS_PER_COST, WordModel, has_word_list, lookup_words
+from streamer.ingest.langid.word_model import NATS_PER_COST, WordModel, has_word_list
 
 # The word model alone answers when its best candidate's cost is lower than the runner-up's
 # by this many units (67 * NATS_PER_COST nats: about 100 times likelier). Below that the
@@ -86,12 +86,13 @@ class DefaultDetector:
 
     def decide(self, text: str) -> Decision:
         cleaned = strip_noise(text)
-        route = self._router.route(cleaned)
+        script, abjad = text_scripts(cleaned)
+        route = self._router.route_script(script)
         if isinstance(route, str):
             return Decision(route, 1.0, "script")
         if not route or self._models is None:
             return Decision(UNDETERMINED, 0.0, "empty")
-        word_costs = self._word_costs(self._models.words, cleaned, route)
+        word_costs = self._word_costs(self._models.words, cleaned, abjad, route)
         if word_costs is not None:
             best, lead = leader(word_costs)
             if lead >= CLEAR_LEAD:
@@ -99,10 +100,10 @@ class DefaultDetector:
         return self._combined(self._models.chars, strip_symbols(cleaned), route, word_costs)
 
     def _word_costs(
-        self, words: WordModel, cleaned: str, candidates: tuple[str, ...]
+        self, words: WordModel, cleaned: str, abjad: bool, candidates: tuple[str, ...]
     ) -> npt.NDArray[np.int32] | None:
         """The candidates' summed word costs, or None if no list knows any of the words."""
-        rows = words.rows_of(lookup_words(cleaned))
+        rows = words.rows_of_text(cleaned, abjad)
         if not rows:
             return None
         table = self._tables.get(candidates)

@@ -35,6 +35,11 @@ WORDLIST = "small"
 COST_STEP = 3  # centibels per cost unit: a byte then spans 10 ** -7.65, past the lists' floor
 MISSING_COST = 233  # 10 ** -6.99: a little below the rarest word of a "small" list (1e-6)
 TOP_WORDS = 300  # how many of a language's commonest words tell its script
+# Distinct tokens whose rows a model remembers (per normalization: see rows_of_text). A
+# stream's vocabulary never ends, so the memory is emptied when full: cheaper than an LRU's
+# bookkeeping on every hit, and the common words are back after a few hundred posts. About
+# 150 B a token: 10 MB at most per form.
+TOKEN_CACHE_SIZE = 65_536
 
 # From cost units to natural-log likelihood.
 NATS_PER_COST = COST_STEP / 100 * math.log(10)
@@ -65,13 +70,22 @@ def lookup_words(text: str) -> list[str]:
     script compatibility-normalized without vowel marks, as wordfreq does."""
     if text.isascii():
         return _ASCII_WORD.findall(text.lower())
+    return _folded_words(text, has_abjad(text))
+
+
+def has_abjad(text: str) -> bool:
+    """Whether the text has Arabic or Hebrew letters: then all its words are normalized."""
+    return _ABJAD.search(text) is not None
+
+
+def _folded_words(text: str, abjad: bool) -> list[str]:
     # What str.translate would do with these pairs, several times faster on non-ASCII text
     # (translate looks up every character; these are a few scans that rarely find anything).
     for char, replacement in _BEFORE_FOLDING.items():
         if char in text:
             text = text.replace(char, replacement)
     text = text.casefold()
-    if _ABJAD.search(text):
+    if abjad:
         text = _ABJAD_MARKS.sub("", unicodedata.normalize("NFKC", text))
     return _WORD.findall(text)
 
@@ -86,6 +100,9 @@ class WordModel:
             raise ValueError(f"no word list for language(s): {', '.join(missing)}")
         self._rows: dict[str, int] = {}
         self._top_words: dict[str, tuple[str, ...]] = {}
+        # Token to its rows, one memory for texts without and one for texts with Arabic or
+        # Hebrew letters (all of whose words are normalized further).
+        self._token_rows: tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]] = ({}, {})
         self._costs = self._build()
 
     def _build(self) -> npt.NDArray[np.uint8]:
@@ -127,6 +144,34 @@ class WordModel:
                 rows.append(row)
             elif "'" in word:
                 rows.extend(known[part] for part in word.split("'") if part in known)
+        return rows
+
+    def rows_of_text(self, text: str, abjad: bool | None = None) -> list[int]:
+        """rows_of(lookup_words(text)), token by token through a memory of tokens seen.
+
+        A word never spans whitespace, and folding and normalizing work character by
+        character, so a text's words are its whitespace-separated tokens' words, in order; only
+        whether the whole text has Arabic or Hebrew letters changes how a token is read. On a
+        stream most tokens are common words seen before: one dict lookup each instead of
+        regular expressions over the text. abjad: has_abjad(text), if the caller knows it."""
+        if abjad is None:
+            abjad = not text.isascii() and has_abjad(text)
+        memory = self._token_rows[abjad]
+        tokens = text.split()
+        found = list(map(memory.get, tokens))  # C-level loops: no bytecode per known token
+        if None in found:
+            for i, token in enumerate(tokens):
+                if found[i] is None:
+                    found[i] = self._remember(memory, token, abjad)
+        return list(chain.from_iterable(found))  # type: ignore[arg-type]
+
+    def _remember(
+        self, memory: dict[str, tuple[int, ...]], token: str, abjad: bool
+    ) -> tuple[int, ...]:
+        if len(memory) >= TOKEN_CACHE_SIZE:
+            memory.clear()
+        words = lookup_words(token) if token.isascii() else _folded_words(token, abjad)
+        rows = memory[token] = tuple(self.rows_of(words))
         return rows
 
     def costs(self, rows: Sequence[int]) -> npt.NDArray[np.int32]:
