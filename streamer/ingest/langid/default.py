@@ -118,8 +118,7 @@ class DefaultDetector:
         candidates: tuple[str, ...],
         word_costs: npt.NDArray[np.int32] | None,
     ) -> Decision:
-        by_language = chars.probabilities(letters)
-        opinions = [normalized(np.array([by_language[c] for c in candidates]))]
+        opinions = [normalized(chars.probabilities_of(letters, candidates))]
         if word_costs is not None:
             opinions.append(softmax(-NATS_PER_COST * word_costs.astype(np.float64)))
         combined = combine(*opinions)
@@ -127,6 +126,12 @@ class DefaultDetector:
         confidence = float(combined[best])
         lang = candidates[best] if confidence >= CONFIDENCE_FLOOR else UNDETERMINED
         return Decision(lang, confidence, "combined")
+
+    def forget(self) -> None:
+        """Forget what was learnt from texts seen (the word model's memory of tokens), as a
+        new process would start: for measuring, never needed for the answers."""
+        if self._models is not None:
+            self._models.words.forget_tokens()
 
     def __repr__(self) -> str:
         return f"DefaultDetector(languages={self.languages!r})"

@@ -79,6 +79,33 @@ def has_abjad(text: str) -> bool:
 
 
 def _folded_words(text: str, abjad: bool) -> list[str]:
+    return _WORD.findall(_folded(text, abjad))
+
+
+# A word, or the line break that separates tokens in _words_of_tokens.
+_WORD_OR_BREAK = regex.compile(r"[\p{L}\p{M}]+(?:'[\p{L}\p{M}]+)*|\n")
+_ASCII_WORD_OR_BREAK = re.compile(r"[a-z]+(?:'[a-z]+)*|\n")
+
+
+def _words_of_tokens(tokens: Sequence[str], abjad: bool) -> list[list[str]]:
+    """[lookup_words(t) for t in tokens] for tokens without whitespace, read as parts of a
+    text that has (abjad) or has not Arabic or Hebrew letters: one regex pass for them all,
+    since a call costs more than a short token's scan."""
+    joined = "\n".join(tokens)
+    if joined.isascii():  # folding and normalizing leave ASCII letters as lower() does
+        found = _ASCII_WORD_OR_BREAK.findall(joined.lower())
+    else:
+        found = _WORD_OR_BREAK.findall(_folded(joined, abjad))
+    words: list[list[str]] = [[]]
+    for word in found:
+        if word == "\n":
+            words.append([])
+        else:
+            words[-1].append(word)
+    return words
+
+
+def _folded(text: str, abjad: bool) -> str:
     # What str.translate would do with these pairs, several times faster on non-ASCII text
     # (translate looks up every character; these are a few scans that rarely find anything).
     for char, replacement in _BEFORE_FOLDING.items():
@@ -87,7 +114,7 @@ def _folded_words(text: str, abjad: bool) -> list[str]:
     text = text.casefold()
     if abjad:
         text = _ABJAD_MARKS.sub("", unicodedata.normalize("NFKC", text))
-    return _WORD.findall(text)
+    return text
 
 
 class WordModel:
@@ -160,19 +187,18 @@ class WordModel:
         tokens = text.split()
         found = list(map(memory.get, tokens))  # C-level loops: no bytecode per known token
         if None in found:
-            for i, token in enumerate(tokens):
-                if found[i] is None:
-                    found[i] = self._remember(memory, token, abjad)
+            unknown = [i for i, rows in enumerate(found) if rows is None]
+            words = _words_of_tokens([tokens[i] for i in unknown], abjad)
+            if len(memory) + len(unknown) > TOKEN_CACHE_SIZE:
+                memory.clear()
+            for i, its_words in zip(unknown, words, strict=True):
+                found[i] = memory[tokens[i]] = tuple(self.rows_of(its_words))
         return list(chain.from_iterable(found))  # type: ignore[arg-type]
 
-    def _remember(
-        self, memory: dict[str, tuple[int, ...]], token: str, abjad: bool
-    ) -> tuple[int, ...]:
-        if len(memory) >= TOKEN_CACHE_SIZE:
+    def forget_tokens(self) -> None:
+        """Empty the memory of tokens (for measuring a cold start)."""
+        for memory in self._token_rows:
             memory.clear()
-        words = lookup_words(token) if token.isascii() else _folded_words(token, abjad)
-        rows = memory[token] = tuple(self.rows_of(words))
-        return rows
 
     def costs(self, rows: Sequence[int]) -> npt.NDArray[np.int32]:
         """Summed cost of the rows per language (lower is likelier); multiply by
