@@ -155,3 +155,26 @@ def test_answers_do_not_depend_on_what_was_remembered(detector: DefaultDetector)
     detector.forget()
     fresh = [detector.decide(text) for text in reversed(texts)][::-1]
     assert first == again == fresh
+
+
+@pytest.mark.parametrize("cache_size", [word_model.TOKEN_CACHE_SIZE, 5])
+def test_packed_costs_are_the_summed_costs_of_the_rows(
+    detector: DefaultDetector, monkeypatch: pytest.MonkeyPatch, cache_size: int
+) -> None:
+    assert detector._models is not None
+    words = detector._models.words
+    monkeypatch.setattr(word_model, "TOKEN_CACHE_SIZE", cache_size)
+    words.forget_tokens()
+    latin = ("en", "es", "pt", "fr", "tr", "de")
+    for candidates in (latin, ("ar", "fa", "ur"), ("ru", "uk")):
+        for text in [*cleaned_texts(), "xqzw zzqv", "word " * 300]:
+            abjad = ABJAD.search(text) is not None
+            rows = words.rows_of(lookup_words(text))
+            for _ in range(2):  # tokens new, then remembered
+                found = words.candidate_costs(text, abjad, candidates)
+                if not rows:
+                    assert found is None, text
+                    continue
+                expected = words.summed_costs(words.restricted(candidates), rows)
+                assert found is not None and found.tolist() == expected.tolist(), text
+    words.forget_tokens()

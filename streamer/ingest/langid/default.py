@@ -77,9 +77,6 @@ class DefaultDetector:
             for code in models.words.languages:
                 model_scripts[code] = script_of_words(models.words.top_words(code)) or ""
         self._router = ScriptRouter(self.languages, model_scripts)
-        # The word model's costs for each candidate tuple's languages (one per script in
-        # practice: a few MB each), made on first use.
-        self._tables: dict[tuple[str, ...], npt.NDArray[np.uint8]] = {}
 
     def detect(self, text: str) -> str:
         return self.decide(text).lang
@@ -103,13 +100,7 @@ class DefaultDetector:
         self, words: WordModel, cleaned: str, abjad: bool, candidates: tuple[str, ...]
     ) -> npt.NDArray[np.int32] | None:
         """The candidates' summed word costs, or None if no list knows any of the words."""
-        rows = words.rows_of_text(cleaned, abjad)
-        if not rows:
-            return None
-        table = self._tables.get(candidates)
-        if table is None:
-            table = self._tables[candidates] = words.restricted(candidates)
-        return words.summed_costs(table, rows)
+        return words.candidate_costs(cleaned, abjad, candidates)
 
     def _combined(
         self,

@@ -57,6 +57,34 @@ _ABJAD_MARKS = regex.compile(r"[\p{Mn}\u0640]")
 _ABJAD = regex.compile(r"[\p{sc=Arabic}\p{sc=Hebrew}]")
 
 
+# Lanes of candidate_costs' packed ints: 32 bits, so a lane's sum of costs (at most
+# MISSING_COST a word) cannot carry into the next for any text under 18 million words.
+_LANE_BYTES = 4
+_LANE = 8 * _LANE_BYTES
+_LANE_MASK = (1 << _LANE) - 1
+
+
+class _RowPacker:
+    """A restricted table's rows as packed ints: lane 0 holds 1 (the word), lane j + 1 the
+    word's cost in candidate j. Plain bytes operations, no numpy call per token."""
+
+    def __init__(self, table: npt.NDArray[np.uint8]) -> None:
+        self._costs = np.ascontiguousarray(table).tobytes()
+        self._width = table.shape[1]
+        self._blank = bytearray(_LANE_BYTES * (self._width + 1))
+        self._blank[0] = 1
+
+    def packed(self, rows: Sequence[int]) -> int:
+        """The rows' packed sum: known-word count and summed costs."""
+        total = 0
+        width, costs = self._width, self._costs
+        for row in rows:
+            lanes = self._blank[:]
+            lanes[_LANE_BYTES::_LANE_BYTES] = costs[row * width : (row + 1) * width]
+            total += int.from_bytes(lanes, "little")
+        return total
+
+
 def wordfreq_code(code: str) -> str:
     return WORDFREQ_CODES.get(code, code)
 
@@ -130,6 +158,10 @@ class WordModel:
         # Token to its rows, one memory for texts without and one for texts with Arabic or
         # Hebrew letters (all of whose words are normalized further).
         self._token_rows: tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]] = ({}, {})
+        # (candidates, abjad) to a memory of tokens' packed costs (see candidate_costs), and
+        # each candidate tuple's restricted table.
+        self._token_costs: dict[tuple[tuple[str, ...], bool], dict[str, int]] = {}
+        self._packers: dict[tuple[str, ...], _RowPacker] = {}
         self._costs = self._build()
 
     def _build(self) -> npt.NDArray[np.uint8]:
@@ -196,9 +228,46 @@ class WordModel:
         return list(chain.from_iterable(found))  # type: ignore[arg-type]
 
     def forget_tokens(self) -> None:
-        """Empty the memory of tokens (for measuring a cold start)."""
+        """Empty the memories of tokens (for measuring a cold start)."""
         for memory in self._token_rows:
             memory.clear()
+        self._token_costs.clear()
+
+    def candidate_costs(
+        self, text: str, abjad: bool, candidates: tuple[str, ...]
+    ) -> npt.NDArray[np.int32] | None:
+        """summed_costs(restricted(candidates), rows_of_text(text, abjad)), or None if no list
+        knows any of the text's words.
+
+        Each token's contribution is remembered packed in one Python int: lane 0 (of _LANE
+        bits) counts its known words, lane j + 1 sums their costs in candidate j. Integers add
+        lane by lane without carries (a lane holds over 18 million words' worth), so a text's
+        sums are one C-level sum() over its tokens' ints, exactly the numpy sums, without a
+        list of rows or a table lookup per text."""
+        memory = self._token_costs.get((candidates, abjad))
+        if memory is None:
+            memory = self._token_costs[candidates, abjad] = {}
+        tokens = text.split()
+        packed = list(map(memory.get, tokens))
+        if None in packed:
+            unknown = [i for i, value in enumerate(packed) if value is None]
+            words = _words_of_tokens([tokens[i] for i in unknown], abjad)
+            if len(memory) + len(unknown) > TOKEN_CACHE_SIZE:
+                memory.clear()
+            packer = self._packer(candidates)
+            for i, its_words in zip(unknown, words, strict=True):
+                packed[i] = memory[tokens[i]] = packer.packed(self.rows_of(its_words))
+        total: int = sum(packed)  # type: ignore[arg-type]
+        if not total & _LANE_MASK:
+            return None
+        lanes = np.frombuffer(total.to_bytes(_LANE_BYTES * (len(candidates) + 1), "little"), "<u4")
+        return lanes[1:].astype(np.int32)
+
+    def _packer(self, candidates: tuple[str, ...]) -> _RowPacker:
+        packer = self._packers.get(candidates)
+        if packer is None:
+            packer = self._packers[candidates] = _RowPacker(self.restricted(candidates))
+        return packer
 
     def costs(self, rows: Sequence[int]) -> npt.NDArray[np.int32]:
         """Summed cost of the rows per language (lower is likelier); multiply by
