@@ -64,31 +64,6 @@ def cleaned_texts() -> list[str]:
     return [strip_noise(text) for text in EDGE_TEXTS + udhr_lines()]
 
 
-def test_token_memory_gives_the_rows_of_the_whole_text(detector: DefaultDetector) -> None:
-    assert detector._models is not None
-    words = detector._models.words
-    words.forget_tokens()
-    for text in cleaned_texts():
-        expected = words.rows_of(lookup_words(text))
-        assert words.rows_of_text(text) == expected, text  # tokens new
-        assert words.rows_of_text(text) == expected, text  # tokens remembered
-
-
-def test_token_memory_emptied_when_full_still_answers_right(
-    detector: DefaultDetector, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert detector._models is not None
-    words = detector._models.words
-    monkeypatch.setattr(word_model, "TOKEN_CACHE_SIZE", 5)
-    words.forget_tokens()
-    longest = 0  # a text's new tokens are all remembered, however many
-    for text in cleaned_texts()[:60]:
-        longest = max(longest, len(text.split()))
-        assert words.rows_of_text(text) == words.rows_of(lookup_words(text)), text
-        assert all(len(memory) <= max(5, longest) for memory in words._token_rows)
-    words.forget_tokens()
-
-
 def test_words_of_several_tokens_are_each_tokens_words() -> None:
     tokens = ["Don\u2019t", "ﬁne", "مـدينة", "l'homme", "!!", "ab'cd'", "ĞÜŞ"]
     for abjad in (False, True):

@@ -35,10 +35,10 @@ WORDLIST = "small"
 COST_STEP = 3  # centibels per cost unit: a byte then spans 10 ** -7.65, past the lists' floor
 MISSING_COST = 233  # 10 ** -6.99: a little below the rarest word of a "small" list (1e-6)
 TOP_WORDS = 300  # how many of a language's commonest words tell its script
-# Distinct tokens whose rows a model remembers (per normalization: see rows_of_text). A
-# stream's vocabulary never ends, so the memory is emptied when full: cheaper than an LRU's
-# bookkeeping on every hit, and the common words are back after a few hundred posts. About
-# 150 B a token: 10 MB at most per form.
+# Distinct tokens whose costs a model remembers per candidate set and normalization (see
+# candidate_costs). A stream's vocabulary never ends, so a memory is emptied when full:
+# cheaper than an LRU's bookkeeping on every hit, and the common words are back after a few
+# hundred posts. About 190 B a token with the 13 Latin-script defaults: 12 MB at most.
 TOKEN_CACHE_SIZE = 65_536
 
 # From cost units to natural-log likelihood.
@@ -155,9 +155,6 @@ class WordModel:
             raise ValueError(f"no word list for language(s): {', '.join(missing)}")
         self._rows: dict[str, int] = {}
         self._top_words: dict[str, tuple[str, ...]] = {}
-        # Token to its rows, one memory for texts without and one for texts with Arabic or
-        # Hebrew letters (all of whose words are normalized further).
-        self._token_rows: tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]] = ({}, {})
         # (candidates, abjad) to a memory of tokens' packed costs (see candidate_costs), and
         # each candidate tuple's restricted table.
         self._token_costs: dict[tuple[tuple[str, ...], bool], dict[str, int]] = {}
@@ -205,39 +202,20 @@ class WordModel:
                 rows.extend(known[part] for part in word.split("'") if part in known)
         return rows
 
-    def rows_of_text(self, text: str, abjad: bool | None = None) -> list[int]:
-        """rows_of(lookup_words(text)), token by token through a memory of tokens seen.
-
-        A word never spans whitespace, and folding and normalizing work character by
-        character, so a text's words are its whitespace-separated tokens' words, in order; only
-        whether the whole text has Arabic or Hebrew letters changes how a token is read. On a
-        stream most tokens are common words seen before: one dict lookup each instead of
-        regular expressions over the text. abjad: has_abjad(text), if the caller knows it."""
-        if abjad is None:
-            abjad = not text.isascii() and has_abjad(text)
-        memory = self._token_rows[abjad]
-        tokens = text.split()
-        found = list(map(memory.get, tokens))  # C-level loops: no bytecode per known token
-        if None in found:
-            unknown = [i for i, rows in enumerate(found) if rows is None]
-            words = _words_of_tokens([tokens[i] for i in unknown], abjad)
-            if len(memory) + len(unknown) > TOKEN_CACHE_SIZE:
-                memory.clear()
-            for i, its_words in zip(unknown, words, strict=True):
-                found[i] = memory[tokens[i]] = tuple(self.rows_of(its_words))
-        return list(chain.from_iterable(found))  # type: ignore[arg-type]
-
     def forget_tokens(self) -> None:
         """Empty the memories of tokens (for measuring a cold start)."""
-        for memory in self._token_rows:
-            memory.clear()
         self._token_costs.clear()
 
     def candidate_costs(
         self, text: str, abjad: bool, candidates: tuple[str, ...]
     ) -> npt.NDArray[np.int32] | None:
-        """summed_costs(restricted(candidates), rows_of_text(text, abjad)), or None if no list
-        knows any of the text's words.
+        """summed_costs(restricted(candidates), rows_of(lookup_words(text))), or None if no
+        list knows any of the text's words; abjad: has_abjad(text), which the caller knows.
+
+        A word never spans whitespace, and folding and normalizing work character by
+        character, so a text's words are its whitespace-separated tokens' words, in order; only
+        whether the whole text has Arabic or Hebrew letters changes how a token is read. On a
+        stream most tokens are common words seen before: one dict lookup each.
 
         Each token's contribution is remembered packed in one Python int: lane 0 (of _LANE
         bits) counts its known words, lane j + 1 sums their costs in candidate j. Integers add
