@@ -35,9 +35,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import regex
+from realistic_stream import find_shared_data  # scripts/ is on the path: this script's folder
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_UDHR = REPO.parent / "shared" / "data" / "udhr"
+# Beside the checkout, or beside the main checkout when this is a git worktree.
+DEFAULT_UDHR = find_shared_data() / "udhr"
 SEED = 4  # any fixed seed would do; set once, never tuned
 HEADLINE_LANGUAGES = 20
 TWEETS_PER_LANGUAGE = 400
@@ -409,6 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one detector
     args = parser.parse_args(argv)
     languages = headline_languages(args.udhr, args.languages)
+    if not languages:
+        parser.error(f"no UDHR texts in {args.udhr}: pass --udhr")
     if args.one:
         print(json.dumps(run_one(args.one, args.udhr, languages, args.repeats)._asdict()))
         return 0

@@ -23,8 +23,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from streamer import worker  # noqa: E402
 from streamer.core.records import Post  # noqa: E402
+from streamer.ingest import worker  # noqa: E402
 from streamer.ingest.langid.chooser import LanguageChooser  # noqa: E402
 from streamer.ingest.parser import parse_payload  # noqa: E402
 from streamer.sources.generator import generate as demo_lines  # noqa: E402

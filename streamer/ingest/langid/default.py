@@ -26,11 +26,11 @@ import numpy.typing as npt
 from streamer.core.records import UNDETERMINED
 from streamer.ingest.langid.char_model import CharModel
 from streamer.ingest.langid.evidence import combine, leader, normalized, softmax
-from streamer.ingest.langid.script_routing import ScriptRouter
+from streamer.ingest.langid.script_routing import ScriptRouter, text_scripts
 from streamer.ingest.langid.scripts import SCRIPT_LANGUAGE, script_of_words
 from streamer.ingest.langid.stopwords import DEFAULT_LANGUAGES
 from streamer.ingest.langid.tweet_text import strip_noise, strip_symbols
-from streamer.ingest.langid.word_model import NATS_PER_COST, WordModel, has_word_list, lookup_words
+from streamer.ingest.langid.word_model import NATS_PER_COST, WordModel, has_word_list
 
 # The word model alone answers when its best candidate's cost is lower than the runner-up's
 # by this many units (67 * NATS_PER_COST nats: about 100 times likelier). Below that the
@@ -77,21 +77,19 @@ class DefaultDetector:
             for code in models.words.languages:
                 model_scripts[code] = script_of_words(models.words.top_words(code)) or ""
         self._router = ScriptRouter(self.languages, model_scripts)
-        # The word model's costs for each candidate tuple's languages (one per script in
-        # practice: a few MB each), made on first use.
-        self._tables: dict[tuple[str, ...], npt.NDArray[np.uint8]] = {}
 
     def detect(self, text: str) -> str:
         return self.decide(text).lang
 
     def decide(self, text: str) -> Decision:
         cleaned = strip_noise(text)
-        route = self._router.route(cleaned)
+        script, abjad = text_scripts(cleaned)
+        route = self._router.route_script(script)
         if isinstance(route, str):
             return Decision(route, 1.0, "script")
         if not route or self._models is None:
             return Decision(UNDETERMINED, 0.0, "empty")
-        word_costs = self._word_costs(self._models.words, cleaned, route)
+        word_costs = self._word_costs(self._models.words, cleaned, abjad, route)
         if word_costs is not None:
             best, lead = leader(word_costs)
             if lead >= CLEAR_LEAD:
@@ -99,16 +97,10 @@ class DefaultDetector:
         return self._combined(self._models.chars, strip_symbols(cleaned), route, word_costs)
 
     def _word_costs(
-        self, words: WordModel, cleaned: str, candidates: tuple[str, ...]
+        self, words: WordModel, cleaned: str, abjad: bool, candidates: tuple[str, ...]
     ) -> npt.NDArray[np.int32] | None:
         """The candidates' summed word costs, or None if no list knows any of the words."""
-        rows = words.rows_of(lookup_words(cleaned))
-        if not rows:
-            return None
-        table = self._tables.get(candidates)
-        if table is None:
-            table = self._tables[candidates] = words.restricted(candidates)
-        return words.summed_costs(table, rows)
+        return words.candidate_costs(cleaned, abjad, candidates)
 
     def _combined(
         self,
@@ -117,8 +109,7 @@ class DefaultDetector:
         candidates: tuple[str, ...],
         word_costs: npt.NDArray[np.int32] | None,
     ) -> Decision:
-        by_language = chars.probabilities(letters)
-        opinions = [normalized(np.array([by_language[c] for c in candidates]))]
+        opinions = [normalized(chars.probabilities_of(letters, candidates))]
         if word_costs is not None:
             opinions.append(softmax(-NATS_PER_COST * word_costs.astype(np.float64)))
         combined = combine(*opinions)
@@ -126,6 +117,12 @@ class DefaultDetector:
         confidence = float(combined[best])
         lang = candidates[best] if confidence >= CONFIDENCE_FLOOR else UNDETERMINED
         return Decision(lang, confidence, "combined")
+
+    def forget(self) -> None:
+        """Forget what was learnt from texts seen (the word model's memory of tokens), as a
+        new process would start: for measuring, never needed for the answers."""
+        if self._models is not None:
+            self._models.words.forget_tokens()
 
     def __repr__(self) -> str:
         return f"DefaultDetector(languages={self.languages!r})"

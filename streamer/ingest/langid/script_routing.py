@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import regex
+
 from streamer.ingest.langid.scripts import (
     HAN,
     JAPANESE,
@@ -21,6 +23,19 @@ from streamer.ingest.langid.scripts import (
     SCRIPT_LANGUAGE,
     script_letter_counts,
 )
+
+# The tag of a character of Arabic or Hebrew script that is no letter (a digit, a full stop):
+# it counts for no script, but tells the word lookup to normalize the text as wordfreq does.
+_ABJAD_SIGN = "~"
+_ABJAD = regex.compile(r"[\p{sc=Arabic}\p{sc=Hebrew}]")
+# Any character that could count for a script other than Latin, or that is Arabic or Hebrew:
+# a text without one is Latin if it has a Latin letter, and has no script otherwise. Marks of
+# no script (combining accents) count for none, as in script_letter_counts.
+_NOT_LATIN = regex.compile(
+    r"[[[\p{L}\p{M}]--[\p{sc=Latin}\p{sc=Inherited}]]\p{sc=Arabic}\p{sc=Hebrew}]",
+    regex.VERSION1,
+)
+_LATIN_LETTER = regex.compile(r"[\p{sc=Latin}&&[\p{L}\p{M}]]", regex.VERSION1)
 
 
 class _ScriptTags(dict[int, str | None]):
@@ -43,30 +58,45 @@ class _ScriptTags(dict[int, str | None]):
                 tag = chr(ord("A") + len(self._tag_of_script))
                 self._tag_of_script[script] = tag
                 self.script_of_tag[tag] = script
+        elif _ABJAD.match(chr(code_point)):
+            tag = _ABJAD_SIGN
         self[code_point] = tag
         return tag
 
 
 _TAGS = _ScriptTags()
+ABJAD_SCRIPTS = frozenset({"Arabic", "Hebrew"})
 
 
 def text_script(text: str) -> str | None:
     """The script that holds the most letters (kana with Han count as JAPANESE), or None if
     there are no letters; a tie goes to the script whose letters come first."""
+    return text_scripts(text)[0]
+
+
+def text_scripts(text: str) -> tuple[str | None, bool]:
+    """text_script(text), and whether the text has any character of Arabic or Hebrew script
+    (the word lookup reads such texts differently): one pass for both."""
     if text.isascii():
-        return LATIN if any(ch.isalpha() for ch in text) else None
+        return (LATIN if any(ch.isalpha() for ch in text) else None), False
+    if _NOT_LATIN.search(text) is None:  # Latin with accents, emoji, quotes: the common case
+        return (LATIN if _LATIN_LETTER.search(text) else None), False
     tags = text.translate(_TAGS)
+    abjad = _ABJAD_SIGN in tags
+    if abjad:
+        tags = tags.replace(_ABJAD_SIGN, "")
     if not tags:
-        return None
+        return None, abjad
     # Per script: how many letters, and where the first one is (ties go to the earlier).
     found: dict[str, tuple[int, int]] = {}
     for tag in set(tags):
         found[_TAGS.script_of_tag[tag]] = (tags.count(tag), tags.find(tag))
+    abjad = abjad or not ABJAD_SCRIPTS.isdisjoint(found)
     if KANA in found:
         kana, han = found.pop(KANA), found.pop(HAN, (0, len(tags)))
         found[JAPANESE] = (kana[0] + han[0], min(kana[1], han[1]))
     # Set order varies between processes, so the ranking is explicit.
-    return min(found, key=lambda script: (-found[script][0], found[script][1]))
+    return min(found, key=lambda script: (-found[script][0], found[script][1])), abjad
 
 
 class ScriptRouter:
@@ -88,7 +118,10 @@ class ScriptRouter:
 
     def route(self, text: str) -> str | tuple[str, ...]:
         """The language if the script decides it, else the candidates (empty: none fits)."""
-        script = text_script(text)
+        return self.route_script(text_script(text))
+
+    def route_script(self, script: str | None) -> str | tuple[str, ...]:
+        """route() for a text whose script (text_script) is known."""
         if script is None:
             return ()
         decided = self._decided.get(script)

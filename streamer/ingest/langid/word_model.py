@@ -35,6 +35,11 @@ WORDLIST = "small"
 COST_STEP = 3  # centibels per cost unit: a byte then spans 10 ** -7.65, past the lists' floor
 MISSING_COST = 233  # 10 ** -6.99: a little below the rarest word of a "small" list (1e-6)
 TOP_WORDS = 300  # how many of a language's commonest words tell its script
+# Distinct tokens whose costs a model remembers per candidate set and normalization (see
+# candidate_costs). A stream's vocabulary never ends, so a memory is emptied when full:
+# cheaper than an LRU's bookkeeping on every hit, and the common words are back after a few
+# hundred posts. About 190 B a token with the 13 Latin-script defaults: 12 MB at most.
+TOKEN_CACHE_SIZE = 65_536
 
 # From cost units to natural-log likelihood.
 NATS_PER_COST = COST_STEP / 100 * math.log(10)
@@ -52,6 +57,34 @@ _ABJAD_MARKS = regex.compile(r"[\p{Mn}\u0640]")
 _ABJAD = regex.compile(r"[\p{sc=Arabic}\p{sc=Hebrew}]")
 
 
+# Lanes of candidate_costs' packed ints: 32 bits, so a lane's sum of costs (at most
+# MISSING_COST a word) cannot carry into the next for any text under 18 million words.
+_LANE_BYTES = 4
+_LANE = 8 * _LANE_BYTES
+_LANE_MASK = (1 << _LANE) - 1
+
+
+class _RowPacker:
+    """A restricted table's rows as packed ints: lane 0 holds 1 (the word), lane j + 1 the
+    word's cost in candidate j. Plain bytes operations, no numpy call per token."""
+
+    def __init__(self, table: npt.NDArray[np.uint8]) -> None:
+        self._costs = np.ascontiguousarray(table).tobytes()
+        self._width = table.shape[1]
+        self._blank = bytearray(_LANE_BYTES * (self._width + 1))
+        self._blank[0] = 1
+
+    def packed(self, rows: Sequence[int]) -> int:
+        """The rows' packed sum: known-word count and summed costs."""
+        total = 0
+        width, costs = self._width, self._costs
+        for row in rows:
+            lanes = self._blank[:]
+            lanes[_LANE_BYTES::_LANE_BYTES] = costs[row * width : (row + 1) * width]
+            total += int.from_bytes(lanes, "little")
+        return total
+
+
 def wordfreq_code(code: str) -> str:
     return WORDFREQ_CODES.get(code, code)
 
@@ -65,15 +98,51 @@ def lookup_words(text: str) -> list[str]:
     script compatibility-normalized without vowel marks, as wordfreq does."""
     if text.isascii():
         return _ASCII_WORD.findall(text.lower())
+    return _folded_words(text, has_abjad(text))
+
+
+def has_abjad(text: str) -> bool:
+    """Whether the text has Arabic or Hebrew letters: then all its words are normalized."""
+    return _ABJAD.search(text) is not None
+
+
+def _folded_words(text: str, abjad: bool) -> list[str]:
+    return _WORD.findall(_folded(text, abjad))
+
+
+# A word, or the line break that separates tokens in _words_of_tokens.
+_WORD_OR_BREAK = regex.compile(r"[\p{L}\p{M}]+(?:'[\p{L}\p{M}]+)*|\n")
+_ASCII_WORD_OR_BREAK = re.compile(r"[a-z]+(?:'[a-z]+)*|\n")
+
+
+def _words_of_tokens(tokens: Sequence[str], abjad: bool) -> list[list[str]]:
+    """[lookup_words(t) for t in tokens] for tokens without whitespace, read as parts of a
+    text that has (abjad) or has not Arabic or Hebrew letters: one regex pass for them all,
+    since a call costs more than a short token's scan."""
+    joined = "\n".join(tokens)
+    if joined.isascii():  # folding and normalizing leave ASCII letters as lower() does
+        found = _ASCII_WORD_OR_BREAK.findall(joined.lower())
+    else:
+        found = _WORD_OR_BREAK.findall(_folded(joined, abjad))
+    words: list[list[str]] = [[]]
+    for word in found:
+        if word == "\n":
+            words.append([])
+        else:
+            words[-1].append(word)
+    return words
+
+
+def _folded(text: str, abjad: bool) -> str:
     # What str.translate would do with these pairs, several times faster on non-ASCII text
     # (translate looks up every character; these are a few scans that rarely find anything).
     for char, replacement in _BEFORE_FOLDING.items():
         if char in text:
             text = text.replace(char, replacement)
     text = text.casefold()
-    if _ABJAD.search(text):
+    if abjad:
         text = _ABJAD_MARKS.sub("", unicodedata.normalize("NFKC", text))
-    return _WORD.findall(text)
+    return text
 
 
 class WordModel:
@@ -86,6 +155,10 @@ class WordModel:
             raise ValueError(f"no word list for language(s): {', '.join(missing)}")
         self._rows: dict[str, int] = {}
         self._top_words: dict[str, tuple[str, ...]] = {}
+        # (candidates, abjad) to a memory of tokens' packed costs (see candidate_costs), and
+        # each candidate tuple's restricted table.
+        self._token_costs: dict[tuple[tuple[str, ...], bool], dict[str, int]] = {}
+        self._packers: dict[tuple[str, ...], _RowPacker] = {}
         self._costs = self._build()
 
     def _build(self) -> npt.NDArray[np.uint8]:
@@ -128,6 +201,51 @@ class WordModel:
             elif "'" in word:
                 rows.extend(known[part] for part in word.split("'") if part in known)
         return rows
+
+    def forget_tokens(self) -> None:
+        """Empty the memories of tokens (for measuring a cold start)."""
+        self._token_costs.clear()
+
+    def candidate_costs(
+        self, text: str, abjad: bool, candidates: tuple[str, ...]
+    ) -> npt.NDArray[np.int32] | None:
+        """summed_costs(restricted(candidates), rows_of(lookup_words(text))), or None if no
+        list knows any of the text's words; abjad: has_abjad(text), which the caller knows.
+
+        A word never spans whitespace, and folding and normalizing work character by
+        character, so a text's words are its whitespace-separated tokens' words, in order; only
+        whether the whole text has Arabic or Hebrew letters changes how a token is read. On a
+        stream most tokens are common words seen before: one dict lookup each.
+
+        Each token's contribution is remembered packed in one Python int: lane 0 (of _LANE
+        bits) counts its known words, lane j + 1 sums their costs in candidate j. Integers add
+        lane by lane without carries (a lane holds over 18 million words' worth), so a text's
+        sums are one C-level sum() over its tokens' ints, exactly the numpy sums, without a
+        list of rows or a table lookup per text."""
+        memory = self._token_costs.get((candidates, abjad))
+        if memory is None:
+            memory = self._token_costs[candidates, abjad] = {}
+        tokens = text.split()
+        packed = list(map(memory.get, tokens))
+        if None in packed:
+            unknown = [i for i, value in enumerate(packed) if value is None]
+            words = _words_of_tokens([tokens[i] for i in unknown], abjad)
+            if len(memory) + len(unknown) > TOKEN_CACHE_SIZE:
+                memory.clear()
+            packer = self._packer(candidates)
+            for i, its_words in zip(unknown, words, strict=True):
+                packed[i] = memory[tokens[i]] = packer.packed(self.rows_of(its_words))
+        total: int = sum(packed)  # type: ignore[arg-type]
+        if not total & _LANE_MASK:
+            return None
+        lanes = np.frombuffer(total.to_bytes(_LANE_BYTES * (len(candidates) + 1), "little"), "<u4")
+        return lanes[1:].astype(np.int32)
+
+    def _packer(self, candidates: tuple[str, ...]) -> _RowPacker:
+        packer = self._packers.get(candidates)
+        if packer is None:
+            packer = self._packers[candidates] = _RowPacker(self.restricted(candidates))
+        return packer
 
     def costs(self, rows: Sequence[int]) -> npt.NDArray[np.int32]:
         """Summed cost of the rows per language (lower is likelier); multiply by

@@ -1,0 +1,155 @@
+"""The default detector's shortcuts give what the long way gives.
+
+Each fast path (the memory of tokens' word rows, the Latin test before the script census, the
+character model's own scoring) is checked against the computation it replaces, on texts made
+to find the edges: mixed scripts, Arabic digits in Latin text, compatibility characters that
+only Arabic-script texts normalize, apostrophes, a memory emptied mid-text. Timing is
+scripts/bench_langid_speed.py's job, not a test's.
+"""
+
+from __future__ import annotations
+
+import pytest
+import regex
+
+from streamer.ingest.langid import word_model
+from streamer.ingest.langid.default import DefaultDetector, build_default_detector
+from streamer.ingest.langid.script_routing import text_script, text_scripts
+from streamer.ingest.langid.scripts import HAN, JAPANESE, KANA, script_letter_counts
+from streamer.ingest.langid.tweet_text import strip_noise, strip_symbols
+from streamer.ingest.langid.word_model import lookup_words
+from tests.conftest import SHARED_DATA
+
+UDHR = SHARED_DATA / "udhr"
+ABJAD = regex.compile(r"[\p{sc=Arabic}\p{sc=Hebrew}]")
+
+EDGE_TEXTS = [
+    "",
+    "   ",
+    "plain ascii words, don't stop",
+    "Don\u2019t GROSS Straße İstanbul",
+    "café ﬁne \uff46\uff55\uff4c\uff4c ² ½",  # compatibility characters: kept in Latin text
+    "café ﬁne \uff46\uff55\uff4c\uff4c مدينة",  # ... and NFKC'd in a text with Arabic letters
+    "score \u0663 to \u0661 ﬁnal",  # Arabic-Indic digits only: no letter, but Arabic script
+    "الإنسانَ مـدينة l'homme",
+    "שָׁלוֹם עולם hello",
+    "Ελλάδα και Latin",
+    "東京タワー and ソウル 北京",
+    "ｶﾀｶﾅ ー ゝ",
+    "🎉🔥 2024 !!!",
+    "a\u0301 e\u0300 combining",
+    "\u0301\u0300",
+    "dell'uomo l'homme ''quoted'' o'",
+    "ǅ ǈ ǋ titlecase",
+    "Ünïcödé façade",
+    "ab 한국어 c",
+]
+
+
+def udhr_lines(per_language: int = 8) -> list[str]:
+    lines = []
+    for path in sorted(UDHR.glob("*.txt")):
+        text = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines += text[:per_language]
+    assert len(lines) >= 30 * per_language, "the UDHR dev set is missing"
+    return lines
+
+
+@pytest.fixture(scope="module")
+def detector() -> DefaultDetector:
+    return build_default_detector(None)
+
+
+def cleaned_texts() -> list[str]:
+    return [strip_noise(text) for text in EDGE_TEXTS + udhr_lines()]
+
+
+def test_words_of_several_tokens_are_each_tokens_words() -> None:
+    tokens = ["Don\u2019t", "ﬁne", "مـدينة", "l'homme", "!!", "ab'cd'", "ĞÜŞ"]
+    for abjad in (False, True):
+        words = word_model._words_of_tokens(tokens, abjad)
+        assert words == [word_model._folded_words(t, abjad) for t in tokens]
+    full_width = "\uff46\uff55\uff4c\uff4c"
+    assert word_model._words_of_tokens([full_width], True) == [["full"]]  # NFKC: abjad texts
+    assert word_model._words_of_tokens([full_width], False) == [[full_width]]
+
+
+def reference_script(text: str) -> tuple[str | None, bool]:
+    """The script census the long way: script_letter_counts over the whole text."""
+    counts = script_letter_counts(text)
+    first = {}
+    for script in counts:
+        first[script] = min(i for i, ch in enumerate(text) if script_letter_counts(ch).get(script))
+    if KANA in counts:
+        kana, han = counts.pop(KANA), counts.pop(HAN, 0)
+        counts[JAPANESE] = kana + han
+        first[JAPANESE] = min(first.pop(KANA), first.pop(HAN, len(text)))
+    abjad = ABJAD.search(text) is not None
+    if not counts:
+        return None, abjad
+    return min(counts, key=lambda s: (-counts[s], first[s])), abjad
+
+
+def test_script_census_matches_the_reference_on_mixed_texts() -> None:
+    for text in EDGE_TEXTS + [strip_noise(line) for line in udhr_lines(2)]:
+        assert text_scripts(text) == reference_script(text), text
+        assert text_script(text) == reference_script(text)[0]
+
+
+def test_script_census_matches_the_reference_for_every_character() -> None:
+    # The Latin shortcut and the abjad flag are decided character by character, so checking
+    # each code point of the Basic Multilingual Plane, alone and after a Latin word, covers
+    # every way a character can change them.
+    for code_point in range(0x10000):
+        if 0xD800 <= code_point <= 0xDFFF:
+            continue
+        char = chr(code_point)
+        counts = script_letter_counts(char)
+        script = next(iter(counts), None)
+        expected = JAPANESE if script == KANA else script
+        abjad = ABJAD.match(char) is not None
+        assert text_scripts(char) == (expected, abjad), hex(code_point)
+        if script is None:
+            assert text_scripts("word " + char) == ("Latin", abjad), hex(code_point)
+
+
+def test_char_model_scores_as_py3langid_ranks(detector: DefaultDetector) -> None:
+    assert detector._models is not None
+    chars = detector._models.chars
+    candidates = chars.languages[::-1]  # any order the caller asks for
+    for text in [strip_symbols(t) for t in cleaned_texts()] + ["ALL CAPS TEXT HERE", ""]:
+        by_language = chars.probabilities(text)
+        expected = [by_language[code] for code in candidates]
+        assert chars.probabilities_of(text, candidates).tolist() == expected, text
+
+
+def test_answers_do_not_depend_on_what_was_remembered(detector: DefaultDetector) -> None:
+    texts = EDGE_TEXTS + udhr_lines(3)
+    first = [detector.decide(text) for text in texts]
+    again = [detector.decide(text) for text in texts]
+    detector.forget()
+    fresh = [detector.decide(text) for text in reversed(texts)][::-1]
+    assert first == again == fresh
+
+
+@pytest.mark.parametrize("cache_size", [word_model.TOKEN_CACHE_SIZE, 5])
+def test_packed_costs_are_the_summed_costs_of_the_rows(
+    detector: DefaultDetector, monkeypatch: pytest.MonkeyPatch, cache_size: int
+) -> None:
+    assert detector._models is not None
+    words = detector._models.words
+    monkeypatch.setattr(word_model, "TOKEN_CACHE_SIZE", cache_size)
+    words.forget_tokens()
+    latin = ("en", "es", "pt", "fr", "tr", "de")
+    for candidates in (latin, ("ar", "fa", "ur"), ("ru", "uk")):
+        for text in [*cleaned_texts(), "xqzw zzqv", "word " * 300]:
+            abjad = ABJAD.search(text) is not None
+            rows = words.rows_of(lookup_words(text))
+            for _ in range(2):  # tokens new, then remembered
+                found = words.candidate_costs(text, abjad, candidates)
+                if not rows:
+                    assert found is None, text
+                    continue
+                expected = words.summed_costs(words.restricted(candidates), rows)
+                assert found is not None and found.tolist() == expected.tolist(), text
+    words.forget_tokens()
