@@ -10,6 +10,7 @@ import os
 import select
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -26,12 +27,15 @@ from streamer.core.records import (
     pack_records,
     pack_users,
 )
+from streamer.core.trend_counts import BatchCounts, aggregate
+from streamer.core.trend_packing import NO_TRENDS, pack_counts
 from streamer.ingest.langid.chooser import LanguageChooser
 from streamer.ingest.parser import MAX_LINE_BYTES, parse_payload
 
 __all__ = [
     "BatchResult",
     "PackedBatch",
+    "TrendCounting",
     "UserSeen",
     "process_batch",
     "process_parts",
@@ -45,6 +49,17 @@ _chooser: LanguageChooser | None = None
 _max_line = MAX_LINE_BYTES  # `[source] max_line_bytes`, set by init_worker
 
 
+# --- trends: what init_worker is told about event-time counting (docs/trends.md) ---
+class TrendCounting(NamedTuple):
+    bucket_seconds: int = 60
+    lateness_seconds: int = 300
+    clock_skew_seconds: int | None = None  # live sources: posts after now + this are undated
+
+
+_trends: TrendCounting | None = None  # None: trends off
+# --- end trends ---
+
+
 class BatchResult(NamedTuple):
     records: list[Detected]
     skipped: dict[str, int]
@@ -52,6 +67,7 @@ class BatchResult(NamedTuple):
     users: list[UserSeen] = []  # noqa: RUF012 - a NamedTuple default, never mutated
     lang_sources: dict[str, int] = {}  # noqa: RUF012 - "platform" / "detector" -> posts
     trimmed: dict[str, int] = {}  # noqa: RUF012 - input cap -> posts it cut (ingest.limits)
+    trends: BatchCounts | None = None  # event-time hashtag counts (None: trends off)
 
 
 class PackedBatch(NamedTuple):
@@ -63,6 +79,7 @@ class PackedBatch(NamedTuple):
     users: PackedUsers
     lang_sources: dict[str, int]
     trimmed: dict[str, int] = {}  # noqa: RUF012 - a NamedTuple default, never mutated
+    trends: bytes = NO_TRENDS  # `trend_packing.pack_counts` of the batch, b"" when off
 
 
 def prepare_pool_process(daemon_pid: int) -> None:
@@ -99,11 +116,13 @@ def init_worker(
     daemon_pid: int,
     trust_platform: bool = False,
     max_line: int = MAX_LINE_BYTES,
+    trends: TrendCounting | None = None,
 ) -> None:
     """Pool initializer: build the detector once per process."""
-    global _chooser, _max_line
+    global _chooser, _max_line, _trends
     prepare_pool_process(daemon_pid)
     _max_line = max_line
+    _trends = trends
     _chooser = LanguageChooser(detector, languages, trust_platform)
 
 
@@ -127,6 +146,7 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
     users: dict[str, UserSeen] = {}  # one entry per user: the last bio in the batch wins
     lang_sources: Counter[str] = Counter()
     trimmed: Counter[str] = Counter()
+    dated: list[tuple[str, str | None, tuple[str, ...]]] = []  # trends: (lang, created_at, tags)
     for line in lines:
         item = parse_payload(line, _max_line)
         if not isinstance(item, Skip):
@@ -143,10 +163,30 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
         lang, decided_by = language_of(item.text, item.platform_lang)
         lang_sources[decided_by] += 1
         records.append(Detected(lang, item.hashtags, item.geo, item.id))
+        dated.append((lang, item.created_at, item.hashtags))
         if item.user_id is not None and item.bio is not None:
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
     return BatchResult(
-        records, dict(skipped), samples, list(users.values()), dict(lang_sources), dict(trimmed)
+        records,
+        dict(skipped),
+        samples,
+        list(users.values()),
+        dict(lang_sources),
+        dict(trimmed),
+        count_trends(dated),
+    )
+
+
+def count_trends(dated: Sequence[tuple[str, str | None, tuple[str, ...]]]) -> BatchCounts | None:
+    """The batch's event-time counts (`trend_counts.aggregate`), None when trends are off."""
+    if _trends is None:
+        return None
+    skew = _trends.clock_skew_seconds
+    return aggregate(
+        dated,
+        bucket_seconds=_trends.bucket_seconds,
+        lateness_seconds=_trends.lateness_seconds,
+        newest_allowed=None if skew is None else int(time.time()) + skew,
     )
 
 
@@ -172,4 +212,5 @@ def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
         pack_users(result.users),
         result.lang_sources,
         result.trimmed,
+        NO_TRENDS if result.trends is None else pack_counts(result.trends),
     )
