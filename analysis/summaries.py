@@ -26,6 +26,8 @@ class LanguageSummary:
     # point has no time (stored before times were kept): the live page then spreads the
     # points over the last hour instead.
     point_times: tuple[float, ...] | None = None
+    # trends: the "Trending now" input (`analysis.trend_panel.TrendInput`), None when off
+    trends: object | None = None
 
 
 def is_safe_lang_code(lang: str) -> bool:

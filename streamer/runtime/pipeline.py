@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from streamer.config import LIVE_SOURCES, Settings
 from streamer.core.logs import RateLimitedLog, get_logger
 from streamer.core.records import PackedRecords, PackedUsers
+from streamer.core.trend_packing import dropped_in_batch
 from streamer.delivery.committer import Committer
 from streamer.delivery.journal import Entry, Journal
 from streamer.ingest.worker import (
@@ -489,6 +490,9 @@ class Pipeline:
         m.accepted += len(result.records)
         m.skipped.update(result.skipped)
         m.trimmed.update(result.trimmed)
+        if result.trends:  # trends: posts the pool left out of the counts
+            late, undated = dropped_in_batch(result.trends)
+            m.trend_dropped.update({"late": late, "undated": undated})
         for reason, detail in result.samples:
             self._bad_input_log.warning(reason, "bad_input", reason=reason, detail=detail)
 
