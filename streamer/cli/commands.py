@@ -495,7 +495,7 @@ async def cmd_maps(settings: Settings, args: argparse.Namespace) -> int:
     from streamer.storage.connections import open_store
 
     async with open_store(settings, daemon=False) as store:
-        summaries = await collect_summaries(store, settings.maps)
+        summaries = await collect_summaries(store, settings.maps, settings.trends)  # + trends
     paths = write_maps(
         settings.out_path,
         summaries,
