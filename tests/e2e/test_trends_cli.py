@@ -114,3 +114,30 @@ def test_full_speed_and_paced_replays_give_the_same_trends(
         answers.append(tweetheat("trends", *common, "--at", AT, "--json", env=cli_env, cwd=run))
     assert answers[0] == answers[1]
     assert BURST_TAG in answers[0]
+
+
+def test_the_notebook_answers_as_the_cli_does(
+    burst: tuple[Path, BurstTruth], redis_url: str, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    from analysis import notebook
+
+    data, truth = burst
+    common = replay(data, redis_url, tmp_path, cli_env)
+    cli = orjson.loads(
+        tweetheat("trends", *common, "--at", AT, "--json", env=cli_env, cwd=tmp_path)
+    )
+    default = orjson.loads(tweetheat("trends", *common, "--json", env=cli_env, cwd=tmp_path))
+    line = orjson.loads(
+        tweetheat("timeline", *common, "--tag", BURST_TAG, "--json", env=cli_env, cwd=tmp_path)
+    )
+    notebook.connect(redis_url)
+    try:
+        assert orjson.loads(orjson.dumps(notebook.trends(at=AT))) == cli
+        assert orjson.loads(orjson.dumps(notebook.trends())) == default
+        assert notebook.trends("en", 1, at=AT)["en"][0]["tag"] == BURST_TAG
+        assert orjson.loads(orjson.dumps(notebook.timeline("#QuakeAlert"))) == line
+        assert sum(c for _, c in notebook.timeline(BURST_TAG, "en")["en"]) == len(
+            truth.burst_points
+        )
+    finally:
+        notebook.disconnect()
