@@ -207,6 +207,10 @@ def test_cluster_commits_apply_trend_counts_per_language_once(
         assert late == want_late > 0
         for lang in LANGS:
             assert await store.trend_buckets(lang) == want.get(lang, {}), lang
+        stored = [(lat, lon) for lat, lon, _ in await store.tag_points("en", "t1", 10_000)]
+        assert stored == [
+            g for lang, _, tags, g in posts if lang == "en" and "t1" in tags and g is not None
+        ]
         await client.aclose()
 
     asyncio.run(go())
