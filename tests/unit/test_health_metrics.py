@@ -71,6 +71,12 @@ DAEMON_SERIES = [
         "Input skipped, by reason (bad JSON, deletes, no text ...).",
     ),
     (
+        "tweetheat_posts_trimmed_total",
+        "counter",
+        (),
+        "Posts stored with a field cut or dropped by an input cap, by cap.",
+    ),
+    (
         "tweetheat_posts_per_second",
         "gauge",
         ("direction",),
@@ -150,6 +156,7 @@ def fake_pipeline(lines_read: int = 10, live: bool = True) -> Any:
         rate_out=5.0,
         lag_last=0.2,
     )
+    m.trend_dropped.update({"late": 1})  # trends
     m.latency.observe(0.003, count=5)
     m.latency.observe(0.3, count=2)
     stats = {"state": "streaming", "connects": 2, "disconnects:eof": 1, "disconnects:http_503": 2}
