@@ -470,7 +470,15 @@ class Store:
 
     async def pipeline_counters(self) -> dict[str, int]:
         if self.keys.cluster:  # one hash per ingest instance, summed
-            return await cluster_pipeline_counters(self.redis, self.keys)
+            summed = await cluster_pipeline_counters(self.redis, self.keys)
+            # trends: posts behind a language's event clock are counted in its stats hash
+            # (a language part cannot reach the instance's counters' slot)
+            late = 0
+            for lang in await self.languages():
+                late += int(await self.redis.hget(self.keys.stats(lang), "trend_late") or 0)
+            if late:
+                summed["trend_late"] = summed.get("trend_late", 0) + late
+            return summed
         counters = await self.redis.hgetall(self.keys.pipeline)
         return {str(k): int(v) for k, v in counters.items()}
 
