@@ -21,6 +21,8 @@
 {prefix}trend:{lang}:buckets      zset  bucket -> bucket: the language's retained buckets
 {prefix}trend:{lang}:points:{tag} list  "[lat, lon, t]" of the newest posts carrying the tag,
                                         LTRIM-capped to `[trends] tag_points`, TTL retention
+{prefix}trend:{lang}:pointtags    zset  tag -> when its point list last grew; capped to
+                                        `[trends] point_tags` lists (least recent deleted)
 {prefix}trend:langs               set   languages with trend data
 {prefix}trend:clock               hash  ingest instance -> newest bucket committed (the event
                                         clock; a restart continues from it)
@@ -162,6 +164,9 @@ class Keys:
 
     def trend_points(self, lang: str, tag: str) -> str:
         return f"{self.trend_lang_prefix(lang)}points:{tag}"
+
+    def trend_point_tags(self, lang: str) -> str:
+        return f"{self.trend_lang_prefix(lang)}pointtags"
 
     @property
     def trend_langs(self) -> str:
