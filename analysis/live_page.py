@@ -34,6 +34,7 @@ from analysis.geo_layers import (
 from analysis.live_page_script import LIVE_PAGE_SCRIPT, LIVE_PAGE_STYLE
 from analysis.pages import json_for_script, meta_refresh
 from analysis.summaries import LanguageSummary, is_drawable
+from analysis.trend_panel import TrendInput, panel_data
 
 WINDOW_SECONDS = 3600  # the slider covers the last hour...
 FRAME_SECONDS = 300  # ...in 5-minute frames
@@ -157,7 +158,25 @@ def language_data(summary: LanguageSummary, *, has_map: bool, start: float) -> d
         "estimatedTimes": estimated,
         "points": points,
         "precisionKm": summary.inferred_precision_km,
+        "trends": trends_of(summary),  # trends: the "Trending now" panel, None when off
     }
+
+
+# --- trends: the "Trending now" panel's data ----------------------------------------------------
+
+
+def trends_of(summary: LanguageSummary) -> dict[str, Any] | None:
+    """The panel as the map process scored it (`trend_panel.score_trends`), or scored here
+    when the summary still holds the raw input (`tweetheat maps`)."""
+    found = summary.trends
+    if isinstance(found, dict):
+        return found
+    if isinstance(found, TrendInput):
+        return panel_data(found, [tag for tag, _ in summary.top_hashtags])
+    return None
+
+
+# --- end trends ---
 
 
 def timed_points(
@@ -220,6 +239,17 @@ def side_panel(ordered: Sequence[LanguageSummary], mapped: set[str]) -> str:
 <p id="frame-label" class="frame-label"></p>
 <p id="estimated" class="note" hidden>Times are estimated: the points are spread over the hour
 in the order they arrived.</p>
+<h2>Trending now</h2>
+<p id="trend-at" class="note"></p>
+<ol id="trending" class="trending"></ol>
+<p id="no-trending" class="note" hidden>Nothing trends right now.</p>
+<div id="tag-view" class="tag-view" hidden>
+<h3 id="tag-title"></h3>
+<svg id="tag-line" class="tag-line" viewBox="0 0 240 60" preserveAspectRatio="none"
+ role="img" aria-label="The tag's posts per minute"><polyline points=""/></svg>
+<p id="tag-note" class="note"></p>
+<button id="tag-clear" type="button">Back to all posts</button>
+</div>
 <h2>Top hashtags</h2>
 <ol id="tags" class="tags"></ol>
 <p id="no-tags" class="note" hidden>No hashtags yet.</p>

@@ -46,6 +46,15 @@ td.lang { font-family: ui-monospace, monospace; white-space: nowrap; }
 span.nomap { color: #8a92a3; font-size: .85em; }
 ul.tags { list-style: none; margin: 0; padding: 0; }
 ul.tags li { display: inline-block; margin: 0 .6rem .15rem 0; }
+/* trends */
+ol.trending { margin: 0; padding-left: 1.6rem; }
+ol.trending li, ol.tags li.clickable { cursor: pointer; overflow-wrap: anywhere; }
+ol.trending li.chosen, ol.tags li.chosen { font-weight: 600; }
+svg.spark { width: 4.5rem; height: 1rem; vertical-align: middle; margin-left: .3rem; }
+svg.spark polyline, svg.tag-line polyline { fill: none; stroke: #c2410c; stroke-width: 1.5;
+                                            vector-effect: non-scaling-stroke; }
+svg.tag-line { width: 100%; height: 4rem; background: #fff7ed; }
+.tag-view h3 { font-size: .95rem; margin: .6rem 0 .2rem; }
 @media (max-width: 50rem) {
   main.live { flex-direction: column; height: auto; }
   .map { height: 60vh; }
@@ -155,8 +164,10 @@ LIVE_PAGE_SCRIPT = """
       var count = item.appendChild(document.createElement("span"));
       count.className = "count";
       count.textContent = pair[1];
+      clickable(item, pair[0]);  // trends: a top tag draws its own layer too
       list.appendChild(item);
     });
+    showTrending(lang);
     byId("no-tags").hidden = lang.top.length > 0;
     byId("estimated").hidden = !(lang.estimatedTimes && lang.points.length);
     var inferred = lang.points.filter(function (p) { return p[3]; }).length;
@@ -182,7 +193,98 @@ LIVE_PAGE_SCRIPT = """
                                 animate: false});
   }
 
+  // --- trends: the "Trending now" panel and the chosen tag's layer and time line ---
+  function showTrending(lang) {
+    var panel = lang.trends, list = byId("trending");
+    list.textContent = "";
+    var rows = panel ? panel.trending : [];
+    byId("trend-at").textContent = panel ? "As of " + panel.at.slice(0, 16).replace("T", " ") +
+      " UTC (event time)" : "No trend data.";
+    rows.forEach(function (t) {
+      var item = document.createElement("li");
+      item.appendChild(document.createTextNode("#" + t.tag + " "));
+      var count = item.appendChild(document.createElement("span"));
+      count.className = "count";
+      count.textContent = t.count + " (usual " + t.baseline.toFixed(1) + ")";
+      item.appendChild(sparkline(t.spark, "spark"));
+      item.title = "score " + t.score + ", since " + t.since;
+      clickable(item, t.tag);
+      list.appendChild(item);
+    });
+    byId("no-trending").hidden = rows.length > 0 || !panel;
+    if (state.tag && !(panel && panel.tags[state.tag])) { state.tag = ""; }
+    showTag();
+  }
+
+  function clickable(item, tag) {
+    item.classList.add("clickable");
+    item.setAttribute("data-tag", tag);
+    item.tabIndex = 0;
+    function choose() { state.tag = state.tag === tag ? "" : tag; showTag(); draw(); }
+    item.addEventListener("click", choose);
+    item.addEventListener("keydown", function (e) { if (e.key === "Enter") { choose(); } });
+  }
+
+  function sparkline(values, cls) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", cls);
+    svg.setAttribute("viewBox", "0 0 100 20");
+    svg.setAttribute("preserveAspectRatio", "none");
+    var line = svg.appendChild(document.createElementNS(ns, "polyline"));
+    line.setAttribute("points", linePoints(values, 100, 20));
+    return svg;
+  }
+
+  function linePoints(values, width, height) {
+    var top = Math.max.apply(null, values.concat([1]));
+    var step = values.length > 1 ? width / (values.length - 1) : 0;
+    return values.map(function (v, i) {
+      return (i * step).toFixed(1) + "," + (height - 1 - (height - 2) * v / top).toFixed(1);
+    }).join(" ");
+  }
+
+  function showTag() {
+    var panel = languages[state.lang].trends;
+    var tag = panel && state.tag ? panel.tags[state.tag] : null;
+    live.tag = tag ? state.tag : "";
+    byId("tag-view").hidden = !tag;
+    document.querySelectorAll("[data-tag]").forEach(function (el) {
+      el.classList.toggle("chosen", !!tag && el.getAttribute("data-tag") === state.tag);
+    });
+    if (!tag) { live.tagLine = null; return; }
+    byId("tag-title").textContent = "#" + state.tag;
+    byId("tag-line").querySelector("polyline")
+      .setAttribute("points", linePoints(tag.line, 240, 60));
+    live.tagLine = tag.line;
+    var total = tag.line.reduce(function (a, b) { return a + b; }, 0);
+    byId("tag-note").textContent = total + " posts from " +
+      panel.lineStart.slice(11, 16) + " to " + panel.at.slice(11, 16) + " UTC; " +
+      tag.points.length + " points on the map";
+  }
+
+  function tagPoints() {
+    var panel = languages[state.lang].trends;
+    return panel && state.tag && panel.tags[state.tag] ? panel.tags[state.tag].points : null;
+  }
+
+  byId("tag-clear").addEventListener("click", function () {
+    state.tag = ""; showTag(); draw();
+  });
+  // --- end trends ---
+
   function draw() {
+    var chosen = tagPoints();  // trends: a chosen tag's points replace the language's
+    if (chosen) {
+      live.shown = chosen.length;
+      if (live.heat) {
+        live.heat.setLatLngs(chosen.map(latLng));
+        live.inferred.setLatLngs([]);
+      }
+      byId("frame-label").textContent = "#" + state.tag + ": " + chosen.length + " points";
+      saveState();
+      return;
+    }
     var inFrame = pointsIn(languages[state.lang].points, state.frame);
     var exact = state.layers.exact ? inFrame.filter(function (p) { return !p[3]; }) : [];
     var inferred = state.layers.inferred ? inFrame.filter(function (p) { return p[3]; }) : [];
@@ -252,6 +354,7 @@ LIVE_PAGE_SCRIPT = """
       lang: params.get("lang") || "",
       frame: params.has("frame") ? Number(params.get("frame")) : frames,
       playing: params.get("play") === "1",
+      tag: params.get("tag") || "",
       view: view.length === 3 && view.every(isFinite) ? view : null
     };
   }
@@ -264,6 +367,7 @@ LIVE_PAGE_SCRIPT = """
     var layers = ["exact", "inferred"].filter(function (kind) { return state.layers[kind]; });
     if (layers.length < 2) { params.set("layers", layers.join(",")); }
     if (timer) { params.set("play", "1"); }
+    if (state.tag) { params.set("tag", state.tag); }
     if (live.map) {
       var centre = live.map.getCenter();
       var view = [centre.lat.toFixed(4), centre.lng.toFixed(4), live.map.getZoom()];

@@ -13,6 +13,9 @@
     th.heatmap("en")           # a folium.Map: exact and inferred layers, a cell ending with it
                                # draws the map
     th.clusters()              # out/clusters/latest.json as a dict, or None before any clustering
+    th.trends("en", 10)        # {"en": [{"tag", "score", "count", "baseline", "since"}]}
+    th.trends(at="2026-11-01T12:05:00Z")  # as of an event time still retained, every language
+    th.timeline("worldcup", "en")  # {"en": [("2026-11-01T12:00:00Z", 3), ...]} per event minute
 
 `points` keeps giving (lat, lon) pairs; `timed_points` adds when each point was committed, with
 t None for points stored before the daemon kept times. The answers are those of
@@ -37,6 +40,10 @@ import redis.cluster
 
 from analysis.heatmaps import heatmap_map
 from analysis.summaries import Point, usable_points
+from analysis.trend_report import final_bucket, trend_params
+from analysis.trends import Trend, span_seconds, trending
+from streamer.config import TrendSettings
+from streamer.storage import trend_store
 from streamer.storage.keys import Keys
 from streamer.storage.redis_cluster import is_cluster_url, sync_cluster_client
 from streamer.storage.store import (
@@ -134,6 +141,66 @@ class Tweetheat:
         result: dict[str, Any] = json.loads(text)
         return result
 
+    # --- trends -----------------------------------------------------------------------------
+
+    def trends(
+        self,
+        lang: str | None = None,
+        n: int = 10,
+        *,
+        at: int | str | None = None,
+        settings: TrendSettings | None = None,
+    ) -> dict[str, list[Trend]]:
+        """What `tweetheat trends --json` answers: per language, up to `n` tags far above
+        their own usual rate, strongest first (an empty list when nothing trends). `at`: an
+        event time (Unix seconds or ISO 8601 UTC) still retained; default the newest final
+        minute. `settings`: the `[trends]` the daemon runs with (default: the defaults)."""
+        t = settings or TrendSettings()
+        keys = self._trend_keys()
+        langs = [lang] if lang else self._trend_languages()
+        when = _event_time(at)
+        if when is None:
+            clocks = [int(v) for v in cast(list[str], self.redis.hvals(keys.clock()))]
+            if self.keys.cluster:
+                for code in langs:
+                    clocks += [int(v) for v in cast(list[str], self.redis.hvals(
+                        self.keys.trend_lang_clock(code)))]  # fmt: skip
+            when = final_bucket(max(clocks) if clocks else None, t)
+        if when is None:
+            return {code: [] for code in langs}
+        p = trend_params(t)
+        when -= when % p.bucket_seconds
+        out = {}
+        for code in langs:
+            found = trend_store.read_lang(
+                self.redis,  # type: ignore[arg-type]
+                keys, code, when - span_seconds(p), when,
+            )  # fmt: skip
+            out[code] = trending(found.tags, when, p)[:n]
+        return out
+
+    def timeline(self, tag: str, lang: str | None = None) -> dict[str, list[tuple[str, int]]]:
+        """What `tweetheat timeline --json` answers: per language, (event minute, count) of
+        `tag` over the retained buckets; languages where it never appears are left out."""
+        tag = tag.lower().lstrip("#")
+        out = {}
+        for code in [lang] if lang else self._trend_languages():
+            line = trend_store.timeline(self.redis, self._trend_keys(), code, tag)  # type: ignore[arg-type]
+            if lang or any(count for _, count in line):
+                out[code] = line
+        return out
+
+    def _trend_keys(self) -> trend_store.TrendKeys:
+        return trend_store.TrendKeys(self.keys.prefix, self.keys.cluster)
+
+    def _trend_languages(self) -> list[str]:
+        found = set(cast(set[str], self.redis.smembers(self.keys.trend_langs)))
+        if self.keys.cluster:
+            found |= set(cast(set[str], self.redis.smembers(self.keys.languages)))
+        return sorted(found)
+
+    # --- end trends ---
+
     def close(self) -> None:
         self.redis.close()
 
@@ -227,3 +294,29 @@ def heatmap(lang: str, n: int = 400) -> folium.Map:
 def clusters() -> dict[str, Any] | None:
     """The latest bio clustering (out/clusters/latest.json), or None if there is none yet."""
     return current().clusters()
+
+
+def trends(
+    lang: str | None = None,
+    n: int = 10,
+    *,
+    at: int | str | None = None,
+    settings: TrendSettings | None = None,
+) -> dict[str, list[Trend]]:
+    """Trending now per language, as `tweetheat trends --json` (see `Tweetheat.trends`)."""
+    return current().trends(lang, n, at=at, settings=settings)
+
+
+def timeline(tag: str, lang: str | None = None) -> dict[str, list[tuple[str, int]]]:
+    """A tag's count per event minute, per language, as `tweetheat timeline --json`."""
+    return current().timeline(tag, lang)
+
+
+def _event_time(at: int | str | None) -> int | None:
+    """Unix seconds from Unix seconds or ISO 8601 UTC ("2026-11-01T12:05:00Z")."""
+    if at is None or isinstance(at, int):
+        return at
+    from datetime import UTC, datetime
+
+    when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())

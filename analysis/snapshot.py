@@ -6,7 +6,8 @@ import statistics
 from collections.abc import Sequence
 
 from analysis.heatmaps import LanguageSummary
-from streamer.config import MapsSettings
+from analysis.trend_panel import read_trend_input
+from streamer.config import MapsSettings, TrendSettings
 from streamer.storage.store import GeoPoint, Store
 
 # Exact points are rare (about 1 post in 100 on a real stream): a language's exact layer looks
@@ -14,10 +15,14 @@ from streamer.storage.store import GeoPoint, Store
 EXACT_LOOKBACK = 25
 
 
-async def collect_summaries(store: Store, maps: MapsSettings) -> list[LanguageSummary]:
+async def collect_summaries(
+    store: Store, maps: MapsSettings, trends: TrendSettings | None = None
+) -> list[LanguageSummary]:
     counts = await store.language_counts()
     langs = list(counts)
     tops = await store.top_hashtags(langs, n=maps.top_hashtags, window=maps.top_window)
+    # trends: one clock for all languages (the newest bucket any instance committed)
+    newest = await store.trend_clock(langs) if trends is not None and trends.enabled else None
     summaries = []
     for lang in langs:
         c = counts[lang]
@@ -38,6 +43,11 @@ async def collect_summaries(store: Store, maps: MapsSettings) -> list[LanguageSu
                 point_times=times if len(times) == len(chosen) else None,
                 point_sources=tuple(p.source for p in chosen),
                 inferred_precision_km=statistics.median(inferred_km) if inferred_km else None,
+                trends=None
+                if trends is None or newest is None
+                else await read_trend_input(
+                    store, trends, lang, [t for t, _ in tops.get(lang, [])], newest
+                ),
             )
         )
     return summaries

@@ -41,6 +41,9 @@ class LanguageSummary:
         inferred = [p for p, s in zip(self.points, self.point_sources, strict=True) if s != "exact"]
         return exact, inferred
 
+    # trends: the "Trending now" input (`analysis.trend_panel.TrendInput`), None when off
+    trends: object | None = None
+
 
 def is_safe_lang_code(lang: str) -> bool:
     """True for codes like "en", "pt-br" or "und" that are safe to use as a file name."""

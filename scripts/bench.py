@@ -356,6 +356,10 @@ class OursRun:
         return [e for e in self.events if e.get("event") == event]
 
 
+# `--no-trends`: the daemon without the trend counts (to measure what they cost).
+TRENDS_OFF = False
+
+
 def write_config(path: Path, status_interval: float | None = None, geo: bool = True) -> Path:
     text = f"[redis]\nlist_cap = {LIST_CAP}\n"
     # The daemons share the gazetteer `make setup` built, as its tests do.
@@ -363,6 +367,8 @@ def write_config(path: Path, status_interval: float | None = None, geo: bool = T
     text += (
         f"\n[geo]\nenabled = {'true' if geo else 'false'}\ncache_dir = {json.dumps(str(cache))}\n"
     )
+    if TRENDS_OFF:
+        text += "\n[trends]\nenabled = false\n"
     if status_interval is not None:
         text = f"[daemon]\nstatus_interval = {status_interval}\n\n" + text
     path.write_text(text)
@@ -849,7 +855,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="--steady: run length")
     parser.add_argument("--tcp", action="store_true", help="Redis on a loopback port, not a socket")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--no-trends", action="store_true", help="the daemon with [trends] off")
     args = parser.parse_args()
+    global TRENDS_OFF
+    TRENDS_OFF = args.no_trends
     work = Path(tempfile.mkdtemp(prefix="tweetheat-bench-"))
     status = 1
     try:

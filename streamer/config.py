@@ -177,6 +177,37 @@ class ClustersSettings:
     match_similarity: float = 0.3  # centroid cosine that keeps a cluster's id across refits
 
 
+# --- trends (docs/trends.md) ---
+@dataclass(frozen=True)
+class TrendSettings:
+    """`[trends]`: event-time hashtag counts on the ingest path and the "Trending now" test."""
+
+    enabled: bool = True
+    bucket_seconds: int = 60  # a multiple of 60
+    lateness_seconds: int = 300  # posts older than the newest bucket minus this are late
+    clock_skew_seconds: int = 120  # live sources: posts dated later than now + this: undated
+    top_k: int = 256  # tags kept per (language, bucket)
+    retention_hours: float = 24.0  # event time kept (and the keys' wall-clock TTL)
+    tag_points: int = 500  # newest points kept per tag (`points --tag`, the page's tag layer)
+    point_tags: int = 512  # tags per language with a point list; the least recent go first
+    window: int = 5  # buckets in the recent window
+    history: int = 180  # buckets of baseline before it
+    half_life: float = 60.0  # buckets
+    min_support: int = 8  # posts in the window
+    min_ratio: float = 1.5  # count / expected
+    min_score: float = 4.0  # z
+    min_history: int = 30  # buckets of history before a language reports
+    short_window: int = 3  # newest buckets also tested alone (0: off)
+    top: int = 10  # trends per language on the live page and in the summaries
+
+    @property
+    def retention_seconds(self) -> int:
+        return int(self.retention_hours * 3600)
+
+
+# --- end trends ---
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     enabled: bool = True
@@ -216,6 +247,7 @@ class Settings:
     clusters: ClustersSettings = field(default_factory=ClustersSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     geo: GeoSettings = field(default_factory=GeoSettings)
+    trends: TrendSettings = field(default_factory=TrendSettings)
     data_dir: str = "data"
     out_dir: str = "out"
     log_format: str = "console"
@@ -242,6 +274,7 @@ _SECTIONS: dict[str, str] = {
     "clusters": "clusters",
     "http": "http",
     "geo": "geo",
+    "trends": "trends",
 }
 _DAEMON_KEYS = ("data_dir", "out_dir", "log_format", "log_level", "status_interval")
 # Nested tables flatten into prefixed fields: [source.demo] seed -> source.demo_seed.
@@ -617,6 +650,7 @@ def validate(s: Settings) -> Settings:
         (0 <= s.http.port <= 65535, "http.port: must be within 0..65535"),
         (bool(s.http.host.strip()), "http.host: must not be empty"),
         (s.http.max_lag_seconds > 0, "http.max_lag_seconds: must be > 0"),
+        *_trend_checks(s.trends),
         (bool(s.data_dir), "daemon.data_dir: must not be empty"),
         (
             all(src in GEO_SOURCE_NAMES for src in s.geo.sources),
@@ -638,6 +672,50 @@ def validate(s: Settings) -> Settings:
         if not (code.isascii() and code.isalpha() and code.islower() and len(code) == 2):
             raise ConfigError(f"lang.languages: {code!r} is not an ISO 639-1 code")
     return s
+
+
+def _trend_checks(t: TrendSettings) -> list[tuple[bool, str]]:
+    """`[trends]`: every value range-checked (docs/trends.md)."""
+    return [
+        (
+            60 <= t.bucket_seconds <= 3600 and t.bucket_seconds % 60 == 0,
+            "trends.bucket_seconds: a multiple of 60 within 60..3600",
+        ),
+        (
+            0 <= t.lateness_seconds <= DAY,
+            f"trends.lateness_seconds: must be within 0..{DAY}",
+        ),
+        (
+            0 <= t.clock_skew_seconds <= 3600,
+            "trends.clock_skew_seconds: must be within 0..3600",
+        ),
+        (1 <= t.top_k <= 10_000, "trends.top_k: must be within 1..10000"),
+        (
+            1.0 <= t.retention_hours <= 24 * 31,
+            "trends.retention_hours: must be within 1..744",
+        ),
+        (
+            t.retention_seconds >= (t.window + t.history) * t.bucket_seconds,
+            "trends.retention_hours: must cover trends.window + trends.history buckets",
+        ),
+        (0 <= t.tag_points <= 10_000, "trends.tag_points: must be within 0..10000 (0: off)"),
+        (1 <= t.point_tags <= 100_000, "trends.point_tags: must be within 1..100000"),
+        (1 <= t.window <= 60, "trends.window: must be within 1..60"),
+        (t.window <= t.history <= 10_000, "trends.history: must be within trends.window..10000"),
+        (0 < t.half_life <= 10_000, "trends.half_life: must be within (0, 10000] buckets"),
+        (1 <= t.min_support <= 1_000_000, "trends.min_support: must be within 1..1000000"),
+        (1.0 <= t.min_ratio <= 1000.0, "trends.min_ratio: must be within 1..1000"),
+        (0.0 < t.min_score <= 100.0, "trends.min_score: must be within (0, 100]"),
+        (
+            1 <= t.min_history <= t.history,
+            "trends.min_history: must be within 1..trends.history",
+        ),
+        (
+            0 <= t.short_window <= t.window,
+            "trends.short_window: must be within 0..trends.window (0: off)",
+        ),
+        (1 <= t.top <= 1000, "trends.top: must be within 1..1000"),
+    ]
 
 
 def path_problem(value: str, want_dir: bool = True) -> str | None:

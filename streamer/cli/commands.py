@@ -45,6 +45,8 @@ EXAMPLES = {
     "open": "tweetheat open ja",
     "completion": 'eval "$(tweetheat completion bash)"',
     "install-service": "tweetheat install-service --write /etc/systemd/system/tweetheat.service",
+    "trends": "tweetheat trends --lang en -n 5 --at 2026-11-01T12:05:00Z --json",  # trends
+    "timeline": "tweetheat timeline --tag worldcup --lang en --json",  # trends
 }
 
 # `tweetheat --help` ends with these.
@@ -219,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     points = command("points", "a language's most recent geotagged points, oldest first")
     _add_common(points)
-    points.add_argument("--lang", required=True)
+    points.add_argument("--lang", default=None, help="the language (needed without --tag)")
     points.add_argument("-n", type=count_arg, default=400)
     points.add_argument("--json", action="store_true")
     points.add_argument(
@@ -228,6 +230,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="only points from this evidence (default: all)",
     )
+    # trends: the newest points of posts carrying a tag
+    points.add_argument("--tag", default=None, help="only posts carrying this hashtag")
+
+    # --- trends ---
+    trends = command("trends", "hashtags far above their own usual rate, per language")
+    _add_common(trends)
+    trends.add_argument("--lang", default=None, help="one language (default: all)")
+    trends.add_argument("-n", type=count_arg, default=10)
+    trends.add_argument(
+        "--at", type=event_time_arg, default=None, metavar="TIME",
+        help="event time, ISO 8601 UTC such as 2026-11-01T12:05:00Z (default: the newest "
+        "final minute)",
+    )  # fmt: skip
+    trends.add_argument("--json", action="store_true")
+
+    timeline = command("timeline", "a hashtag's count per event-time bucket, per language")
+    _add_common(timeline)
+    timeline.add_argument("--tag", required=True)
+    timeline.add_argument("--lang", default=None, help="one language (default: all)")
+    timeline.add_argument("--json", action="store_true")
+    # --- end trends ---
 
     maps = command("maps", "write the heatmap pages now from what Redis holds")
     _add_common(maps)
@@ -515,6 +538,11 @@ async def cmd_top(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_points(settings: Settings, args: argparse.Namespace) -> int:
     from streamer.storage.connections import open_store
 
+    if args.tag is not None:  # trends: the points of one tag
+        return await cmd_tag_points(settings, args)
+    if args.lang is None:
+        print("tweetheat points: --lang is required (or --tag)", file=sys.stderr)
+        return 2
     async with open_store(settings, daemon=False) as store:
         if args.source is None:
             pts = await store.points(args.lang, args.n)
@@ -537,7 +565,7 @@ async def cmd_maps(settings: Settings, args: argparse.Namespace) -> int:
     from streamer.storage.connections import open_store
 
     async with open_store(settings, daemon=False) as store:
-        summaries = await collect_summaries(store, settings.maps)
+        summaries = await collect_summaries(store, settings.maps, settings.trends)  # + trends
     paths = write_maps(
         settings.out_path,
         summaries,
@@ -599,7 +627,95 @@ async def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- trends -----------------------------------------------------------------------------
+
+
+def event_time_arg(text: str) -> int:
+    """--at: ISO 8601 UTC ("2026-11-01T12:05:00Z", seconds optional) -> Unix seconds."""
+    from datetime import UTC, datetime
+
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected ISO 8601 UTC such as 2026-11-01T12:05:00Z, got {printable(text)!r}"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    elif when.utcoffset() != UTC.utcoffset(None):
+        raise argparse.ArgumentTypeError(f"expected a UTC time (Z), got {printable(text)!r}")
+    return int(when.timestamp())
+
+
+async def cmd_trends(settings: Settings, args: argparse.Namespace) -> int:
+    from analysis.trend_report import as_json, trends_report
+    from streamer.core.trend_counts import bucket_iso
+    from streamer.storage.connections import open_store
+
+    async with open_store(settings, daemon=False) as store:
+        langs = [args.lang] if args.lang else None
+        at, report = await trends_report(store, settings.trends, langs=langs, n=args.n, at=args.at)
+    if args.json:
+        _print_json(as_json(report))
+        return 0
+    print(f"trending at {bucket_iso(at)}" if at is not None else "no trend data yet")
+    for lang, rows in report.items():
+        if not rows:
+            print(printable(f"{lang}: nothing trends"))
+            continue
+        print(printable(f"{lang}:"))
+        for t in rows:
+            print(
+                printable(
+                    f"  #{t['tag']}  score {t['score']:.1f}  {t['count']} posts "
+                    f"(usual {t['baseline']:.1f})  since {t['since']}"
+                )
+            )
+    return 0
+
+
+async def cmd_timeline(settings: Settings, args: argparse.Namespace) -> int:
+    from analysis.trend_report import tag_timeline
+    from streamer.storage.connections import open_store
+
+    async with open_store(settings, daemon=False) as store:
+        langs = [args.lang] if args.lang else None
+        lines = await tag_timeline(store, args.tag.lower().lstrip("#"), langs)
+    if args.json:
+        _print_json({lang: [[t, c] for t, c in rows] for lang, rows in lines.items()})
+        return 0
+    for lang, rows in lines.items():
+        print(printable(f"{lang}:"))
+        for t, c in rows:
+            print(printable(f"  {t}  {c}"))
+    return 0
+
+
+async def cmd_tag_points(settings: Settings, args: argparse.Namespace) -> int:
+    from streamer.storage.connections import open_store
+
+    tag = args.tag.lower().lstrip("#")
+    async with open_store(settings, daemon=False) as store:
+        langs = [args.lang] if args.lang else await store.trend_languages()
+        found = {lang: await store.tag_points(lang, tag, args.n) for lang in langs}
+    pts = [(lat, lon) for rows in found.values() for lat, lon, _ in rows]
+    if args.json:
+        _print_json([[lat, lon] for lat, lon in pts])
+        return 0
+    for lat, lon in pts:
+        print(printable(f"{lat},{lon}"))
+    return 0
+
+
+# --- end trends ---
+
+
 READ_COMMANDS = {
+    "trends": cmd_trends,  # trends
+    "timeline": cmd_timeline,  # trends
     "clusters": cmd_clusters,
     "user": cmd_user,
     "status": cmd_status,

@@ -39,6 +39,7 @@ from redis.exceptions import RedisClusterException
 
 from streamer.core.logs import get_logger
 from streamer.core.records import Detected
+from streamer.core.trend_packing import dropped_in_batch, language_part
 from streamer.delivery.committer import IDLE_CHECK_SECONDS, MEMORY_BATCHES, Committer, Recovery
 from streamer.delivery.journal import Entry
 from streamer.storage.errors import retry_can_fix
@@ -148,9 +149,17 @@ class ClusterCommitter(Committer):
     # --- the writer's side --------------------------------------------------------------
 
     async def submit(
-        self, records: list[Any], counters: dict[str, int], position: Any, read_at: float
+        self,
+        records: list[Any],
+        counters: dict[str, int],
+        position: Any,
+        read_at: float,
+        trends: bytes = b"",
     ) -> Entry:
-        entry = await super().submit(records, counters, position, read_at)
+        if trends:  # trends: the batch's own late and undated posts go with its counters
+            late, undated = dropped_in_batch(trends)
+            counters = {**counters, "trend_late": late, "trend_undated": undated}
+        entry = await super().submit(records, counters, position, read_at, trends)
         self._remember(entry.seq, languages_of(entry))
         return entry
 
@@ -267,7 +276,14 @@ class ClusterCommitter(Committer):
     ) -> CommitResult:
         return await self._call(
             lambda: self.store.commit_language_part(
-                self.instance, lang, entry.seq, prev, records, dedupe=self.dedupe, now=time.time()
+                self.instance,
+                lang,
+                entry.seq,
+                prev,
+                records,
+                dedupe=self.dedupe,
+                now=time.time(),
+                trends=language_part(entry.trends, lang),
             )
         )
 

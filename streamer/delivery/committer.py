@@ -141,13 +141,19 @@ class Committer:
     # --- the writer's side --------------------------------------------------------------
 
     async def submit(
-        self, records: list[Any], counters: dict[str, int], position: Any, read_at: float
+        self,
+        records: list[Any],
+        counters: dict[str, int],
+        position: Any,
+        read_at: float,
+        trends: bytes = b"",
     ) -> Entry:
-        """Journal a batch and queue it for Redis; waits while the journal is full."""
+        """Journal a batch and queue it for Redis; waits while the journal is full. `trends`:
+        the batch's packed trend counts, applied in the batch's own commit."""
         while self.journal.full:
             self._room.clear()
             await self._room.wait()
-        entry = Entry(self.next_seq, position, counters, records)
+        entry = Entry(self.next_seq, position, counters, records, trends)
         self.next_seq += 1
         if position is not None:
             self._last_position = position
@@ -286,6 +292,7 @@ class Committer:
                 dedupe=self.dedupe,
                 expected=prev,
                 now=time.time(),
+                trends=entry.trends,
             )
         )
 

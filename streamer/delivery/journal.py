@@ -10,8 +10,9 @@ then their segment files are deleted, so the journal stays small. Memory holds o
 
 Format: segment files `<first seq>.log` of records, each `<length u32><crc32 u32><orjson>`.
 A record is either a batch `["b", seq, position, counters, records, 1]` (records packed as the
-commit script reads them, `streamer.core.records.pack_records`; an older journal's batches have no
-trailing 1 and hold `Detected` tuples) or an acknowledgement
+commit script reads them, `streamer.core.records.pack_records`; with trends on, a 7th item
+holds the batch's packed trend counts, `streamer.core.trend_packing`; an older journal's
+batches have no trailing 1 and hold `Detected` tuples) or an acknowledgement
 `["a", seq, unix time]`. A torn record at the end (a crash mid-write) is cut off on open.
 """
 
@@ -46,12 +47,16 @@ class Entry:
     position: Any  # the source's JSON-able position after this batch, or None
     counters: dict[str, int]
     records: Sequence[Detected]  # a list, or PackedRecords as a pool process made them
+    trends: bytes = b""  # the batch's packed trend counts (`core.trend_packing`), b"": none
 
     def encode(self) -> bytes:
         if isinstance(self.records, PackedRecords):
             # Already JSON: embedded as it is, not decoded and encoded again.
             records: Any = orjson.Fragment(self.records.data)
-            return orjson.dumps(["b", self.seq, self.position, self.counters, records, 1])
+            row = ["b", self.seq, self.position, self.counters, records, 1]
+            if self.trends:  # trends: a 7th item, the packed counts as they are
+                row.append(orjson.Fragment(self.trends))
+            return orjson.dumps(row)
         # orjson does not take NamedTuple subclasses: plain tuples of the same fields.
         records = [tuple(rec) for rec in self.records]
         return orjson.dumps(["b", self.seq, self.position, self.counters, records])
@@ -61,7 +66,8 @@ class Entry:
         _, seq, position, counters, records, *packed = raw
         if packed:
             batch = PackedRecords(orjson.dumps(records), len(records))
-            return cls(int(seq), position, dict(counters), batch)
+            trends = orjson.dumps(packed[1]) if len(packed) > 1 else b""
+            return cls(int(seq), position, dict(counters), batch, trends)
         # Rows of 4 fields were journaled before points carried their source: exact points.
         detected = [
             Detected(lang, tuple(tags), tuple(geo) if geo is not None else None, post_id, *geo_of)

@@ -10,6 +10,7 @@ import os
 import select
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ from streamer.core.records import (
     pack_records,
     pack_users,
 )
+from streamer.core.trend_counts import BatchCounts, aggregate
+from streamer.core.trend_packing import NO_TRENDS, pack_counts
 from streamer.ingest.geolocate import Geolocator, geolocate, load_geolocator, place_centre
 from streamer.ingest.langid.chooser import LanguageChooser
 from streamer.ingest.parser import MAX_LINE_BYTES, parse_payload
@@ -39,6 +42,7 @@ from streamer.ingest.parser import MAX_LINE_BYTES, parse_payload
 __all__ = [
     "BatchResult",
     "PackedBatch",
+    "TrendCounting",
     "UserSeen",
     "process_batch",
     "process_parts",
@@ -55,6 +59,17 @@ _geolocator: Geolocator | None = None  # None: [geo] enabled = false, no profile
 _geo_sources: frozenset[str] = frozenset({"exact", "place"})
 
 
+# --- trends: what init_worker is told about event-time counting (docs/trends.md) ---
+class TrendCounting(NamedTuple):
+    bucket_seconds: int = 60
+    lateness_seconds: int = 300
+    clock_skew_seconds: int | None = None  # live sources: posts after now + this are undated
+
+
+_trends: TrendCounting | None = None  # None: trends off
+# --- end trends ---
+
+
 class BatchResult(NamedTuple):
     records: list[Detected]
     skipped: dict[str, int]
@@ -68,6 +83,7 @@ class BatchResult(NamedTuple):
     gone: list[str] = []  # noqa: RUF012
     # (lang, geo source or "none") -> posts, for /metrics
     located: dict[tuple[str, str], int] = {}  # noqa: RUF012 - a NamedTuple default
+    trends: BatchCounts | None = None  # event-time hashtag counts (None: trends off)
 
 
 class PackedBatch(NamedTuple):
@@ -83,6 +99,7 @@ class PackedBatch(NamedTuple):
     gone: list[str] = []  # noqa: RUF012
     # (lang, geo source or "none") -> posts, for /metrics
     located: dict[tuple[str, str], int] = {}  # noqa: RUF012 - a NamedTuple default
+    trends: bytes = NO_TRENDS  # `trend_packing.pack_counts` of the batch, b"" when off
 
 
 def prepare_pool_process(daemon_pid: int) -> None:
@@ -121,11 +138,13 @@ def init_worker(
     max_line: int = MAX_LINE_BYTES,
     geo: GeoSettings | None = None,
     geo_cache_dir: str | None = None,
+    trends: TrendCounting | None = None,
 ) -> None:
     """Pool initializer: build the detector, and load the gazetteer, once per process."""
-    global _chooser, _max_line
+    global _chooser, _max_line, _trends
     prepare_pool_process(daemon_pid)
     _max_line = max_line
+    _trends = trends
     _chooser = LanguageChooser(detector, languages, trust_platform)
     init_geolocation(geo, geo_cache_dir)
 
@@ -194,6 +213,7 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
     authors: dict[str, None] = {}  # Bluesky post authors without a bio, each once
     gone: list[str] = []
     located: Counter[tuple[str, str]] = Counter()
+    dated: list[tuple[str, str | None, tuple[str, ...]]] = []  # trends: (lang, created_at, tags)
     for line in lines:
         item = parse_payload(line, _max_line)
         if isinstance(item, Post | Profile):
@@ -222,6 +242,8 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
         else:
             records.append(Detected(lang, item.hashtags, where[0], item.id, where[1], where[2]))
             located[lang, where[1]] += 1
+        records.append(Detected(lang, item.hashtags, item.geo, item.id))
+        dated.append((lang, item.created_at, item.hashtags))
         if item.user_id is not None and item.bio is not None:
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
         elif item.user_id is not None and item.user_id.startswith("did:"):
@@ -236,6 +258,20 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
         list(authors),
         gone,
         located=dict(located),
+        trends=count_trends(dated),
+    )
+
+
+def count_trends(dated: Sequence[tuple[str, str | None, tuple[str, ...]]]) -> BatchCounts | None:
+    """The batch's event-time counts (`trend_counts.aggregate`), None when trends are off."""
+    if _trends is None:
+        return None
+    skew = _trends.clock_skew_seconds
+    return aggregate(
+        dated,
+        bucket_seconds=_trends.bucket_seconds,
+        lateness_seconds=_trends.lateness_seconds,
+        newest_allowed=None if skew is None else int(time.time()) + skew,
     )
 
 
@@ -264,4 +300,5 @@ def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
         result.authors,
         result.gone,
         located=result.located,
+        trends=NO_TRENDS if result.trends is None else pack_counts(result.trends),
     )

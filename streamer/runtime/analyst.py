@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from streamer.config import MapsSettings, Settings
+from streamer.config import Settings
 from streamer.core.logs import get_logger
 from streamer.ingest.worker import prepare_analysis_process
 from streamer.runtime.metrics import Metrics
@@ -38,11 +39,17 @@ class AnalysisJobs:
     passes analysis/'s own, so this layer never imports the analysis package; `write_maps` and
     `assign_new` run in the analyst's processes and must be picklable (module functions)."""
 
-    collect_summaries: Callable[[Store, MapsSettings], Awaitable[Any]]
+    collect_summaries: Callable[..., Awaitable[Any]]  # (store, maps settings, trend settings)
     write_maps: Callable[..., list[Any]]
     refit_window: Callable[..., Awaitable[Any]]
     assign_new: Callable[[Any], Any]
     preload: Callable[[], None]  # imports what a map export needs, ahead of the first one
+    # trends: (summaries) -> (summaries with their "Trending now" panel, {"seconds", "tags"}),
+    # run in the map process
+    score_trends: Callable[[Any], tuple[Any, dict[str, float]]] | None = None
+
+
+TREND_MEMORY_EVERY = 300.0  # seconds between samples of the trend keys' memory (trends)
 
 
 class Analyst:
@@ -120,9 +127,13 @@ class Analyst:
 
     async def export_maps(self) -> None:
         started = time.monotonic()
-        summaries = await self.jobs.collect_summaries(self.store, self.settings.maps)
+        summaries = await self.jobs.collect_summaries(
+            self.store, self.settings.maps, self.settings.trends
+        )
         assert self._maps_pool is not None
         loop = asyncio.get_running_loop()
+        if self.jobs.score_trends is not None and self.settings.trends.enabled:  # trends
+            summaries = await self._score_trends(loop, summaries)
         job = partial(
             self.jobs.write_maps,
             self.settings.out_path,
@@ -156,6 +167,33 @@ class Analyst:
             out=str(self.settings.out_path / "maps"),
             seconds=round(time.monotonic() - started, 2),
         )
+
+    # --- trends -----------------------------------------------------------------------------
+
+    async def _score_trends(self, loop: asyncio.AbstractEventLoop, summaries: Any) -> Any:
+        """Score trends in the map process; sample the trend keys' memory every few minutes."""
+        assert self._maps_pool is not None and self.jobs.score_trends is not None
+        try:
+            summaries, stats = await loop.run_in_executor(
+                self._maps_pool, self.jobs.score_trends, summaries
+            )
+        except BrokenProcessPool:
+            return summaries  # the export below restarts the pool; the page scores itself
+        self.metrics.trend_seconds = stats["seconds"]
+        self.metrics.trend_tags = int(stats["tags"])
+        now = time.monotonic()
+        if now - self._trend_memory_at >= TREND_MEMORY_EVERY:
+            self._trend_memory_at = now
+            try:
+                memory = await self.store.trend_memory()
+            except (RedisError, OSError) as exc:
+                log.error("trend_memory_failed", error=str(exc))
+            else:
+                self.metrics.trend_keys = memory["keys"]
+                self.metrics.trend_key_bytes = memory["bytes"]
+        return summaries
+
+    _trend_memory_at = -math.inf
 
     async def refit_clusters(self) -> None:
         """Refit the bio clusters on the recent-user window in the clustering process."""

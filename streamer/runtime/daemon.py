@@ -52,6 +52,7 @@ def analysis_jobs() -> AnalysisJobs:
     from analysis.heatmaps import write_maps
     from analysis.live_clusters import assign_new, refit_window
     from analysis.snapshot import collect_summaries
+    from analysis.trend_panel import score_trends
 
     return AnalysisJobs(
         collect_summaries=collect_summaries,
@@ -59,6 +60,7 @@ def analysis_jobs() -> AnalysisJobs:
         refit_window=refit_window,
         assign_new=assign_new,
         preload=_preload_maps,
+        score_trends=score_trends,  # trends
     )
 
 

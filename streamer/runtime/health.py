@@ -68,6 +68,29 @@ def analysis_families(m: Metrics) -> Iterable[Metric]:
     """Map exports and refits: the same series whether ingest runs beside them or not."""
     yield counter("tweetheat_maps_written", "Map exports finished.", m.maps_written)
     yield gauge("tweetheat_map_export_seconds", "Duration of the last map export.", m.maps_seconds)
+    # trends
+    yield gauge(
+        "tweetheat_trend_compute_seconds", "Duration of the last trend scoring.", m.trend_seconds
+    )
+    yield gauge(
+        "tweetheat_trend_tags_tracked",
+        "Distinct (language, tag) pairs in the buckets the last scoring read.",
+        m.trend_tags,
+    )
+    yield gauge("tweetheat_trend_keys", "Trend keys in Redis (last sample).", m.trend_keys)
+    yield gauge(
+        "tweetheat_trend_memory_bytes",
+        "MEMORY USAGE of the trend keys, summed (sampled every few minutes).",
+        m.trend_key_bytes,
+    )
+    yield by_label(
+        CounterMetricFamily,
+        "tweetheat_trend_posts_dropped",
+        "Posts left out of the trend counts by the pool: late within their batch, or undated "
+        "(the total, with posts behind the event clock, is trend_late in `status`).",
+        "reason",
+        m.trend_dropped,
+    )
     yield counter("tweetheat_cluster_refits", "Bio-cluster refits finished.", m.clusters_refit)
     yield gauge(
         "tweetheat_cluster_refit_seconds", "Duration of the last cluster refit.", m.refit_seconds

@@ -31,6 +31,13 @@ class Metrics:
     clusters_refit: int = 0
     refit_seconds: float = 0.0  # the last refit's and map export's durations
     maps_seconds: float = 0.0
+    # trends: the last scoring's duration and tags tracked, the trend keys' memory (sampled),
+    # posts left out of the counts by the pool (late within their batch, or undated)
+    trend_seconds: float = 0.0
+    trend_tags: int = 0
+    trend_keys: int = 0
+    trend_key_bytes: int = 0
+    trend_dropped: Counter[str] = field(default_factory=Counter)
     rate_in: float = 0.0  # posts per second over the last status interval
     rate_out: float = 0.0
     # Read-to-commit latency per post: over the whole run, and since the last status line.

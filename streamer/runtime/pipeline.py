@@ -21,12 +21,19 @@ from typing import Any, NamedTuple, cast
 import orjson
 from redis.exceptions import RedisError
 
-from streamer.config import Settings
+from streamer.config import LIVE_SOURCES, Settings
 from streamer.core.logs import RateLimitedLog, get_logger
 from streamer.core.records import PackedRecords, PackedUsers
+from streamer.core.trend_packing import dropped_in_batch
 from streamer.delivery.committer import Committer
 from streamer.delivery.journal import Entry, Journal
-from streamer.ingest.worker import PackedBatch, init_worker, process_parts, worker_ready
+from streamer.ingest.worker import (
+    PackedBatch,
+    TrendCounting,
+    init_worker,
+    process_parts,
+    worker_ready,
+)
 from streamer.runtime.analyst import AnalysisJobs, Analyst
 from streamer.runtime.enrichment import Enricher
 from streamer.runtime.metrics import Metrics
@@ -120,6 +127,21 @@ def _part(chunk: Sequence[bytes]) -> bytes | Sequence[bytes]:
     """How a chunk travels to a pool process: a LineBlock as its buffer (one object for the
     whole chunk), a list of lines as it is."""
     return chunk.data if isinstance(chunk, LineBlock) else chunk
+
+
+# --- trends: what the pool processes are told about event-time counting ---
+def trend_counting(settings: Settings) -> TrendCounting | None:
+    """None when trends are off; live sources get a clock-skew bound (`newest_allowed`)."""
+    t = settings.trends
+    if not t.enabled:
+        return None
+    live = settings.source.kind in LIVE_SOURCES
+    return TrendCounting(
+        t.bucket_seconds, t.lateness_seconds, t.clock_skew_seconds if live else None
+    )
+
+
+# --- end trends ---
 
 
 class Pipeline:
@@ -232,7 +254,7 @@ class Pipeline:
         geo_cache = str(geo.cache_path(self.settings.data_dir))
         args = (
             lang.detector, lang.languages, os.getpid(), lang.trust_platform, max_line,
-            geo, geo_cache,
+            geo, geo_cache, trend_counting(self.settings),
         )  # fmt: skip
         workers = self.settings.pipeline.workers
         pool = process_pool(workers, init_worker, args)
@@ -378,7 +400,9 @@ class Pipeline:
                 counters[f"trimmed:{cap}"] = n
             # Packed, the records are a Sequence, not a list: the committers only store them.
             records = cast(list[Any], result.records)
-            await self.committer.submit(records, counters, item.position, item.read_at)
+            await self.committer.submit(
+                records, counters, item.position, item.read_at, result.trends
+            )
             self._account(item, result)
             if result.users and self.settings.clusters.enabled:
                 # Bios are best effort and must never hold up the batches: when Redis is
@@ -471,6 +495,9 @@ class Pipeline:
         m.skipped.update(result.skipped)
         m.trimmed.update(result.trimmed)
         m.located.update(result.located)  # (lang, geo source) -> posts located
+        if result.trends:  # trends: posts the pool left out of the counts
+            late, undated = dropped_in_batch(result.trends)
+            m.trend_dropped.update({"late": late, "undated": undated})
         for reason, detail in result.samples:
             self._bad_input_log.warning(reason, "bad_input", reason=reason, detail=detail)
 

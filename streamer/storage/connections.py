@@ -16,6 +16,7 @@ from streamer.storage.embedded_redis import EmbeddedRedis
 from streamer.storage.keys import Keys
 from streamer.storage.redis_cluster import cluster_client, is_cluster_url
 from streamer.storage.store import Store
+from streamer.storage.trend_store import TrendSettings
 
 
 class AlreadyRunning(RuntimeError):
@@ -51,6 +52,18 @@ def daemon_lock(data_dir: Path, wait: float = 5.0) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def trend_settings(settings: Settings) -> TrendSettings:
+    """`[trends]` as the commit scripts apply it (trends)."""
+    t = settings.trends
+    return TrendSettings(
+        top_k=t.top_k,
+        retention_seconds=t.retention_seconds,
+        lateness_seconds=t.lateness_seconds,
+        tag_points=t.tag_points,
+        point_tags=t.point_tags,
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_store(settings: Settings, *, daemon: bool) -> AsyncIterator[Store]:
     """Yield a Store on the configured Redis, starting the embedded one when there is no URL.
@@ -65,16 +78,15 @@ async def open_store(settings: Settings, *, daemon: bool) -> AsyncIterator[Store
         cluster = cluster_client(settings.redis.url)
         try:
             await cluster.initialize()  # the slot map, before any concurrent command
-            yield Store(
-                cluster, Keys(settings.redis.key_prefix, cluster=True), settings.redis.list_cap
-            )
+            cluster_keys = Keys(settings.redis.key_prefix, cluster=True)
+            yield Store(cluster, cluster_keys, settings.redis.list_cap, trend_settings(settings))
         finally:
             await cluster.aclose()
         return
     if settings.redis.url:
         client = redis_client(settings.redis.url)
         try:
-            yield Store(client, keys, settings.redis.list_cap)
+            yield Store(client, keys, settings.redis.list_cap, trend_settings(settings))
         finally:
             await client.aclose()
         return
@@ -90,4 +102,4 @@ async def open_store(settings: Settings, *, daemon: bool) -> AsyncIterator[Store
             stack.callback(embedded.stop)
         client = redis_client(embedded.url)
         stack.push_async_callback(client.aclose)
-        yield Store(client, keys, settings.redis.list_cap)
+        yield Store(client, keys, settings.redis.list_cap, trend_settings(settings))

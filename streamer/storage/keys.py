@@ -22,6 +22,19 @@
 {prefix}profile:{did}    string a Bluesky author's looked-up profile, JSON [handle, display name,
                                 bio], "-" for a DID the AppView does not know, "?" while a lookup
                                 is under way; expires after [sources.jetstream] profile_ttl_hours
+# --- trends (event-time hashtag counts, docs/trends.md) ---
+{prefix}trend:{lang}:{bucket}     zset  tag -> count in that event-time bucket (Unix s of its
+                                        start), capped to `[trends] top_k` members
+{prefix}trend:{lang}:{bucket}:n   hash  posts, evicted (count mass the cap dropped), evicted_max
+{prefix}trend:{lang}:buckets      zset  bucket -> bucket: the language's retained buckets
+{prefix}trend:{lang}:points:{tag} list  "[lat, lon, t]" of the newest posts carrying the tag,
+                                        LTRIM-capped to `[trends] tag_points`, TTL retention
+{prefix}trend:{lang}:pointtags    zset  tag -> when its point list last grew; capped to
+                                        `[trends] point_tags` lists (least recent deleted)
+{prefix}trend:langs               set   languages with trend data
+{prefix}trend:clock               hash  ingest instance -> newest bucket committed (the event
+                                        clock; a restart continues from it)
+# --- end trends ---
 
 On a Redis Cluster (`Keys(prefix, cluster=True)`, a `redis+cluster://` URL) keys that one Lua
 script touches together share a hash tag, the part of the name in literal braces, so they live
@@ -36,6 +49,9 @@ tweetheat:pipeline:{ingest-1}        hash  the instance's pipeline counters
 tweetheat:instances                  set   every instance that committed: readers sum the
                                            counters of pipeline:{<instance>} over it
 tweetheat:{users}  tweetheat:{users}:seen  tweetheat:{users}:cluster   the user window, one slot
+tweetheat:trend:{en}:<bucket>  tweetheat:trend:{en}:<bucket>:n  tweetheat:trend:{en}:buckets
+tweetheat:trend:{en}:points:<tag>  tweetheat:trend:{en}:clock   the language's trend keys, and
+                                   its own event clock (hash: instance -> newest bucket)
 tweetheat:languages, tweetheat:daemon, tweetheat:daemon:<id>, tweetheat:daemons: as above
 (single keys, any slot)
 """
@@ -139,3 +155,40 @@ class Keys:
     @property
     def user_cluster(self) -> str:
         return f"{self.prefix}{{users}}:cluster" if self.cluster else f"{self.prefix}user_cluster"
+
+    # --- trends (docs/trends.md): one language's keys share its hash tag on a cluster ---
+
+    def _trend_lang(self, lang: str) -> str:
+        return f"{{{lang}}}" if self.cluster else lang
+
+    def trend_counts(self, lang: str, bucket: int) -> str:
+        return f"{self.prefix}trend:{self._trend_lang(lang)}:{bucket}"
+
+    def trend_meta(self, lang: str, bucket: int) -> str:
+        return f"{self.prefix}trend:{self._trend_lang(lang)}:{bucket}:n"
+
+    def trend_buckets(self, lang: str) -> str:
+        return f"{self.prefix}trend:{self._trend_lang(lang)}:buckets"
+
+    def trend_lang_prefix(self, lang: str) -> str:
+        """What the commit scripts append a bucket (or "buckets", "points:<tag>") to."""
+        return f"{self.prefix}trend:{self._trend_lang(lang)}:"
+
+    def trend_points(self, lang: str, tag: str) -> str:
+        return f"{self.trend_lang_prefix(lang)}points:{tag}"
+
+    def trend_point_tags(self, lang: str) -> str:
+        return f"{self.trend_lang_prefix(lang)}pointtags"
+
+    @property
+    def trend_langs(self) -> str:
+        return f"{self.prefix}trend:langs"
+
+    @property
+    def trend_clock(self) -> str:
+        """Single Redis: instance -> newest bucket (the event clock of each ingest instance)."""
+        return f"{self.prefix}trend:clock"
+
+    def trend_lang_clock(self, lang: str) -> str:
+        """Redis Cluster: the language's own clock (instance -> newest bucket), in its slot."""
+        return f"{self.trend_lang_prefix(lang)}clock"

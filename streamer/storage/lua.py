@@ -60,6 +60,94 @@ local function read_pairs(i)
 end
 """
 
+# --- trends (docs/trends.md): a batch's event-time counts, applied inside its commit ---
+# The commit scripts apply a batch's trend cells (`streamer.core.trend_packing`) in the same
+# atomic step that checks and moves the checkpoint, so a retried, re-sent or replayed batch
+# never counts twice. The event clock (`trend_counts.EventClock`) lives in Redis, in a hash
+# instance -> newest bucket, and is read and moved in that step too: `trend_apply` is
+# `EventClock.admit` (cells behind newest - lateness are late) followed by the capped merge of
+# `trend_store.APPLY_LUA` (`merge_capped`), so a restart continues the clock exactly.
+# `prefix_of(lang)` is where a language's trend keys start (`Keys.trend_lang_prefix`).
+TREND_APPLY = """
+local function trend_cap(counts, meta, top_k)
+  local excess = redis.call("ZCARD", counts) - top_k
+  if excess <= 0 then return end
+  local gone = redis.call("ZRANGE", counts, 0, excess - 1, "WITHSCORES")
+  local mass, top = 0, 0
+  for j = 2, #gone, 2 do
+    local n = tonumber(gone[j])
+    mass = mass + n
+    if n > top then top = n end
+  end
+  redis.call("ZREMRANGEBYRANK", counts, 0, excess - 1)
+  redis.call("HINCRBY", meta, "evicted", mass)
+  if top > tonumber(redis.call("HGET", meta, "evicted_max") or "0") then
+    redis.call("HSET", meta, "evicted_max", top)
+  end
+end
+-- Returns late posts (the batch's own and the cells behind the clock), undated posts,
+-- the languages written, and the new newest bucket when the clock moved (else nil).
+local function trend_apply(t, prefix_of, clock, instance, lateness, top_k, ttl)
+  local held = redis.call("HGET", clock, instance)
+  local mark = nil
+  if held then mark = tonumber(held) - lateness end
+  local late, written = t[2], {}
+  for c = 4, #t do
+    local lang, bucket, posts, flat = t[c][1], t[c][2], t[c][3], t[c][4]
+    if mark and bucket < mark then
+      late = late + posts
+    else
+      local p, b = prefix_of(lang), string.format("%d", bucket)
+      local counts, meta = p .. b, p .. b .. ":n"
+      for j = 1, #flat, 2 do redis.call("ZINCRBY", counts, flat[j + 1], flat[j]) end
+      redis.call("HINCRBY", meta, "posts", posts)
+      trend_cap(counts, meta, top_k)
+      redis.call("EXPIRE", counts, ttl)
+      redis.call("EXPIRE", meta, ttl)
+      redis.call("ZADD", p .. "buckets", bucket, b)
+      redis.call("EXPIRE", p .. "buckets", ttl)
+      written[lang] = true
+    end
+  end
+  local moved = nil
+  if t[1] >= 0 and (not held or t[1] > tonumber(held)) then
+    moved = t[1]
+    redis.call("HSET", clock, instance, string.format("%d", moved))
+  end
+  redis.call("EXPIRE", clock, ttl)
+  return late, t[3], written, moved
+end
+-- Delete a language's buckets older than `oldest` (event time): run when the clock moved.
+local function trend_prune(p, oldest)
+  local gone = redis.call("ZRANGEBYSCORE", p .. "buckets", "-inf", "(" .. oldest)
+  for _, b in ipairs(gone) do redis.call("DEL", p .. b, p .. b .. ":n") end
+  if #gone > 0 then redis.call("ZREMRANGEBYSCORE", p .. "buckets", "-inf", "(" .. oldest) end
+end
+-- The newest points of each tag: capped lists, and per language an index (tag -> when its
+-- list last grew) capped to `max_tags`, the least recent lists deleted first.
+local function trend_points(p, by_tag, cap, max_tags, ttl, now)
+  local index = p .. "pointtags"
+  for tag, pts in pairs(by_tag) do
+    local key = p .. "points:" .. tag
+    for s = 1, #pts, 1000 do
+      redis.call("RPUSH", key, unpack(pts, s, math.min(s + 999, #pts)))
+    end
+    redis.call("LTRIM", key, -cap, -1)
+    redis.call("EXPIRE", key, ttl)
+    redis.call("ZADD", index, now, tag)
+  end
+  local excess = redis.call("ZCARD", index) - max_tags
+  if excess > 0 then
+    for _, tag in ipairs(redis.call("ZRANGE", index, 0, excess - 1)) do
+      redis.call("DEL", p .. "points:" .. tag)
+    end
+    redis.call("ZREMRANGEBYRANK", index, 0, excess - 1)
+  end
+  redis.call("EXPIRE", index, ttl)
+end
+"""
+# --- end trends ---
+
 # A batch's commit on one Redis, one atomic script: it applies batch number `seq` only if the
 # checkpoint says `seq - 1` was the last one applied, and moves the checkpoint (sequence number
 # and the source's position) in the same step. So a batch lands once or not at all, and a Redis
@@ -76,10 +164,14 @@ end
 #       "[lat,lon,point time,source,km]" (`with_time`), and counted in the language's stats
 #       as `geo` and `geo:<source>`. One JSON argument instead of several per post:
 #       the event loop then never touches a post, and cjson decodes it in C.
+#       Trends, after the posts: the batch's packed trend counts ("" = none), the trend key
+#       prefix, the clock key, the trend languages key, instance, lateness, top_k, retention
+#       (s), points per tag, tags with points per language (`TREND_APPLY`).
 # Returns {status, committed seq, duplicates}: 0 applied, 1 already applied, 2 gap.
 COMMIT = (
     _READ_PAIRS
     + GEO_POINTS
+    + TREND_APPLY
     + """
 local a = ARGV
 local tag_p, geo_p, stats_p, seen_p = a[1], a[2], a[3], a[4]
@@ -105,6 +197,29 @@ for _, post in ipairs(posts) do
   local lang = post[2]
   want[stats_p .. lang] = "hash"; want[tag_p .. lang] = "list"; want[geo_p .. lang] = "list"
 end
+-- trends: the batch's cells and the keys they write
+local trends, trend_p = nil, a[i + 2]
+local tag_points = 0
+local function trend_prefix(lang) return trend_p .. lang .. ":" end
+if a[i + 1] ~= "" then
+  trends = cjson.decode(a[i + 1])
+  tag_points = tonumber(a[i + 9])
+  want[a[i + 3]] = "hash"; want[a[i + 4]] = "set"
+  for c = 4, #trends do
+    local p, b = trend_prefix(trends[c][1]), string.format("%d", trends[c][2])
+    want[p .. b] = "zset"; want[p .. b .. ":n"] = "hash"; want[p .. "buckets"] = "zset"
+  end
+  if tag_points > 0 then
+    for _, post in ipairs(posts) do
+      if post[3] ~= "" and #post > 3 then
+        local p = trend_prefix(post[2])
+        want[p .. "pointtags"] = "zset"
+        for t = 4, #post do want[p .. "points:" .. post[t]] = "list" end
+      end
+    end
+  end
+end
+-- end trends
 for key, kind in pairs(want) do
   local held = redis.call("TYPE", key)["ok"]
   if held ~= "none" and held ~= kind then
@@ -112,6 +227,7 @@ for key, kind in pairs(want) do
   end
 end
 local order, tweets, tags, points, sources = {}, {}, {}, {}, {}
+local tag_pts = {}  -- trends: lang -> tag -> points
 local dups = 0
 for _, post in ipairs(posts) do
   local id, lang, point = post[1], post[2], post[3]
@@ -129,6 +245,15 @@ for _, post in ipairs(posts) do
       table.insert(points[lang], with_time(point, point_t))
       local source = source_of(point)
       sources[lang][source] = (sources[lang][source] or 0) + 1
+    end
+    if trends and tag_points > 0 and point ~= "" and #post > 3 then  -- trends: points per tag
+      local held = points[lang][#points[lang]]
+      tag_pts[lang] = tag_pts[lang] or {}
+      for t = 4, #post do
+        local list = tag_pts[lang][post[t]] or {}
+        list[#list + 1] = held
+        tag_pts[lang][post[t]] = list
+      end
     end
   else
     dups = dups + 1
@@ -151,6 +276,22 @@ for _, lang in ipairs(order) do
   end
   redis.call("SADD", langs_key, lang)
 end
+if trends then  -- trends: counts behind the event clock, pruning, points per tag
+  local ttl_t = tonumber(a[i + 8])
+  local late, undated, written, moved = trend_apply(
+    trends, trend_prefix, a[i + 3], a[i + 5], tonumber(a[i + 6]), tonumber(a[i + 7]), ttl_t)
+  for lang in pairs(written) do redis.call("SADD", a[i + 4], lang) end
+  if moved then
+    for _, lang in ipairs(redis.call("SMEMBERS", a[i + 4])) do
+      trend_prune(trend_prefix(lang), moved - ttl_t)
+    end
+  end
+  for lang, by_tag in pairs(tag_pts) do
+    trend_points(trend_prefix(lang), by_tag, tag_points, tonumber(a[i + 10]), ttl_t, a[13])
+  end
+  counters["trend_late"] = (counters["trend_late"] or 0) + late
+  counters["trend_undated"] = (counters["trend_undated"] or 0) + undated
+end
 if dups > 0 then
   for name, step in pairs(per_duplicate) do counters[name] = (counters[name] or 0) + step * dups end
 end
@@ -167,11 +308,15 @@ return {0, seq, dups}
 # KEYS: (instance, language) checkpoint, stats, hashtag list, geo list, then one de-dup key
 #       per post that has an id (de-duplication on).
 # ARGV: seq, previous seq of this chain, cap, ttl, now,
+#       n, then n trend arguments (0: none; else the language's packed cells, its trend key
+#       prefix, its clock key, instance, lateness, top_k, retention, points per tag, tags with
+#       points: `TREND_APPLY`; posts behind the clock count as `trend_late` in its stats),
 #       then per post: its de-dup key's index in KEYS (0: none), tag count, tags..., point ("").
 # Returns {status, checkpoint seq, duplicates}: 0 applied, 1 already applied (duplicates as
 # stored when the checkpoint is this very batch), 2 gap (the checkpoint is not `prev`).
 LANGUAGE_PART = (
     GEO_POINTS
+    + TREND_APPLY
     + """
 local seq, prev = tonumber(ARGV[1]), tonumber(ARGV[2])
 local cap, ttl = tonumber(ARGV[3]), ARGV[4]
@@ -184,7 +329,12 @@ if seq <= committed then
 end
 if committed ~= prev then return {2, committed, 0} end
 local tweets, tags, points, dups, sources = 0, {}, {}, 0, {}
-local i = 6
+local ntrend = tonumber(ARGV[6])  -- trends: arguments ARGV[7 .. 6 + ntrend]
+local trends, tag_pts, tag_points = nil, {}, 0
+if ntrend > 0 and ARGV[7] ~= "" then
+  trends, tag_points = cjson.decode(ARGV[7]), tonumber(ARGV[14])
+end
+local i = 7 + ntrend
 while i <= #ARGV do
   local seen, ntags = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
   i = i + 2
@@ -198,6 +348,13 @@ while i <= #ARGV do
       table.insert(points, point)
       local source = source_of(point)
       sources[source] = (sources[source] or 0) + 1
+    end
+    if trends and tag_points > 0 and ARGV[i + ntags] ~= "" then  -- trends: points per tag
+      for t = 0, ntags - 1 do
+        local list = tag_pts[ARGV[i + t]] or {}
+        list[#list + 1] = ARGV[i + ntags]
+        tag_pts[ARGV[i + t]] = list
+      end
     end
   else
     dups = dups + 1
@@ -218,6 +375,15 @@ if tweets > 0 then
     redis.call("HINCRBY", KEYS[2], "geo", #points)
     for source, n in pairs(sources) do redis.call("HINCRBY", KEYS[2], "geo:" .. source, n) end
   end
+end
+if trends then  -- trends: counts behind the language's event clock, pruning, points per tag
+  local p, ttl_t = ARGV[8], tonumber(ARGV[13])
+  local late, _, _, moved = trend_apply(
+    trends, function(_) return p end, ARGV[9], ARGV[10], tonumber(ARGV[11]),
+    tonumber(ARGV[12]), ttl_t)
+  if moved then trend_prune(p, moved - ttl_t) end
+  if next(tag_pts) then trend_points(p, tag_pts, tag_points, tonumber(ARGV[15]), ttl_t, ARGV[5]) end
+  if late > 0 then redis.call("HINCRBY", KEYS[2], "trend_late", late) end
 end
 redis.call("HSET", KEYS[1], "seq", seq, "duplicates", dups, "updated_at", ARGV[5])
 return {0, seq, dups}

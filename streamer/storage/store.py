@@ -36,6 +36,7 @@ from streamer.core.records import (
 from streamer.storage import lua
 from streamer.storage.keys import Keys
 from streamer.storage.redis_cluster import cluster_memory, cluster_pipeline_counters
+from streamer.storage.trend_store import TrendKeys, TrendSettings, read_lang_async
 
 __all__ = ["SEEN_ID_MAX", "Store", "seen_id"]  # the id helpers live in streamer.core.records
 
@@ -206,12 +207,19 @@ class UserRecord:
 
 
 class Store:
-    def __init__(self, redis: Redis | RedisCluster, keys: Keys, list_cap: int = 100_000) -> None:
+    def __init__(
+        self,
+        redis: Redis | RedisCluster,
+        keys: Keys,
+        list_cap: int = 100_000,
+        trends: TrendSettings | None = None,  # trends: how commits apply trend counts
+    ) -> None:
         if isinstance(redis, RedisCluster) and not keys.cluster:
             raise ValueError("a RedisCluster client needs hash-tagged keys: Keys(cluster=True)")
         self.redis = redis
         self.keys = keys
         self.list_cap = list_cap
+        self.trends = trends or TrendSettings()
         self._commit = redis.register_script(lua.COMMIT)
         self._language_part = redis.register_script(lua.LANGUAGE_PART)
         self._instance_part = redis.register_script(lua.INSTANCE_PART)
@@ -231,6 +239,7 @@ class Store:
         dedupe: bool = False,
         expected: int | None = None,
         now: float = 0.0,
+        trends: bytes = b"",
     ) -> CommitResult:
         """Apply batch `seq` of `instance` exactly once (see `lua.COMMIT`).
 
@@ -247,8 +256,29 @@ class Store:
         ]  # fmt: skip
         packed = records if isinstance(records, PackedRecords) else pack_records(records)
         argv.append(packed.data)
+        argv += self._trend_args(trends, instance)
         status, committed, dups = await self._commit(args=argv)
         return CommitResult(int(status), int(committed), int(dups))
+
+    def _trend_args(self, trends: bytes, instance: str) -> list[Any]:
+        """The trend arguments of `lua.COMMIT` (after the posts): counts packed by
+        `trend_packing.pack_counts` (b"": none) and how to apply them."""
+        k, t = self.keys, self.trends
+        return [
+            trends, k.trend_lang_prefix("")[:-1], k.trend_clock, k.trend_langs, instance,
+            t.lateness_seconds, t.top_k, t.retention_seconds, t.tag_points, t.point_tags,
+        ]  # fmt: skip
+
+    def _language_trend_args(self, trends: bytes, instance: str, lang: str) -> list[Any]:
+        """The trend arguments of `lua.LANGUAGE_PART`: the language's cells
+        (`trend_packing.language_part`), its key prefix and clock, and how to apply them."""
+        if not trends:
+            return []
+        k, t = self.keys, self.trends
+        return [
+            trends, k.trend_lang_prefix(lang), k.trend_lang_clock(lang), instance,
+            t.lateness_seconds, t.top_k, t.retention_seconds, t.tag_points, t.point_tags,
+        ]  # fmt: skip
 
     # --- commits on a Redis Cluster: one chain per (instance, language) slot ---------------
 
@@ -262,6 +292,7 @@ class Store:
         *,
         dedupe: bool = False,
         now: float = 0.0,
+        trends: bytes = b"",
     ) -> CommitResult:
         """Apply the `lang` posts of batch `seq` once, if the (instance, language) checkpoint
         holds `prev` (see `lua.LANGUAGE_PART`). `now` as in `commit_batch`. Already applied,
@@ -270,6 +301,8 @@ class Store:
         t = point_time(now)
         keys = [k.lang_checkpoint(instance, lang), k.stats(lang), k.hashtags(lang), k.geo(lang)]
         args: list[Any] = [seq, prev, self.list_cap, SEEN_TTL_SECONDS, round(now, 3)]
+        trend_args = self._language_trend_args(trends, instance, lang)  # trends
+        args += [len(trend_args), *trend_args]
         for rec in records:
             seen = 0
             if dedupe and rec.id:
@@ -507,7 +540,15 @@ class Store:
 
     async def pipeline_counters(self) -> dict[str, int]:
         if self.keys.cluster:  # one hash per ingest instance, summed
-            return await cluster_pipeline_counters(self.redis, self.keys)
+            summed = await cluster_pipeline_counters(self.redis, self.keys)
+            # trends: posts behind a language's event clock are counted in its stats hash
+            # (a language part cannot reach the instance's counters' slot)
+            late = 0
+            for lang in await self.languages():
+                late += int(await self.redis.hget(self.keys.stats(lang), "trend_late") or 0)
+            if late:
+                summed["trend_late"] = summed.get("trend_late", 0) + late
+            return summed
         counters = await self.redis.hgetall(self.keys.pipeline)
         return {str(k): int(v) for k, v in counters.items()}
 
@@ -541,3 +582,64 @@ class Store:
             "used_memory": int(info.get("used_memory", 0)),
             "used_memory_human": str(info.get("used_memory_human", "")),
         }
+
+    # --- trends: reads of the event-time counts (docs/trends.md) ----------------------------
+
+    async def trend_languages(self) -> list[str]:
+        """Languages with trend data (on a cluster, where the set cannot be written in a
+        language's commit: every language seen)."""
+        found = {str(m) for m in await self.redis.smembers(self.keys.trend_langs)}
+        if self.keys.cluster:
+            found |= set(await self.languages())
+        return sorted(found)
+
+    async def trend_clock(self, langs: Sequence[str] = ()) -> int | None:
+        """The newest event-time bucket any ingest instance committed (the clocks' max; on a
+        cluster, over the clocks of `langs`), or None before the first post."""
+        rows = [await self.redis.hvals(self.keys.trend_clock)]
+        if self.keys.cluster:
+            for lang in langs:
+                rows.append(await self.redis.hvals(self.keys.trend_lang_clock(lang)))
+        values = [int(v) for row in rows for v in row]
+        return max(values) if values else None
+
+    async def trend_buckets(
+        self, lang: str, start: int | None = None, end: int | None = None
+    ) -> dict[int, dict[str, int]]:
+        """The retained buckets of `lang` (start <= bucket <= end): {bucket: {tag: count}}."""
+        keys = TrendKeys(self.keys.prefix, self.keys.cluster)
+        return (await read_lang_async(self.redis, keys, lang, start, end)).tags  # type: ignore[arg-type]
+
+    async def trend_timeline(self, lang: str, tag: str) -> list[tuple[int, int]]:
+        """(bucket, count) of `tag` over the retained buckets of `lang` (0 where absent)."""
+        raw = await self.redis.zrangebyscore(self.keys.trend_buckets(lang), "-inf", "+inf")
+        buckets = sorted(int(float(str(b))) for b in raw)
+        if not buckets:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for bucket in buckets:
+                pipe.zscore(self.keys.trend_counts(lang, bucket), tag)
+            scores = await pipe.execute()
+        return [(b, int(s or 0)) for b, s in zip(buckets, scores, strict=True)]
+
+    async def tag_points(self, lang: str, tag: str, n: int = 500) -> list[TimedPoint]:
+        """The newest `n` points of `lang` posts carrying `tag`, oldest first."""
+        raw = await self.redis.lrange(self.keys.trend_points(lang, tag), -n, -1)
+        return [p for p in map(decode_timed_point, raw) if p is not None]
+
+    async def trend_memory(self) -> dict[str, int]:
+        """Memory of the trend keys (`MEMORY USAGE` of each, pipelined): for `/metrics` on
+        the map schedule and the soak, never per request. Single Redis only (a cluster
+        would need a SCAN per node): zeros there."""
+        if self.keys.cluster:
+            return {"keys": 0, "bytes": 0}
+        names = [n async for n in self.redis.scan_iter(match=f"{self.keys.prefix}trend:*")]
+        total = 0
+        for s in range(0, len(names), 1000):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for name in names[s : s + 1000]:
+                    pipe.memory_usage(name)
+                total += sum(int(size or 0) for size in await pipe.execute())
+        return {"keys": len(names), "bytes": total}
+
+    # --- end trends ---

@@ -13,7 +13,7 @@ Per language and event-time bucket (bucket start in Unix seconds):
                                           watermark survives a restart)
 
 On a Redis Cluster the per-language keys carry `{lang}` as their hash tag, so one script call
-touches one slot. The key-name functions live in `TrendKeys` (to move into storage/keys.py).
+touches one slot. The names are made in `streamer.storage.keys` (`TrendKeys` asks it).
 
 Memory is bounded whatever the number of distinct tags: a bucket holds at most `top_k` tags,
 and buckets older than the newest one minus `retention_seconds` (event time) are deleted, so
@@ -37,6 +37,7 @@ import redis
 import redis.asyncio
 
 from streamer.core.trend_counts import Admitted, bucket_iso
+from streamer.storage.keys import Keys
 
 __all__ = [
     "APPLY_LUA",
@@ -60,34 +61,38 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TrendKeys:
-    """Key names of the trend counts. To merge into streamer.storage.keys.Keys."""
+    """The trend key names, as named by `streamer.storage.keys.Keys` (their one home)."""
 
     prefix: str = "tweetheat:"
     cluster: bool = False
 
-    def _lang(self, lang: str) -> str:
-        return f"{{{lang}}}" if self.cluster else lang
+    @property
+    def _keys(self) -> Keys:
+        return Keys(self.prefix, self.cluster)
 
     def counts(self, lang: str, bucket: int) -> str:
-        return f"{self.prefix}trend:{self._lang(lang)}:{bucket}"
+        return self._keys.trend_counts(lang, bucket)
 
     def meta(self, lang: str, bucket: int) -> str:
-        return f"{self.prefix}trend:{self._lang(lang)}:{bucket}:n"
+        return self._keys.trend_meta(lang, bucket)
 
     def buckets(self, lang: str) -> str:
-        return f"{self.prefix}trend:{self._lang(lang)}:buckets"
+        return self._keys.trend_buckets(lang)
 
     def langs(self) -> str:
-        return f"{self.prefix}trend:langs"
+        return self._keys.trend_langs
 
     def clock(self) -> str:
-        return f"{self.prefix}trend:clock"
+        return self._keys.trend_clock
 
 
 @dataclass(frozen=True)
 class TrendSettings:
     top_k: int = 256  # tags kept per (lang, bucket)
     retention_seconds: int = 24 * 3600  # event time kept behind the newest bucket
+    lateness_seconds: int = 300  # the event clock's allowed lateness (commit scripts)
+    tag_points: int = 500  # newest points kept per tag (0: none)
+    point_tags: int = 512  # tags with a point list per language
 
 
 # One cell of one batch: add the counts, count the posts, cap the set to top_k (smallest

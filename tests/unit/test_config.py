@@ -110,3 +110,44 @@ def test_stream_url_points_the_chosen_live_source_elsewhere() -> None:
     assert jet.live.jetstream_urls == ("ws://127.0.0.1:9/subscribe",)
     with pytest.raises(ConfigError, match=r"^--stream-url"):
         override(base, stream_url="http://127.0.0.1:9/")  # demo has no endpoint
+
+
+# --- trends ---
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("bucket_seconds = 90", "trends.bucket_seconds"),
+        ("bucket_seconds = 0", "trends.bucket_seconds"),
+        ("lateness_seconds = -1", "trends.lateness_seconds"),
+        ("clock_skew_seconds = 7200", "trends.clock_skew_seconds"),
+        ("top_k = 0", "trends.top_k"),
+        ("retention_hours = 0.5", "trends.retention_hours"),
+        ("retention_hours = 2.0", "trends.retention_hours"),  # shorter than window + history
+        ("tag_points = -1", "trends.tag_points"),
+        ("point_tags = 0", "trends.point_tags"),
+        ("window = 0", "trends.window"),
+        ("history = 3", "trends.history"),
+        ("half_life = 0", "trends.half_life"),
+        ("min_support = 0", "trends.min_support"),
+        ("min_ratio = 0.5", "trends.min_ratio"),
+        ("min_score = 0", "trends.min_score"),
+        ("min_history = 500", "trends.min_history"),
+        ("short_window = 9", "trends.short_window"),
+        ("top = 0", "trends.top"),
+        ('enabled = "yes"', "trends.enabled"),
+        ("colour = 1", "trends.colour"),
+    ],
+)
+def test_bad_trend_settings_name_the_key_in_one_line(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, f"[trends]\n{text}\n"), env={})
+    assert str(err.value).startswith(key) and "\n" not in str(err.value)
+
+
+def test_trend_settings_are_read(tmp_path: Path) -> None:
+    s = load_settings(
+        write(tmp_path, "[trends]\nmin_score = 3.5\nretention_hours = 6\ntop_k = 64\n"), env={}
+    )
+    assert (s.trends.min_score, s.trends.retention_seconds, s.trends.top_k) == (3.5, 21600, 64)

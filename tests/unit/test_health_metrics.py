@@ -25,6 +25,28 @@ SECRET = "TOPSECRET-51c0de"
 ANALYSIS_SERIES = [
     ("tweetheat_maps_written_total", "counter", (), "Map exports finished."),
     ("tweetheat_map_export_seconds", "gauge", (), "Duration of the last map export."),
+    # trends
+    ("tweetheat_trend_compute_seconds", "gauge", (), "Duration of the last trend scoring."),
+    (
+        "tweetheat_trend_tags_tracked",
+        "gauge",
+        (),
+        "Distinct (language, tag) pairs in the buckets the last scoring read.",
+    ),
+    ("tweetheat_trend_keys", "gauge", (), "Trend keys in Redis (last sample)."),
+    (
+        "tweetheat_trend_memory_bytes",
+        "gauge",
+        (),
+        "MEMORY USAGE of the trend keys, summed (sampled every few minutes).",
+    ),
+    (
+        "tweetheat_trend_posts_dropped_total",
+        "counter",
+        ("reason",),
+        "Posts left out of the trend counts by the pool: late within their batch, or undated "
+        "(the total, with posts behind the event clock, is trend_late in `status`).",
+    ),
     ("tweetheat_cluster_refits_total", "counter", (), "Bio-cluster refits finished."),
     ("tweetheat_cluster_refit_seconds", "gauge", (), "Duration of the last cluster refit."),
 ]
@@ -142,6 +164,7 @@ def fake_pipeline(lines_read: int = 10, live: bool = True) -> Any:
         rate_out=5.0,
         lag_last=0.2,
     )
+    m.trend_dropped.update({"late": 1})  # trends
     m.latency.observe(0.003, count=5)
     m.latency.observe(0.3, count=2)
     stats = {"state": "streaming", "connects": 2, "disconnects:eof": 1, "disconnects:http_503": 2}
@@ -237,10 +260,16 @@ def test_a_source_without_a_stream_has_no_stream_series(tmp_path: Path) -> None:
 
 
 def test_the_analysts_series_keep_their_names_types_labels_and_help(tmp_path: Path) -> None:
-    analyst = SimpleNamespace(metrics=Metrics(maps_written=3), alive=True, last_export=None)
+    metrics = Metrics(maps_written=3, trend_seconds=0.25, trend_key_bytes=4096)
+    metrics.trend_dropped.update({"late": 2, "undated": 1})
+    analyst = SimpleNamespace(metrics=metrics, alive=True, last_export=None)
     (text,) = scrape(tmp_path, AnalystHealth(analyst, interval=30.0))  # type: ignore[arg-type]
     assert series(text) == ANALYST_SERIES
     assert values(text)["tweetheat_maps_written_total", ()] == 3
+    got = values(text)
+    assert got["tweetheat_trend_compute_seconds", ()] == 0.25
+    assert got["tweetheat_trend_memory_bytes", ()] == 4096
+    assert got["tweetheat_trend_posts_dropped_total", (("reason", "late"),)] == 2
 
 
 def test_each_server_has_a_registry_of_its_own(tmp_path: Path) -> None:
