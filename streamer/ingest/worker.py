@@ -242,7 +242,6 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
         else:
             records.append(Detected(lang, item.hashtags, where[0], item.id, where[1], where[2]))
             located[lang, where[1]] += 1
-        records.append(Detected(lang, item.hashtags, item.geo, item.id))
         dated.append((lang, item.created_at, item.hashtags))
         if item.user_id is not None and item.bio is not None:
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
