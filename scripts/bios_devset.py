@@ -17,6 +17,7 @@ phrase (empty, or only a sentence, emoji and a link).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import sys
@@ -25,7 +26,15 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
-UDHR_DIR = Path("/work/shared/data/udhr")
+# The team's shared UDHR texts (development data; the product never needs them): where
+# $TWEETHEAT_SHARED_DATA says, else shared/data beside the checkout.
+UDHR_DIR = (
+    Path(
+        os.environ.get("TWEETHEAT_SHARED_DATA")
+        or Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+    / "udhr"
+)
 
 # language -> share of users (normalized below). English about a third, as on a sample stream.
 LANGUAGE_SHARES: dict[str, float] = {

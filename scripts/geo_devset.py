@@ -14,12 +14,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import unicodedata
 from importlib import resources
 from pathlib import Path
 
-UDHR_DIR = Path("/work/shared/data/udhr")
+# The team's shared UDHR texts (development data; the product never needs them): where
+# $TWEETHEAT_SHARED_DATA says, else shared/data beside the checkout.
+UDHR_DIR = (
+    Path(
+        os.environ.get("TWEETHEAT_SHARED_DATA")
+        or Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+    / "udhr"
+)
 
 # Written for the dev set on its own (not copied from the resolver's table).
 NICKNAMES = [
