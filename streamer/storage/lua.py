@@ -68,7 +68,9 @@ end
 # `EventClock.admit` (cells behind newest - lateness are late) followed by the capped merge of
 # `trend_store.APPLY_LUA` (`merge_capped`), so a restart continues the clock exactly.
 # `prefix_of(lang)` is where a language's trend keys start (`Keys.trend_lang_prefix`).
-TREND_APPLY = """
+# `trend_cap(counts, meta, top_k)`: a minute's counts cut back to its `top_k` largest, the
+# mass it dropped kept in the minute's meta hash (`evicted`, `evicted_max`).
+TREND_CAP = """
 local function trend_cap(counts, meta, top_k)
   local excess = redis.call("ZCARD", counts) - top_k
   if excess <= 0 then return end
@@ -85,6 +87,11 @@ local function trend_cap(counts, meta, top_k)
     redis.call("HSET", meta, "evicted_max", top)
   end
 end
+"""
+
+TREND_APPLY = (
+    TREND_CAP
+    + """
 -- Returns late posts (the batch's own and the cells behind the clock), undated posts,
 -- the languages written, and the new newest bucket when the clock moved (else nil).
 local function trend_apply(t, prefix_of, clock, instance, lateness, top_k, ttl)
@@ -146,6 +153,7 @@ local function trend_points(p, by_tag, cap, max_tags, ttl, now)
   redis.call("EXPIRE", index, ttl)
 end
 """
+)
 # --- end trends ---
 
 # A batch's commit on one Redis, one atomic script: it applies batch number `seq` only if the

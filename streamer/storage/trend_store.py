@@ -38,6 +38,7 @@ import redis.asyncio
 
 from streamer.core.trend_counts import Admitted, bucket_iso
 from streamer.storage.keys import Keys
+from streamer.storage.lua import TREND_CAP
 
 __all__ = [
     "APPLY_LUA",
@@ -100,7 +101,9 @@ class TrendSettings:
 # cap dropped, register the bucket and refresh the TTLs.
 # KEYS: counts zset, meta hash, buckets index.
 # ARGV: top_k, ttl, bucket, posts, JSON [tag, n, tag, n, ...] (one argument: cheaper to send).
-APPLY_LUA = """
+APPLY_LUA = (
+    TREND_CAP
+    + """
 local counts, meta, index = KEYS[1], KEYS[2], KEYS[3]
 local top_k, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local pairs = cjson.decode(ARGV[5])
@@ -108,27 +111,14 @@ for i = 1, #pairs, 2 do
   redis.call('ZINCRBY', counts, pairs[i + 1], pairs[i])
 end
 redis.call('HINCRBY', meta, 'posts', ARGV[4])
-local excess = redis.call('ZCARD', counts) - top_k
-if excess > 0 then
-  local gone = redis.call('ZRANGE', counts, 0, excess - 1, 'WITHSCORES')
-  local mass, top = 0, 0
-  for j = 2, #gone, 2 do
-    local n = tonumber(gone[j])
-    mass = mass + n
-    if n > top then top = n end
-  end
-  redis.call('ZREMRANGEBYRANK', counts, 0, excess - 1)
-  redis.call('HINCRBY', meta, 'evicted', mass)
-  if top > tonumber(redis.call('HGET', meta, 'evicted_max') or '0') then
-    redis.call('HSET', meta, 'evicted_max', top)
-  end
-end
+trend_cap(counts, meta, top_k)
 redis.call('EXPIRE', counts, ttl)
 redis.call('EXPIRE', meta, ttl)
 redis.call('ZADD', index, ARGV[3], ARGV[3])
 redis.call('EXPIRE', index, ttl)
 return 0
 """
+)
 APPLY_SHA = hashlib.sha1(APPLY_LUA.encode()).hexdigest()
 
 
