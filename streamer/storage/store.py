@@ -402,22 +402,7 @@ class Store:
 
     async def user_bios(self, since: float | None = None) -> list[tuple[str, str]]:
         """(user id, bio) of the window's users, or of those seen at or after `since`."""
-        k = self.keys
-        if since is None:
-            rows = [
-                (str(uid), raw) async for uid, raw in self.redis.hscan_iter(k.users, count=5000)
-            ]
-        else:
-            ids = [str(u) for u in await self.redis.zrangebyscore(k.users_seen, since, "+inf")]
-            rows = []
-            for start in range(0, len(ids), 5000):
-                part = ids[start : start + 5000]
-                rows += list(zip(part, await self.redis.hmget(k.users, part), strict=True))
-        out = []
-        for uid, raw in rows:
-            if raw is not None:
-                out.append((uid, str(orjson.loads(raw)[1])))
-        return out
+        return [(uid, bio) for uid, bio, _lang in await self.user_bios_with_language(since)]
 
     async def user_bios_with_language(
         self, since: float | None = None
