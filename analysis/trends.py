@@ -9,18 +9,28 @@ silence.
 At event time `at` (a bucket start), for a tag:
 
 * count x   = its posts in the window, the `window` buckets ending with `at`;
-* rate r    = its exponentially decayed mean per bucket over the `history` buckets before
-              the window (half-life `half_life` buckets), so a slow drift is absorbed;
+* rate r    = its usual count per bucket at the window's centre, from the `history` buckets
+              before the window: a line (level and slope) fitted to them by least squares,
+              weighted by an exponential decay (half-life `half_life` buckets), so that a
+              slow drift or a daily swing is followed rather than lagged behind. The line's
+              level is kept within a factor `max_trend_factor` (1.25) of the decayed mean:
+              enough to follow a drift, and it stops a burst's own minutes, once they are
+              history, from tilting the line so far that the burst stops being listed;
 * prior p   = `prior_share` of the language's decayed tag volume per bucket (at least
               `prior_floor`): the rate assumed for a tag with no history, so a new tag is
               compared with something, never divided by zero;
 * expected e = window x max(r, p);
-* score z   = 2 (sqrt(x + 3/8) - sqrt(e + 3/8)) / sqrt(d): the variance-stabilised distance
-              of a Poisson count from its mean (about N(0, 1) when nothing happens), widened
-              by the tag's dispersion d = max(1, decayed variance / rate per bucket), since
-              busy tags wobble more than Poisson. d comes from the history older than
+* score z   = 2 (sqrt(x + 3/8) - sqrt(e + 3/8)) / sqrt(d (1 + window u)): the
+              variance-stabilised distance of a Poisson count from its mean (about N(0, 1)
+              when nothing happens), widened by the tag's dispersion d = max(1, decayed
+              variance / rate per bucket), since busy tags wobble more than Poisson, and by
+              the baseline's own uncertainty u (the sum of the squared weights with which the
+              fitted level reads the history: about 1 / effective number of buckets, more
+              when the slope must be extrapolated). d comes from the history older than
               `dispersion_guard` buckets (when it has `min_dispersion_history` buckets), so a
-              burst's own start does not count as the tag's usual wobble.
+              burst's own start does not count as the tag's usual wobble. With both widenings
+              the score of a tag that is not bursting stays close to N(0, 1) on the dev set
+              (BENCHMARKS.md), so `min_score` reads as a false-alarm rate.
 
 It trends when x >= `min_support`, x >= `min_ratio` * e and z >= `min_score`, and the
 language has at least `min_history` buckets of history (no trends during warm-up). The same
@@ -37,7 +47,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypedDict
 
-__all__ = ["Trend", "TrendParams", "span_seconds", "timeline", "trending", "trending_by_lang"]
+__all__ = [
+    "Trend",
+    "TrendParams",
+    "span_seconds",
+    "tag_scores",
+    "timeline",
+    "trending",
+    "trending_by_lang",
+]
 
 Buckets = Mapping[int, Mapping[str, int]]
 
@@ -49,8 +67,8 @@ class TrendParams:
     history: int = 180  # buckets of baseline before the window
     half_life: float = 60.0  # buckets: older history counts half as much per half-life
     min_support: int = 8  # posts in the window, so that three posts are never a trend
-    min_ratio: float = 1.5  # x / e: a big tag's small wobble is not a trend
-    min_score: float = 4.0  # z
+    min_ratio: float = 1.6  # x / e: a big tag's small wobble is not a trend
+    min_score: float = 3.5  # z (calibrated: about 2 in 10,000 quiet evaluations pass)
     min_history: int = 30  # buckets of history before a language reports anything
     prior_share: float = 0.001  # a new tag's assumed share of the language's tag volume
     prior_floor: float = 0.02  # posts per bucket, the least rate any tag is assumed to have
@@ -58,6 +76,7 @@ class TrendParams:
     short_window: int = 3  # buckets; also test the newest few alone, for ramps (0: off)
     dispersion_guard: int = 30  # newest history buckets left out of the dispersion
     min_dispersion_history: int = 20  # older buckets needed to use them; else all history
+    max_trend_factor: float = 1.25  # the fitted level stays within this factor of the mean
 
 
 class Trend(TypedDict):
@@ -89,6 +108,7 @@ class _Scorer:
         ]
         self._volume: dict[int, int] = {}
         self._history: dict[int, tuple[list[tuple[int, float]], float, float]] = {}
+        self._lines: dict[int, tuple[float, float, float]] = {}
 
     def volume(self, bucket: int) -> int:
         vol = self._volume.get(bucket)
@@ -139,18 +159,21 @@ class _Scorer:
         # enough of it), so that a burst's own first minutes do not pass for the tag's usual
         # wobble and switch the trend off a few minutes after it started.
         guard = at - (self.p.window + self.p.dispersion_guard) * self.step
-        num = old_num = old_num2 = old_den = 0.0
+        centre = at - (self.p.window - 1) * self.step / 2
+        num = num_t = old_num = old_num2 = old_den = 0.0
         old_n = 0
         for b, w in present:
             c = self.buckets[b].get(tag, 0)
             num += w * c
+            num_t += w * c * (b - centre) / self.step
             if b < guard:
                 old_n += 1
                 old_den += w
                 old_num += w * c
                 old_num2 += w * c * c
         mean = num / den
-        rate = max(mean, prior)
+        level, level_u = self._level(at, mean, num_t / den)
+        rate = max(level, prior)
         expected = self.p.window * rate
         if old_n >= self.p.min_dispersion_history:
             v_mean = old_num / old_den
@@ -158,15 +181,16 @@ class _Scorer:
         else:
             variance, v_rate = self._variance(tag, present, den, mean), rate
         # Busy tags wobble more than Poisson: widen the test by the tag's own dispersion
-        # (variance / mean per bucket), never narrow it.
-        spread = math.sqrt(max(1.0, variance / v_rate))
-        score = poisson_score(x, expected) / spread
+        # (variance / mean per bucket), never narrow it; and by the baseline's uncertainty.
+        dispersion = max(1.0, variance / v_rate)
+        score = poisson_score(x, expected) / math.sqrt(dispersion * (1 + self.p.window * level_u))
         ok = x >= self.p.min_ratio * expected and score >= self.p.min_score
         if not ok and self.p.short_window:
             # A burst with a ramp shows first in the newest buckets: the same test on them.
             xs = self.window_count(tag, at, self.p.short_window)
             es = self.p.short_window * rate
-            short = poisson_score(xs, es) / spread
+            widen = math.sqrt(dispersion * (1 + self.p.short_window * level_u))
+            short = poisson_score(xs, es) / widen
             if (
                 xs >= self.p.min_support
                 and xs >= self.p.min_ratio * es
@@ -174,6 +198,37 @@ class _Scorer:
             ):
                 ok, score = True, short
         return ok, x, expected, score
+
+    def _line(self, at: int) -> tuple[float, float, float]:
+        """The weighted history's (mean age, variance of the ages, uncertainty of the fitted
+        level), ages in buckets from the window's centre: the same for every tag at `at`."""
+        cached = self._lines.get(at)
+        if cached is not None:
+            return cached
+        present, den, _ = self.history(at)
+        centre = at - (self.p.window - 1) * self.step / 2
+        ages = [((b - centre) / self.step, w) for b, w in present]
+        t_mean = sum(w * t for t, w in ages) / den
+        t_var = sum(w * (t - t_mean) ** 2 for t, w in ages) / den
+        # The fitted level at age 0 reads the history with weights a_i; Var(level) =
+        # Var(bucket) * sum(a_i^2), whether the slope is used or (t_var == 0) not.
+        u = 0.0
+        for t, w in ages:
+            a = w / den * (1 - ((t - t_mean) * t_mean / t_var if t_var > 0 else 0.0))
+            u += a * a
+        self._lines[at] = line = (t_mean, t_var, u)
+        return line
+
+    def _level(self, at: int, mean: float, mean_ct: float) -> tuple[float, float]:
+        """(the fitted level at the window's centre, its uncertainty factor) from the tag's
+        weighted mean count and weighted mean of count x age."""
+        t_mean, t_var, u = self._line(at)
+        if t_var <= 0:
+            return mean, u
+        slope = (mean_ct - t_mean * mean) / t_var
+        level = mean - slope * t_mean
+        factor = self.p.max_trend_factor
+        return max(0.0, min(max(level, mean / factor), mean * factor)), u
 
     def _variance(
         self, tag: str, present: list[tuple[int, float]], den: float, mean: float
@@ -193,6 +248,15 @@ class _Scorer:
                 break
             first = t
         return first
+
+
+def tag_scores(
+    buckets: Buckets, tags: list[str], ats: list[int], params: TrendParams | None = None
+) -> dict[str, list[float]]:
+    """Each tag's score at each of `ats` (bucket starts), whether or not it passes the other
+    tests: for measuring how the score behaves on tags that do not burst."""
+    scorer = _Scorer(buckets, params or TrendParams())
+    return {tag: [scorer.evaluate(tag, at)[3] for at in ats] for tag in tags}
 
 
 def trending(buckets: Buckets, at: int, params: TrendParams | None = None) -> list[Trend]:

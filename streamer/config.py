@@ -194,8 +194,8 @@ class TrendSettings:
     history: int = 180  # buckets of baseline before it
     half_life: float = 60.0  # buckets
     min_support: int = 8  # posts in the window
-    min_ratio: float = 1.5  # count / expected
-    min_score: float = 4.0  # z
+    min_ratio: float = 1.6  # count / expected
+    min_score: float = 3.5  # z
     min_history: int = 30  # buckets of history before a language reports
     short_window: int = 3  # newest buckets also tested alone (0: off)
     top: int = 10  # trends per language on the live page and in the summaries

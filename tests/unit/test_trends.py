@@ -66,6 +66,34 @@ def test_a_slow_drift_is_never_a_trend() -> None:
     assert reported == set()
 
 
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw (Knuth's method; the rates here are small)."""
+    limit, k, p = 2.718281828459045**-lam, 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def test_a_steep_noisy_drift_is_followed_not_lagged_behind() -> None:
+    # Quadruples over four hours with Poisson noise: a baseline that only averages the past
+    # lags about an hour behind such a line and sees the present as a rise.
+    rng = random.Random(5)
+    buckets = series(300, lambda m: {**BACKGROUND, "drift": poisson(rng, 5 + 15 * m / 240)})
+    reported = {tag for minute in range(35, 300) for tag in tags_at(buckets, minute)}
+    assert reported == set()
+
+
+def test_a_burst_on_top_of_a_drift_still_trends() -> None:
+    rng = random.Random(6)
+    buckets = series(
+        200,
+        lambda m: {**BACKGROUND, "drift": poisson(rng, 5 + 15 * m / 240 + 12 * (m >= 190))},
+    )
+    assert "drift" in tags_at(buckets, 194)
+
+
 def test_min_support_keeps_a_handful_of_posts_from_trending() -> None:
     params = TrendParams()
     few = series(60, lambda m: {**BACKGROUND, "rare": params.min_support - 1 if m == 59 else 0})
