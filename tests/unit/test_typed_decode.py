@@ -1,0 +1,466 @@
+"""The typed reader (msgspec, streamer.ingest.typed_payloads) answers exactly as the general one
+(orjson and dicts) on every line: real streams, the demo, hostile posts, hand-made odd shapes,
+lines orjson refuses, and real payloads mutated at random.
+
+`parse_payload(line, typed=True)` against `parse_payload(line, typed=False)`; the counters in
+`TypedCounts` show that the typed reader really answers for ordinary statuses, so that a typed
+reader that always gave up (and so trivially agreed) would fail here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streamer.core.records import BAD_JSON, BAD_UTF8, Post, Skip
+from streamer.ingest.parser import TypedCounts, parse_payload
+from streamer.ingest.typed_payloads import decode_line, json_checks_hold
+from streamer.sources.generator import generate
+from tests.unit.test_parser_fuzz import (
+    CORPUS_LINES,
+    FUZZ,
+    MUTATIONS,
+    VALUES_BY_TYPE,
+    at,
+    byte_mutations,
+    is_read,
+    json_keys,
+    json_type,
+    json_values,
+    mutated_lines,
+    value_paths,
+)
+from tests.unit.test_realistic_stream import UDHR, rs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_hostile() -> ModuleType:
+    path = REPO / "scripts" / "hostile_posts.py"
+    spec = importlib.util.spec_from_file_location("hostile_posts", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+hostile_posts = _load_hostile()
+
+
+@contextmanager
+def counted() -> Iterator[type[TypedCounts]]:
+    TypedCounts.typed = TypedCounts.general = 0
+    yield TypedCounts
+
+
+def assert_same(line: bytes | str) -> None:
+    typed = parse_payload(line, typed=True)
+    general = parse_payload(line, typed=False)
+    assert typed == general, (line[:300], typed, general)
+    assert type(typed) is type(general)
+
+
+# --- whole streams ------------------------------------------------------------------------
+
+V1_LINES = [line for line, _ in rs.generate(3000, 21, "v1", udhr=UDHR)]
+JETSTREAM_LINES = [line for line, _ in rs.generate(1500, 22, "jetstream", "all", udhr=UDHR)]
+DEMO_LINES = [line for line, _ in generate(2000, seed=23, geo_share=0.5)]
+
+
+def test_realistic_v1_stream_is_read_the_same_and_the_typed_way() -> None:
+    with counted() as counts:
+        for line in V1_LINES:
+            assert_same(line)
+    # Every v1.1 line reaches the typed reader once (the general read does not count); only
+    # lines whose bytes look like a huge number (hex ids, say) may go the general way.
+    assert counts.typed + counts.general == len(V1_LINES)
+    assert counts.typed >= 0.95 * len(V1_LINES), (counts.typed, counts.general)
+
+
+def test_typed_reader_makes_the_posts_of_the_stream() -> None:
+    # Not only notices: retweets, extended texts, places and points come out of it too.
+    posts = [parse_payload(line, typed=True) for line in V1_LINES]
+    assert sum(isinstance(post, Post) for post in posts) > 0.9 * len(posts)
+    assert any(isinstance(p, Post) and p.place_bbox is not None for p in posts)
+    assert any(isinstance(p, Post) and p.geo is not None for p in posts)
+    assert any(isinstance(p, Post) and p.location is not None for p in posts)
+
+
+def test_realistic_jetstream_stream_is_read_the_same() -> None:
+    with counted() as counts:
+        for line in JETSTREAM_LINES:
+            assert_same(line)
+    assert counts.general == len(JETSTREAM_LINES)  # Jetstream events go the general way
+
+
+def test_demo_stream_is_read_the_same_and_the_typed_way() -> None:
+    with counted() as counts:
+        for line in DEMO_LINES:
+            assert_same(line)
+    assert counts.typed >= 0.9 * len(DEMO_LINES), (counts.typed, counts.general)
+
+
+def test_hostile_posts_are_read_the_same() -> None:
+    args = argparse.Namespace(
+        kinds=list(hostile_posts.KINDS), count=3, tag_bytes=20_000, many=2_000
+    )
+    lines = list(hostile_posts.hostile_lines(args))
+    with counted() as counts:
+        for line in lines:
+            assert_same(line)
+    # Valid statuses, however big their fields; only a giant-bio user id of 100,000 digits
+    # looks like a huge number to the checks, and goes the general way.
+    assert counts.typed >= len(lines) - args.count // 2 - 1
+
+
+def test_the_fuzz_corpus_is_read_the_same() -> None:
+    for line in CORPUS_LINES:
+        assert_same(line)
+
+
+# --- hand-made shapes ---------------------------------------------------------------------
+
+
+def status(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+        "id": 1050118621198921728,
+        "id_str": "1050118621198921728",
+        "text": "Hello #World from Paris",
+        "lang": "en",
+        "user": {
+            "id": 6253282,
+            "id_str": "6253282",
+            "screen_name": "someone",
+            "description": "I write code",
+            "location": "Paris, France",
+        },
+        "entities": {"hashtags": [{"text": "World", "indices": [6, 12]}], "urls": []},
+        "coordinates": {"type": "Point", "coordinates": [2.35, 48.85]},
+        "place": {
+            "bounding_box": {
+                "type": "Polygon",
+                "coordinates": [[[2.2, 48.8], [2.2, 48.9], [2.5, 48.9], [2.5, 48.8]]],
+            }
+        },
+    }
+    for key, value in changes.items():
+        if value is DROP:
+            base.pop(key, None)
+        else:
+            base[key] = value
+    return base
+
+
+DROP = object()
+USER = status()["user"]
+
+EDGE_PAYLOADS: list[Any] = [
+    status(),
+    # nulls where objects or strings are expected
+    status(user=None, entities=None, coordinates=None, place=None, geo=None, lang=None),
+    status(text=None),
+    status(text=None, full_text="the full text #Full"),
+    status(created_at=None, id_str=None),
+    status(user={**USER, "id_str": None, "description": None, "location": None}),
+    status(user={**USER, "id_str": ""}),
+    status(user={"id": 2**64 - 1, "screen_name": "no_id_str"}),
+    status(user={**USER, "id_str": None, "id": 2**63}),
+    status(user={**USER, "id_str": None, "id": True}),
+    status(user={**USER, "id_str": None, "id": 1.5}),
+    status(user={**USER, "id_str": None, "id": "123"}),
+    status(user={}),
+    status(user=[]),
+    status(user="someone"),
+    # strings where numbers are, numbers where strings are
+    status(text=12),
+    status(id_str=5, id="7"),
+    status(id_str=DROP, id=-(2**63)),
+    status(id_str=DROP, id=2**64 - 1),
+    status(lang=5),
+    status(created_at=20181010),
+    status(coordinates={"type": "Point", "coordinates": ["2.35", "48.85"]}),
+    status(coordinates={"type": "Point", "coordinates": [True, False]}),
+    status(coordinates={"type": "Point", "coordinates": [2, 48]}),
+    status(coordinates={"type": "Point", "coordinates": [2.35, 48.85, 35]}),
+    status(coordinates={"type": "Point", "coordinates": [2.35]}),
+    status(coordinates={"type": "Point", "coordinates": [200.0, 48.85]}),
+    status(coordinates={"type": "Point", "coordinates": [-0.0, -0]}),
+    status(coordinates={"type": "Point", "coordinates": [1e308, 2**64 - 1]}),
+    status(coordinates={"type": "Point", "coordinates": None}),
+    status(coordinates=[2.35, 48.85]),
+    status(coordinates=DROP, geo={"type": "Point", "coordinates": [48.85, 2.35]}),
+    status(coordinates=DROP, geo={"type": "Point", "coordinates": [148.85, 2.35]}),
+    status(coordinates=DROP, geo="48.85,2.35"),
+    status(place={"bounding_box": None}),
+    status(place={"bounding_box": {"coordinates": []}}),
+    status(place={"bounding_box": {"coordinates": [[]]}}),
+    status(place={"bounding_box": {"coordinates": [[[1, 2], [3]]]}}),
+    status(place={"bounding_box": {"coordinates": [[[1, 2], [3, "4"]]]}}),
+    status(place={"bounding_box": {"coordinates": [[[170, 10], [-170, 20]]]}}),
+    status(place={"bounding_box": {"coordinates": [[[1, 95], [2, 96]]]}}),
+    status(place="Paris"),
+    # wrong types in entities
+    status(entities={"hashtags": None}),
+    status(entities={"hashtags": []}),
+    status(entities={"hashtags": "World"}),
+    status(entities={"hashtags": [{"text": 5}, "x", None, {"text": " #Two "}]}),
+    status(entities={"hashtags": [{"text": "A"}, {"text": "a"}, {"text": "\uff03b"}]}),
+    status(entities={"hashtags": [{"text": None}, {}]}),
+    status(entities={}),
+    status(entities=[]),
+    status(entities="none"),
+    status(entities=DROP),
+    status(entities=DROP, text="no entities: #FromText and #fromtext"),
+    # retweets, extended tweets
+    status(retweeted_status={"text": "RT original #Orig", "entities": {"hashtags": []}}),
+    status(retweeted_status={"extended_tweet": {"full_text": "long original #Long"}}),
+    status(retweeted_status={"text": None}),
+    status(retweeted_status={}),
+    status(retweeted_status=None),
+    status(retweeted_status="RT"),
+    status(retweeted_status={"text": "RT", "entities": "bad"}),
+    status(extended_tweet={"full_text": "extended #Ext", "entities": {"hashtags": []}}),
+    status(extended_tweet={"full_text": None}),
+    status(extended_tweet={}),
+    status(extended_tweet={"full_text": "x", "entities": None}),
+    status(extended_tweet={"full_text": "x", "entities": {"hashtags": {"text": "a"}}}),
+    status(extended_tweet=[]),
+    status(truncated=True, extended_tweet={"full_text": "the rest #Rest"}),
+    # timestamps
+    status(created_at="2022-01-01T10:00:00.000Z"),
+    status(created_at="Wed Oct 10 20:19:24 +9999 2018"),
+    status(created_at="x" * 100),
+    # extra fields, of any type
+    status(extra={"deep": [1, 2, {"a": None}]}, numbers=[1e300, -1e-300, 2**64 - 1]),
+    status(withheld_in_countries=["DE"], quoted_status={"text": 5, "user": "x"}),
+    # control messages, alone and with a text
+    {"delete": {"status": {"id": 1, "id_str": "1", "user_id": 2, "user_id_str": "2"}}},
+    {"delete": None},
+    {"limit": {"track": 12, "timestamp_ms": "1"}},
+    {"warning": {"code": "FALLING_BEHIND", "percent_full": 60}},
+    {"scrub_geo": {}},
+    {"status_withheld": {"id": 1}},
+    {"user_withheld": {"id": 1}},
+    {"disconnect": {"code": 4}},
+    {"event": "follow"},
+    {"friends": [1, 2]},
+    {"friends_str": ["1"]},
+    status(delete={"status": {}}),
+    status(event="x", limit={"track": 1}),
+    # bare posts and the shapes around them
+    {"text": "a bare post #Bare"},
+    {"text": "a bare post", "id": 5},
+    {"text": "a bare post", "id": "abc", "lang": "en", "coordinates": [1, 2]},
+    {"text": None},
+    {"text": 5},
+    {"full_text": "only a full text"},
+    {"text": "x", "truncated": False},
+    {"id_str": "1"},
+    {},
+    {"user": USER},
+    # v2, v2 errors, Jetstream (the general way), and their look-alikes
+    {"data": {"id": "1", "text": "v2 #post", "author_id": "9"}, "includes": {}},
+    {"data": None},
+    {"errors": [{"title": "operational-disconnect"}]},
+    {"did": "did:plc:x", "kind": "identity"},
+    {"did": "did:plc:x", "text": "not jetstream without a kind"},
+    {"kind": "commit", "text": "not jetstream without a did"},
+]
+EDGE_LINES = [orjson.dumps(payload) for payload in EDGE_PAYLOADS]
+
+
+@pytest.mark.parametrize("line", EDGE_LINES, ids=range(len(EDGE_LINES)))
+def test_edge_payloads_are_read_the_same(line: bytes) -> None:
+    assert_same(line)
+
+
+ODD_LINES = [
+    b"",
+    b"   \r\n",
+    b"\xef\xbb\xbf" + orjson.dumps(status()),
+    b"\xef\xbb\xbf",
+    b"null",
+    b"[1, 2]",
+    b'"a string"',
+    b"12",
+    b"{",
+    b'{"text": "a",}',
+    b'{"text": "a"} {"text": "b"}',
+    b'{"text": "a", "text": "b"}',
+    b'{"text": 5, "text": "b"}',
+    b'{"text": "b", "text": 5}',
+    b'{"t\\u0065xt": "escaped key"}',
+    b'{"text": "a\\u0000b"}',
+    b'{"text": "\\ud83d\\ude00 pair"}',
+    b'{"text": "\\ud83d lone"}',
+    b'{"text": "tab\there"}',
+    b'{"text": "x", "id": 01}',
+    b'{"text": "x", "id": NaN}',
+    b'{"text": "x", "id": Infinity}',
+    b'{"text": "x", "id": 1e400}',
+    b'{"text": "x", "id": -1e400}',
+    b'{"text": "x", "id": 1e-400}',
+    b'{"text": "x", "id": 18446744073709551616}',
+    b'{"text": "x", "id": -9223372036854775809}',
+    b'{"text": "x", "id_str": "1", "coordinates": {"coordinates": [1180591620717411303424, 5]}}',
+    b'{"text": "x", "id_str": "1", "coordinates": {"coordinates": [1.5e400, 5]}}',
+    b'{"text": "x", "id_str": "1", "user": {"id": 1180591620717411303424}}',
+    "a str line with a \ud800 lone surrogate".encode("utf-8", "surrogatepass"),
+    b'{"text": "\xff"}',
+    b'{"text": "x", "id_str": "\xc0\x80"}',
+]
+
+
+@pytest.mark.parametrize("line", ODD_LINES, ids=range(len(ODD_LINES)))
+def test_odd_lines_are_read_the_same(line: bytes) -> None:
+    assert_same(line)
+
+
+def test_str_lines_are_read_the_same() -> None:
+    for line in [*EDGE_LINES[:20], *ODD_LINES[:20]]:
+        assert_same(line.decode("utf-8", "replace"))
+    assert_same("\ud800 a lone surrogate in a str")
+
+
+# --- what msgspec accepts and orjson refuses ----------------------------------------------
+
+# Valid for msgspec's typed decode, which skips the fields the parser never reads without
+# checking them; orjson refuses each, so the typed reader must not answer.
+HIDDEN_IN_UNREAD_FIELDS = [
+    (b'{"text": "a", "junk": "\xff"}', BAD_UTF8),
+    (b'{"text": "a", "\xff": 1}', BAD_UTF8),
+    (b'{"text": "a", "junk": "\xed\xa0\x80"}', BAD_UTF8),
+    (b'{"text": "a", "junk": "\xc0\x80"}', BAD_UTF8),
+    (b'{"text": "a", "junk": "\xf4\x90\x80\x80"}', BAD_UTF8),
+    (b'{"text": "a", "junk": 1e999}', BAD_JSON),
+    (b'{"text": "a", "junk": [-1E+0400]}', BAD_JSON),
+    (b'{"text": "a", "junk": 0.0000001e400}', BAD_JSON),
+    (b'{"text": "a", "junk": ' + b"9" * 400 + b"}", BAD_JSON),
+    (b'{"text": "a", "junk": ' + b"9" * 250 + b"e60}", BAD_JSON),
+    (b'{"delete": {"status": {"id": 1e999}}}', BAD_JSON),
+    (orjson.dumps(status())[:-1] + b', "junk": {"deep": "\xfe"}}', BAD_UTF8),
+]
+
+
+@pytest.mark.parametrize("line, reason", HIDDEN_IN_UNREAD_FIELDS)
+def test_lines_orjson_refuses_are_refused_alike(line: bytes, reason: str) -> None:
+    assert decode_line(line) is not None  # msgspec alone would take it
+    assert not json_checks_hold(line)
+    item = parse_payload(line, typed=True)
+    assert isinstance(item, Skip) and item.reason == reason, item
+    assert item == parse_payload(line, typed=False)
+
+
+def nested(depth: int) -> bytes:
+    return b'{"text": "a", "junk": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize("limit", [sys.getrecursionlimit(), 1020, 1030, 5000])
+@pytest.mark.parametrize("depth", [900, 1022, 1023, 1024, 1100, 3000])
+def test_deep_nesting_is_read_the_same_whatever_the_recursion_limit(limit: int, depth: int) -> None:
+    line = nested(depth)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        typed = parse_payload(line, typed=True)
+        general = parse_payload(line, typed=False)
+    finally:
+        sys.setrecursionlimit(old)
+    assert typed == general
+
+
+def test_a_big_number_look_alike_in_a_string_only_costs_speed() -> None:
+    line = orjson.dumps(status(text="the value 1e400 and " + "7" * 300))
+    assert not json_checks_hold(line)  # a false alarm: read the general way, same answer
+    assert_same(line)
+
+
+def test_typed_reader_answers_for_an_ordinary_status() -> None:
+    line = orjson.dumps(status())
+    with counted() as counts:
+        item = parse_payload(line, typed=True)
+    assert counts.typed == 1 and counts.general == 0
+    assert isinstance(item, Post) and item.hashtags == ("world",)
+    assert item.geo == (48.85, 2.35) and item.place_bbox == (2.2, 48.8, 2.5, 48.9)
+    assert (item.user_id, item.screen_name) == ("6253282", "someone")
+    assert item.location == "Paris, France"
+
+
+# --- real payloads, mutated ---------------------------------------------------------------
+
+REAL_PAYLOADS = [orjson.loads(line) for line in V1_LINES[:300:3] + JETSTREAM_LINES[:60:3]]
+
+
+@st.composite
+def mutated_real_payloads(draw: st.DrawFn) -> Any:
+    """A realistic payload with one to five structural mutations (as test_parser_fuzz's
+    `mutated_payloads`): a value replaced by one of another type or an odd one of the same
+    type, a key deleted or renamed, a list cut short or grown."""
+    payload = copy.deepcopy(draw(st.sampled_from(REAL_PAYLOADS)))
+    for _ in range(draw(st.integers(1, 5))):
+        paths = list(value_paths(payload))
+        if not paths:
+            break
+        aimed = [p for p in paths if is_read(p)]
+        path = draw(st.sampled_from(aimed if aimed and draw(st.booleans()) else paths))
+        parent, key = at(payload, path[:-1]), path[-1]
+        value = parent[key]
+        action = draw(st.sampled_from(MUTATIONS))
+        if action == "retype":
+            other = [t for t in VALUES_BY_TYPE if t != json_type(value)]
+            parent[key] = draw(VALUES_BY_TYPE[draw(st.sampled_from(other))])
+        elif action == "same_type":
+            parent[key] = draw(VALUES_BY_TYPE[json_type(value)])
+        elif action == "delete":
+            del parent[key]
+        elif action == "rename" and isinstance(parent, dict):
+            parent[draw(json_keys)] = parent.pop(key)
+        elif action == "cut" and isinstance(value, list):
+            del value[draw(st.integers(0, len(value))) :]
+        elif action == "grow" and isinstance(value, list):
+            value.append(draw(st.sampled_from(value) if value else json_values))
+    return payload
+
+
+@FUZZ
+@given(mutated_real_payloads())
+def test_mutated_real_payloads_are_read_the_same(payload: Any) -> None:
+    assert_same(orjson.dumps(payload))
+
+
+@FUZZ
+@given(st.data())
+def test_byte_mutated_real_lines_are_read_the_same(data: st.DataObject) -> None:
+    line = orjson.dumps(data.draw(mutated_real_payloads()))
+    assert_same(data.draw(byte_mutations(line)))
+
+
+@FUZZ
+@given(mutated_lines())
+def test_mutated_fuzz_corpus_lines_are_read_the_same(line: bytes) -> None:
+    assert_same(line)
+
+
+@FUZZ
+@given(
+    st.sampled_from([orjson.dumps(status()), *V1_LINES[:20]]),
+    st.sampled_from(["text", "id", "user", "entities", "coordinates", "place", "lang"]),
+    st.one_of(*VALUES_BY_TYPE.values()),
+)
+def test_any_value_in_a_read_field_is_read_the_same(line: bytes, key: str, value: Any) -> None:
+    payload = orjson.loads(line)
+    payload[key] = value
+    assert_same(orjson.dumps(payload))
