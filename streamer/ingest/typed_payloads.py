@@ -16,11 +16,11 @@ nesting limit follows the interpreter's recursion limit. `json_checks_hold` says
 orjson would refuse could hide in those gaps; the parser uses the typed result only when it
 cannot.
 
-What that costs, per realistic 3.4 KB v1.1 line (CPU time, scripts/bench_worker_cpu.py's
-machine): the typed decode takes about 4.4 µs against orjson's 7.6, but the checks take about
-7 (a UTF-8 decode of the line, a pass for big numbers), so the typed reader is slower overall
-and `parse_payload` leaves it off unless asked (`typed=True`). Without the number pass it
-would be about 15% faster, without both checks about 33%, at the price of reading some
+What that costs, per realistic 3.4 KB v1.1 line (CPU time, scripts/bench_typed_decode.py):
+the typed decode takes about 4.4 µs against orjson's 7.4, but the checks take about 6 (a
+UTF-8 decode of the line, a pass for big numbers), so the typed reader is slower overall and
+`parse_payload` leaves it off unless asked (`typed=True`). Without the number pass it would be
+about 15% faster, without both checks about 33%, at the price of reading as posts some
 malformed lines that orjson refuses.
 """
 
@@ -150,9 +150,10 @@ def decode_line(data: bytes) -> Line | None:
 _ORJSON_MAX_DEPTH = 1024
 _RECURSION_LIMIT_DECIDES = sys.version_info < (3, 12)
 # A number that overflows a double (orjson refuses the line) has an exponent of three digits
-# or more, or else (the exponent being under 100) over 200 digits in a row. Digits are folded to
-# "0" and "E" to "e", and "+" is dropped, so either shows up as one of two plain substrings.
-_FOLD_NUMBERS = bytes.maketrans(b"123456789E", b"000000000e")
+# or more, or else (the exponent being under 100) over 200 digits in a row. Digits and "+" are
+# folded to "0" and "E" to "e", so either shows up as one of two plain substrings ("1e+40"
+# too, a false alarm that only costs speed).
+_FOLD_NUMBERS = bytes.maketrans(b"123456789+E", b"0000000000e")
 _BIG_EXPONENT = b"0e000"
 _LONG_DIGITS = b"0" * 200
 
@@ -166,8 +167,9 @@ def json_checks_hold(data: bytes) -> bool:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return False
-    folded = data.translate(_FOLD_NUMBERS, b"+")
-    if _BIG_EXPONENT in folded or _LONG_DIGITS in folded:
+    folded = data.translate(_FOLD_NUMBERS)
+    # rfind: its scan keys on the needle's first byte, rarer in folded text than its last.
+    if folded.rfind(_BIG_EXPONENT) >= 0 or _LONG_DIGITS in folded:
         return False
     if _RECURSION_LIMIT_DECIDES and sys.getrecursionlimit() <= _ORJSON_MAX_DEPTH:
         return True
