@@ -1,12 +1,6 @@
-"""CPU per line of the parser's typed reader (msgspec) against its general one (orjson), on the
-realistic and the demo input: the decode alone, the checks that keep the typed answers exact,
-the parser, and a worker's whole batch function (parse, detect, locate, pack).
-
-The typed reader is exact only with its checks (`json_checks_hold`: the line's UTF-8, numbers
-too big for a double, nesting). Two relaxed variants are measured too, to show what the checks
-cost: without the number pass ("utf8 only"), and without both ("no checks"). The relaxed ones
-are measurements, not modes of the product: they would read as posts some malformed lines
-that orjson refuses.
+"""CPU per line of the parser's typed reader (msgspec, the default) against its general one
+(orjson, `parse_payload(..., typed=False)`), on the realistic and the demo input: the decode
+alone, the parser, and a worker's whole batch function (parse, detect, locate, pack).
 
 Every variant runs in turn, five rounds; the table gives the fastest round (CPU time).
 
@@ -29,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from streamer.ingest import parser, worker  # noqa: E402
 from streamer.ingest.langid.chooser import LanguageChooser  # noqa: E402
-from streamer.ingest.typed_payloads import decode_line, json_checks_hold  # noqa: E402
+from streamer.ingest.typed_payloads import decode_line  # noqa: E402
 from streamer.sources.generator import generate as demo_lines  # noqa: E402
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -39,22 +33,7 @@ BATCH = 500
 ROUNDS = 5
 
 
-def utf8_only(data: bytes) -> bool:
-    if data.isascii():
-        return True
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-VARIANTS: dict[str, tuple[bool, Callable[[bytes], bool]]] = {
-    "general (orjson)": (False, json_checks_hold),
-    "typed, exact": (True, json_checks_hold),
-    "typed, utf8 only": (True, utf8_only),
-    "typed, no checks": (True, lambda _data: True),
-}
+VARIANTS = {"general (orjson)": False, "typed (msgspec, default)": True}
 
 
 def per_line(read: Callable[[bytes], object], lines: list[bytes]) -> float:
@@ -76,10 +55,9 @@ def batch_per_line(lines: list[bytes]) -> float:
     return 1e6 * (time.process_time() - start) / len(lines)
 
 
-def use(typed: bool, checks: Callable[[bytes], bool]) -> Callable[[bytes], object]:
+def use(typed: bool) -> Callable[[bytes], object]:
     """Make the parser and the worker read lines the given way."""
     read = functools.partial(parser.parse_payload, typed=typed)
-    parser.json_checks_hold = checks  # type: ignore[assignment]
     worker.parse_payload = read  # type: ignore[assignment]
     return read
 
@@ -97,7 +75,6 @@ def main() -> int:
     steps: dict[str, Callable[[bytes], object]] = {
         "orjson.loads": orjson.loads,
         "typed decode (msgspec)": decode_line,
-        "typed checks (json_checks_hold)": json_checks_hold,
     }
     print("| input | step | µs/line |")
     print("|---|---|---:|")
@@ -109,8 +86,8 @@ def main() -> int:
     for name, lines in inputs.items():
         worker.process_parts([lines[:BATCH]])  # warm caches, as a running worker is
         rows = []
-        for variant, (typed, checks) in VARIANTS.items():
-            read = use(typed, checks)
+        for variant, typed in VARIANTS.items():
+            read = use(typed)
             parser.TypedCounts.typed = 0
             parse = per_line(read, lines)
             share = parser.TypedCounts.typed / (ROUNDS * len(lines))
@@ -118,14 +95,14 @@ def main() -> int:
         # The batch figures swing with the machine's load: the variants take turns.
         batch: dict[str, float] = dict.fromkeys(VARIANTS, float("inf"))
         for _ in range(ROUNDS):
-            for variant, (typed, checks) in VARIANTS.items():
-                use(typed, checks)
+            for variant, typed in VARIANTS.items():
+                use(typed)
                 batch[variant] = min(batch[variant], batch_per_line(lines))
         for variant, parse, share in rows:
             print(
                 f"| {name} | {variant} | {parse:.1f} | {batch[variant]:.1f} | {100 * share:.1f}% |"
             )
-    use(False, json_checks_hold)
+    use(True)
     return 0
 
 

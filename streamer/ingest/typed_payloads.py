@@ -10,18 +10,21 @@ The schemas are strict on purpose: a value of another type than the one today's 
 the decode fail, and the parser then reads the line the general way (orjson and dicts). So the
 typed reader never has to handle an odd shape: it only has to be right on the common ones.
 
-msgspec skips unknown values without checking all that orjson checks: it does not validate
-UTF-8 inside skipped strings and keys, it accepts numbers that overflow a double, and its
-nesting limit follows the interpreter's recursion limit. `json_checks_hold` says whether a line
-orjson would refuse could hide in those gaps; the parser uses the typed result only when it
-cannot.
+msgspec validates every value it decodes into these schemas (UTF-8 strings, int64 ids, finite
+floats) and skips the rest. In what it skips, it is more lenient than orjson: it does not
+validate UTF-8 inside skipped strings and keys, and it accepts numbers that overflow a double.
+So a line whose only fault is such bytes in a field the parser never reads (a profile image
+address, a count, an unknown key) is read as the post it carries, where orjson refuses the
+whole line; the same fault in a field the parser reads fails the decode. Nothing orjson
+accepts is refused, and nothing the parser reads escapes validation.
 
-What that costs, per realistic 3.4 KB v1.1 line (CPU time, scripts/bench_typed_decode.py):
-the typed decode takes about 4.4 µs against orjson's 7.4, but the checks take about 6 (a
-UTF-8 decode of the line, a pass for big numbers), so the typed reader is slower overall and
-`parse_payload` leaves it off unless asked (`typed=True`). Without the number pass it would be
-about 15% faster, without both checks about 33%, at the price of reading as posts some
-malformed lines that orjson refuses.
+Skipping nested values recurses in C: msgspec guards it with the interpreter's recursion
+limit (RecursionError, and the line goes the general way), which is safe at the default limit.
+A program that raised the limit could let a deep line overrun the C stack, so then lines
+nesting deeper than orjson allows are left to orjson (`decode_line`).
+
+What it saves, per realistic 3.4 KB v1.1 line (CPU time, scripts/bench_typed_decode.py): the
+decode takes about 4.7 µs against orjson's 7.4, and the whole parse about 9 µs against 13.
 """
 
 from __future__ import annotations
@@ -40,7 +43,6 @@ __all__ = [
     "Tweet",
     "User",
     "decode_line",
-    "json_checks_hold",
 ]
 
 # orjson reads integers in int64 and uint64 as ints and larger ones as floats; msgspec reads
@@ -132,45 +134,29 @@ class Line(Struct):
 
 _decoder = msgspec.json.Decoder(Line)
 
+# orjson refuses nesting deeper than this.
+_ORJSON_MAX_DEPTH = 1024
+# Up to this recursion limit, msgspec's own guard stops a deep line long before the C stack
+# runs out. On Python 3.12 and later the C recursion limit decides instead; the count below
+# then bounds the depth.
+_SAFE_RECURSION_LIMIT = 1024
+_RECURSION_LIMIT_DECIDES = sys.version_info < (3, 12)
+
 
 def decode_line(data: bytes) -> Line | None:
     """The line's typed form, or None when msgspec refuses it (bad JSON, a value of an
-    unexpected type, nesting past its limit): the caller then reads it the general way."""
+    unexpected type, a bad string or number in a read field, nesting past its limit) or may
+    nest too deep to skip safely: the caller then reads it the general way."""
+    if not _nesting_is_guarded(data):
+        return None
     try:
         return _decoder.decode(data)
-    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+    except (msgspec.MsgspecError, RecursionError):  # ValidationError is one too
         return None
 
 
-# --- what msgspec skips unchecked ---------------------------------------------------------
-
-# orjson refuses nesting deeper than this. msgspec's limit is the interpreter's recursion
-# limit, which on Python 3.11 is lower unless a program raised it (on 3.12 and later the C
-# recursion limit decides, so lines are counted instead).
-_ORJSON_MAX_DEPTH = 1024
-_RECURSION_LIMIT_DECIDES = sys.version_info < (3, 12)
-# A number that overflows a double (orjson refuses the line) has an exponent of three digits
-# or more, or else (the exponent being under 100) over 200 digits in a row. Digits and "+" are
-# folded to "0" and "E" to "e", so either shows up as one of two plain substrings ("1e+40"
-# too, a false alarm that only costs speed).
-_FOLD_NUMBERS = bytes.maketrans(b"123456789+E", b"0000000000e")
-_BIG_EXPONENT = b"0e000"
-_LONG_DIGITS = b"0" * 200
-
-
-def json_checks_hold(data: bytes) -> bool:
-    """Whether a line msgspec accepted is one orjson accepts too: valid UTF-8 throughout, no
-    number too large for a double, nesting within orjson's limit. False may be wrong (the
-    line then goes the general way, which is slower but gives the same answer); True never."""
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-    folded = data.translate(_FOLD_NUMBERS)
-    # rfind: its scan keys on the needle's first byte, rarer in folded text than its last.
-    if folded.rfind(_BIG_EXPONENT) >= 0 or _LONG_DIGITS in folded:
-        return False
-    if _RECURSION_LIMIT_DECIDES and sys.getrecursionlimit() <= _ORJSON_MAX_DEPTH:
+def _nesting_is_guarded(data: bytes) -> bool:
+    if _RECURSION_LIMIT_DECIDES and sys.getrecursionlimit() <= _SAFE_RECURSION_LIMIT:
         return True
+    # Brackets in strings count too: a false alarm only sends the line the general way.
     return data.count(b"[") + data.count(b"{") < _ORJSON_MAX_DEPTH
