@@ -33,10 +33,12 @@ clustering routes users by the language their bio is written in.
 
 from __future__ import annotations
 
+import gc
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import regex
@@ -127,6 +129,13 @@ def _bio_detector() -> Any:
     return make_detector("default", None)
 
 
+def release_bio_detector() -> None:
+    """Drop the detector `bio_languages` built (its tables are some 150 MB): a refit calls this
+    once its bios are labelled, so the model fitting after it does not stack on them."""
+    _bio_detector.cache_clear()
+    gc.collect()
+
+
 def bio_languages(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None]:
     """Each bio's own language as the post detector labels it, or `fallback` (the language of
     the user's post) where the bio has none the detector can tell (empty, a handle, emoji).
@@ -176,6 +185,15 @@ def normalize_bio(bio: str) -> str:
     return _BLANK.sub(" ", unicodedata.normalize("NFKC", bio)).replace("\u2019", "'").lower()
 
 
+def _word_buckets(lang: str, wordlist: str) -> list[list[str]]:
+    """wordfreq's list for `lang` as buckets of words (index i: frequency 10 ** (-i / 100)),
+    read from its file. Not through wordfreq's own readers: those keep every list they read
+    (and a dict of it) cached for the life of the process, some 150 MB for these three."""
+    import wordfreq
+
+    return wordfreq.read_cBpack(wordfreq.available_languages(wordlist)[lang])
+
+
 @lru_cache(maxsize=1)
 def _cjk_costs() -> dict[str, float]:
     """-log(frequency) of the Japanese and Chinese words made of Han and Hiragana, from
@@ -185,10 +203,17 @@ def _cjk_costs() -> dict[str, float]:
     pattern = regex.compile(rf"[\p{{Han}}\p{{Hiragana}}々〆ヶ]{{1,{_MAX_WORD}}}")
     costs: dict[str, float] = {}
     for lang in ("ja", "zh"):
-        for word, freq in wordfreq.get_frequency_dict(lang, "large").items():
-            if pattern.fullmatch(word):
-                cost = -math.log(freq)
-                costs[word] = min(cost, costs.get(word, cost))
+        buckets = _word_buckets(lang, "large")
+        # One float per bucket, shared by its words; a word listed twice takes its last
+        # bucket, as in wordfreq's get_frequency_dict.
+        bucket_cost = [-math.log(wordfreq.cB_to_freq(-i)) for i in range(len(buckets))]
+        index_of = {
+            w: i for i, bucket in enumerate(buckets) for w in bucket if pattern.fullmatch(w)
+        }
+        del buckets
+        for word, index in index_of.items():
+            cost = bucket_cost[index]
+            costs[word] = min(cost, costs.get(word, cost))
     return costs
 
 
@@ -221,11 +246,16 @@ def segment_cjk(run: str) -> list[str]:
 def common_words() -> frozenset[str]:
     """The COMMON_WORDS most frequent words of Japanese, Chinese and Korean (wordfreq's lists):
     particles, auxiliaries and words every bio of the language has (の, 方, 합니다)."""
-    import wordfreq
+    return frozenset(w for lang in ("ja", "zh", "ko") for w in _top_words(lang, COMMON_WORDS))
 
-    return frozenset(
-        w for lang in ("ja", "zh", "ko") for w in wordfreq.top_n_list(lang, COMMON_WORDS)
-    )
+
+def _top_words(lang: str, n: int) -> list[str]:
+    """wordfreq.top_n_list(lang, n): the n most frequent words of the "best" list that have
+    no run of digits, without wordfreq keeping the whole list cached."""
+    from wordfreq.numbers import has_digit_sequence
+
+    words = (w for bucket in _word_buckets(lang, "best") for w in bucket)
+    return list(islice((w for w in words if not has_digit_sequence(w)), n))
 
 
 def join_affixes(words: list[str]) -> list[str]:
@@ -257,9 +287,7 @@ def join_affixes(words: list[str]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _korean_words() -> frozenset[str]:
-    import wordfreq
-
-    return frozenset(wordfreq.get_frequency_dict("ko", "small"))
+    return frozenset(w for bucket in _word_buckets("ko", "small") for w in bucket)
 
 
 def korean_stem(word: str) -> str:

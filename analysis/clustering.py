@@ -60,7 +60,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
-from analysis.bios import BioTokenizer, bio_languages, has_link, is_ngram
+from analysis.bios import BioTokenizer, bio_languages, has_link, is_ngram, release_bio_detector
 from analysis.cluster_ids import ClusterIdentities, GoneCluster
 from analysis.cluster_labels import class_tfidf_terms, membership
 
@@ -332,6 +332,7 @@ def fit_clusters(
     languages = [lang for _, lang in latest.values()]
     if settings.bio_language:
         languages = bio_languages(bios, languages)
+        release_bio_detector()  # assign() builds it again when new users need it
     clock.lap("languages")
 
     tokenizer = BioTokenizer(links=False)

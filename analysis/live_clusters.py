@@ -4,6 +4,10 @@ The fitted model stays in this process between calls (it can weigh tens of MB), 
 loop only ever ships user lists in and small summaries out. If the process is replaced, new
 users wait for the next refit to get a cluster.
 
+The window (up to `max_users` bios, tens of MB as Python objects) travels in parts of PART_SIZE
+users, each read from Redis and shipped before the next is read, and the assignments come back
+the same way: the daemon's main process never holds the whole window, only this one does.
+
 What keeps cluster ids stable from refit to refit (each cluster's centroid terms and size
 history, bounded by the number of clusters) is a small JSON file, IDENTITIES_NAME, in the state
 directory (the data dir when the caller gives one, else next to the report): it survives a
@@ -29,6 +33,11 @@ if TYPE_CHECKING:
     from analysis.clustering import BioClusterModel, ClusterSettings
 
 _model: BioClusterModel | None = None
+# One refit's users as they arrive, and its assignments until they are fetched: calls of one
+# refit follow each other in this process (the analyst runs one refit at a time).
+_incoming: list[UserRow] = []
+_outgoing: list[tuple[str, tuple[int, int]]] = []
+PART_SIZE = 5000
 IDENTITIES_NAME = "cluster_identities.json"
 UserRow = tuple[str, str] | tuple[str, str, str | None]  # (user id, bio[, language])
 
@@ -114,19 +123,59 @@ def assign_new(users: Sequence[UserRow]) -> dict[str, tuple[int, int]]:
     return {row[0]: label for row, label in zip(users, labels, strict=True)}
 
 
+def receive_users(rows: Sequence[UserRow], first: bool) -> int:
+    """Keep a part of the window for `refit_received` (`first`: a new refit begins)."""
+    if first:
+        _incoming.clear()
+        _outgoing.clear()
+    _incoming.extend(rows)
+    return len(_incoming)
+
+
+def refit_received(
+    settings: ClustersSettings,
+    out_dir: Path,
+    refresh: int = 0,
+    state_dir: Path | None = None,
+) -> RefitOutcome:
+    """`refit` on the users `receive_users` kept; the assignments stay here for
+    `take_assignments` (the outcome carries none)."""
+    users = list(_incoming)
+    _incoming.clear()
+    outcome = refit(users, settings, out_dir, refresh, state_dir)
+    del users
+    _outgoing[:] = outcome.assignments.items()
+    return RefitOutcome(outcome.users, outcome.skipped, outcome.report, {}, outcome.seconds)
+
+
+def take_assignments(count: int) -> dict[str, tuple[int, int]]:
+    """Up to `count` of the last refit's assignments, each given once."""
+    part = dict(_outgoing[-count:])
+    del _outgoing[-count:]
+    return part
+
+
 async def refit_window(
     store: Store,
     settings: ClustersSettings,
     out_dir: Path,
-    run: Callable[[Callable[[], RefitOutcome]], Awaitable[RefitOutcome]],
+    run: Callable[[Callable[[], Any]], Awaitable[Any]],
     refresh: int = 0,
     state_dir: Path | None = None,
 ) -> RefitOutcome:
     """Trim the user window, refit on it with `run` (a process pool or a thread: the fit is
     seconds of CPU, never on the event loop) and store every user's clusters."""
     await store.trim_users(settings.max_users, settings.max_age_hours * 3600, time.time())
-    users = await store.user_bios_with_language()
-    outcome = await run(partial(refit, users, settings, out_dir, refresh, state_dir))
+    first = True
+    async for part in store.user_bios_in_parts(size=PART_SIZE):
+        await run(partial(receive_users, part, first))
+        first = False
+    if first:
+        await run(partial(receive_users, [], first))
+    outcome: RefitOutcome = await run(
+        partial(refit_received, settings, out_dir, refresh, state_dir)
+    )
     if outcome.skipped is None:
-        await store.set_user_clusters(outcome.assignments)
+        while assignments := await run(partial(take_assignments, PART_SIZE)):
+            await store.set_user_clusters(assignments)
     return outcome
