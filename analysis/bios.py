@@ -43,8 +43,8 @@ from typing import Any
 
 import regex
 
-from streamer.core.records import UNDETERMINED
 from streamer.ingest.langid import make_detector
+from streamer.ingest.langid.bio_language import label_bios
 from streamer.ingest.langid.stopwords import (
     AUTO,
     DEFAULT_LANGUAGES,
@@ -142,15 +142,12 @@ def bio_languages(bios: Sequence[str], fallback: Sequence[str | None]) -> list[s
     A user given no language (None) keeps none: the caller asked for no language routing.
 
     A user's bio is often not in the language of their posts (an English bio over Indonesian,
-    Thai or Tagalog posts); the bio is what is clustered, so its language picks the model."""
+    Thai or Tagalog posts); the bio is what is clustered, so its language picks the model.
+    The daemon asks its ingest workers instead (streamer.ingest.worker.label_bios: the same
+    function, their detector), so that its clustering process never builds one."""
     if all(given is None for given in fallback):
         return list(fallback)  # no detector to load (its lists cost memory and a second)
-    detect = _bio_detector().detect
-    out: list[str | None] = []
-    for bio, given in zip(bios, fallback, strict=True):
-        lang = detect(bio) if given is not None and bio.strip() else UNDETERMINED
-        out.append(given if lang == UNDETERMINED else lang)
-    return out
+    return label_bios(_bio_detector().detect, bios, fallback)
 
 
 def replace_urls(text: str) -> str:

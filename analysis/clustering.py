@@ -313,11 +313,15 @@ def fit_clusters(
     users: Sequence[UserRow],
     settings: ClusterSettings | None = None,
     previous: Identities | None = None,
+    *,
+    labelled: bool = False,
 ) -> ClusterResult | SkipReason:
     """Cluster (user_id, bio) pairs or (user_id, bio, language) triples; a user listed twice
     keeps the last bio given, a user without a language goes to the OTHER model.
 
     previous: the `identities` of the last refit's result, so that its clusters keep their ids.
+    labelled: the languages given are the bios' own already (`bio_languages` of them, as the
+    daemon's ingest workers label them), so no detector is needed here.
     Returns a SkipReason instead when fewer than `settings.min_users` bios have usable terms.
     The same users, settings and previous state give the same clusters.
     """
@@ -330,7 +334,7 @@ def fit_clusters(
     user_ids = list(latest)
     bios = [bio for bio, _ in latest.values()]
     languages = [lang for _, lang in latest.values()]
-    if settings.bio_language:
+    if settings.bio_language and not labelled:
         languages = bio_languages(bios, languages)
         release_bio_detector()  # assign() builds it again when new users need it
     clock.lap("languages")
@@ -426,17 +430,22 @@ def fit_clusters(
 
 
 def assign(
-    model: BioClusterModel, bios: Sequence[str], languages: Sequence[str | None] | None = None
+    model: BioClusterModel,
+    bios: Sequence[str],
+    languages: Sequence[str | None] | None = None,
+    *,
+    labelled: bool = False,
 ) -> list[tuple[int, int]]:
     """(kmeans id, hdbscan id) for each bio, in the clusters of the fit that made `model`;
-    `languages` (one per bio, None: unknown) picks each bio's language model.
+    `languages` (one per bio, None: unknown) picks each bio's language model (`labelled`: they
+    are the bios' own already, as for `fit_clusters`).
 
     A bio with no term its model knows gets (NO_CLUSTER, NO_CLUSTER).
     """
     if not bios:
         return []
     langs = list(languages) if languages is not None else [None] * len(bios)
-    if model.bio_language:
+    if model.bio_language and not labelled:
         langs = bio_languages(bios, langs)
     by_model: dict[str, list[int]] = defaultdict(list)
     for i, lang in enumerate(langs):

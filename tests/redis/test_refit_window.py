@@ -1,5 +1,6 @@
 """The daemon's refit ships the user window in parts and fetches the assignments in parts, on a
-real Redis: the same report and the same stored clusters as one refit of the whole list."""
+real Redis: the same report and the same stored clusters as one refit of the whole list, whether
+the bios' languages come from the ingest workers or from the clustering process itself."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from typing import Any
 
 import pytest
 
+import analysis.bios
+import analysis.clustering
 from analysis import live_clusters
+from analysis.bios import bio_languages
 from scripts.bios_devset import dev_users
 from streamer.config import ClustersSettings
 from streamer.core.records import UserSeen
+from streamer.ingest import worker
+from streamer.ingest.langid.chooser import LanguageChooser
 from streamer.storage.connections import redis_client
 from streamer.storage.keys import Keys
 from streamer.storage.store import Store
@@ -27,12 +33,27 @@ def _without_timing(report: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in report.items() if key not in TIMING}
 
 
+async def _by_worker(bios: list[str], fallback: list[str | None]) -> list[str | None]:
+    """The ingest workers' labels, as Pipeline.label_bios asks them (here in a thread)."""
+    return await asyncio.to_thread(worker.label_bios, bios, fallback)
+
+
+async def _cannot_answer(bios: list[str], fallback: list[str | None]) -> None:
+    return None  # a broken or stopped pool: the clustering process labels the bios itself
+
+
+@pytest.mark.parametrize("label", [None, _by_worker, _cannot_answer])
 def test_refit_in_parts_equals_one_refit(
-    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    label: live_clusters.LabelBios | None,
 ) -> None:
     users = dev_users(400, seed=5)
     monkeypatch.setattr(live_clusters, "PART_SIZE", 37)  # many parts, the last one short
     monkeypatch.setattr(live_clusters, "_model", None)
+    monkeypatch.setattr(worker, "_chooser", LanguageChooser("default", None, False))
+    monkeypatch.setattr(worker, "_default_detector", True)
     calls: list[str] = []
 
     async def in_thread(job: Callable[[], Any]) -> Any:
@@ -47,14 +68,25 @@ def test_refit_in_parts_equals_one_refit(
             await store.update_users(seen, time.time())  # inside the window's age
             rows = await store.user_bios_with_language()  # the order a refit reads them in
             outcome = await live_clusters.refit_window(
-                store, SETTINGS, tmp_path / "parts", in_thread, state_dir=tmp_path / "s1"
-            )
+                store, SETTINGS, tmp_path / "parts", in_thread, state_dir=tmp_path / "s1",
+                label=label,
+            )  # fmt: skip
             stored = await client.hgetall(store.keys.user_cluster)
             return outcome, rows, {str(k): str(v) for k, v in stored.items()}
         finally:
             await client.aclose()
 
-    outcome, rows, stored = asyncio.run(scenario())
+    local: list[int] = []  # bios the clustering process labelled itself
+
+    def counted(bios: list[str], fallback: list[str | None]) -> list[str | None]:
+        local.append(len(bios))
+        return bio_languages(bios, fallback)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(analysis.bios, "bio_languages", counted)
+        patch.setattr(analysis.clustering, "bio_languages", counted)
+        outcome, rows, stored = asyncio.run(scenario())
+    assert (sum(local) == 0) == (label is _by_worker)
     whole = live_clusters.refit(rows, SETTINGS, tmp_path / "whole", state_dir=tmp_path / "s2")
     assert outcome.skipped is None and whole.skipped is None
     assert calls.count("receive_users") == -(-len(rows) // 37) > 1
