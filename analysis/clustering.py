@@ -43,7 +43,7 @@ import math
 import time
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -340,7 +340,7 @@ def fit_clusters(
     clock.lap("languages")
 
     tokenizer = BioTokenizer(links=False)
-    terms = [tokenizer(bio) for bio in bios]
+    terms = _shared_terms(tokenizer(bio) for bio in bios)
     clock.lap("tokenize")
     usable = [i for i, t in enumerate(terms) if t]
     if len(usable) < settings.min_users:
@@ -496,6 +496,13 @@ def _language_groups(
         lang = languages[i]
         groups[lang if lang in own else OTHER].append(i)
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+
+
+def _shared_terms(lists: Iterable[list[str]]) -> list[list[str]]:
+    """The lists with every equal term one str object: a window's bios hold a million terms,
+    most of them repeats ("music", "love"), and a str each would cost some 60 MB."""
+    seen: dict[str, str] = {}
+    return [[seen.setdefault(term, term) for term in terms] for terms in lists]
 
 
 def _identity(tokens: list[str]) -> list[str]:
