@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -58,6 +59,53 @@ def window(users: int, new: int, seed: int) -> list[tuple[str, str, str | None]]
     return list(latest.values())
 
 
+PART = 5000  # users per line of the generated file (live_clusters.PART_SIZE)
+
+
+def parts(path: Path) -> Iterator[list[tuple[str, str, str | None]]]:
+    with path.open("rb") as lines:
+        for line in lines:
+            yield [tuple(row) for row in orjson.loads(line)]
+
+
+def run(data: Path, args: argparse.Namespace, labelled: bool) -> None:
+    """The clustering process's calls, the users read from `data` a part at a time, as they
+    arrive in the daemon: this process holds no copy of the window besides the refit's."""
+    from analysis import live_clusters
+    from streamer.config import ClustersSettings
+
+    print(
+        f"{args.users:,} users to refit, {args.new:,} new users after it; bios "
+        f"{'labelled by this process' if not labelled else 'labelled as the workers do'}"
+    )
+    print(f"before the first call: RSS {status_mib('VmRSS'):.0f} MiB")
+    settings = ClustersSettings()
+    received = 0
+    new_rows: list[tuple[str, str, str | None]] = []
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.process_time()
+        for part in parts(data):
+            if received >= args.users:
+                new_rows += part
+                continue
+            live_clusters.receive_users(part, not received, labelled)
+            received += len(part)
+        outcome = live_clusters.refit_received(settings, Path(out))
+        while live_clusters.take_assignments(live_clusters.PART_SIZE):
+            pass
+        print(
+            f"refit: {outcome.users:,} users clustered ({outcome.skipped or 'fitted'}) in "
+            f"{time.process_time() - t0:.1f} s CPU; peak RSS {status_mib('VmHWM'):.0f} MiB, "
+            f"RSS after {status_mib('VmRSS'):.0f} MiB"
+        )
+        t0 = time.process_time()
+        assigned = live_clusters.assign_new(new_rows, labelled)
+        print(
+            f"assign: {len(assigned):,} users in {time.process_time() - t0:.1f} s CPU; peak RSS "
+            f"{status_mib('VmHWM'):.0f} MiB, RSS after {status_mib('VmRSS'):.0f} MiB"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100_000, help="the refit's window")
@@ -73,7 +121,9 @@ def main() -> int:
 
             own = bio_languages([r[1] for r in rows], [r[2] for r in rows])
             rows = [(r[0], r[1], lang) for r, lang in zip(rows, own, strict=True)]
-        args.write.write_bytes(orjson.dumps(rows))
+        with args.write.open("wb") as out:  # a part per line: the reader holds one at a time
+            for start in range(0, len(rows), PART):
+                out.write(orjson.dumps(rows[start : start + PART]) + b"\n")
         return 0
     labelled = not args.local_labels
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,38 +131,7 @@ def main() -> int:
         generate = [sys.executable, __file__, "--users", str(args.users), "--new", str(args.new)]
         generate += ["--seed", str(args.seed), "--write", str(data)]
         subprocess.run(generate + (["--local-labels"] if args.local_labels else []), check=True)
-        rows = [tuple(row) for row in orjson.loads(data.read_bytes())]
-    refit_rows, new_rows = rows[: args.users], rows[args.users :]
-    # What the clustering process holds before its first job: its imports.
-    from analysis import live_clusters
-    from streamer.config import ClustersSettings
-
-    started = status_mib("VmRSS")
-    print(
-        f"{len(refit_rows):,} users to refit, {len(new_rows):,} new users after it; bios "
-        f"{'labelled by this process' if args.local_labels else 'labelled as the workers do'}"
-    )
-    print(f"imports and the users: RSS {started:.0f} MiB")
-    settings = ClustersSettings()
-    with tempfile.TemporaryDirectory() as out:
-        t0 = time.process_time()
-        for start in range(0, len(refit_rows), live_clusters.PART_SIZE):
-            part = refit_rows[start : start + live_clusters.PART_SIZE]
-            live_clusters.receive_users(part, not start, labelled)
-        outcome = live_clusters.refit_received(settings, Path(out))
-        while live_clusters.take_assignments(live_clusters.PART_SIZE):
-            pass
-        print(
-            f"refit: {outcome.users:,} users clustered ({outcome.skipped or 'fitted'}) in "
-            f"{time.process_time() - t0:.1f} s CPU; peak RSS {status_mib('VmHWM'):.0f} MiB, "
-            f"RSS after {status_mib('VmRSS'):.0f} MiB"
-        )
-        t0 = time.process_time()
-        assigned = live_clusters.assign_new(new_rows, labelled)
-        print(
-            f"assign: {len(assigned):,} users in {time.process_time() - t0:.1f} s CPU; peak RSS "
-            f"{status_mib('VmHWM'):.0f} MiB, RSS after {status_mib('VmRSS'):.0f} MiB"
-        )
+        run(data, args, labelled)
     return 0
 
 
