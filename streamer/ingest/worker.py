@@ -13,7 +13,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,7 +36,7 @@ from streamer.core.records import (
 from streamer.core.trend_counts import BatchCounts, aggregate
 from streamer.core.trend_packing import NO_TRENDS, pack_counts
 from streamer.ingest.geolocate import Geolocator, geolocate, load_geolocator, place_centre
-from streamer.ingest.langid import Detector, bio_language, make_detector
+from streamer.ingest.langid import bio_language
 from streamer.ingest.langid.chooser import LanguageChooser
 from streamer.ingest.parser import MAX_LINE_BYTES, parse_payload
 
@@ -196,17 +195,14 @@ def locate(post: Post, lang: str) -> tuple[tuple[float, float], str, float] | No
 
 
 # --- bio languages for the clustering (streamer.runtime.analyst asks between batches) ---
-def label_bios(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None]:
-    """The bios' own languages (langid.bio_language) by the default detector, which this
-    process has already unless `[lang]` configures another: the clustering process then needs
-    none of its own (some 150 MB)."""
-    detect = chooser().detect if _default_detector else _bio_detector().detect
-    return bio_language.label_bios(detect, bios, fallback)
-
-
-@lru_cache(maxsize=1)
-def _bio_detector() -> Detector:
-    return make_detector("default", None)
+def label_bios(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None] | None:
+    """The bios' own languages (langid.bio_language) by this process's detector, so that the
+    clustering process needs none of its own (some 150 MB); None when `[lang]` configures
+    another detector than the default one the clustering labels with (it then labels them
+    itself, rather than every worker building a second detector)."""
+    if not _default_detector:
+        return None
+    return bio_language.label_bios(chooser().detect, bios, fallback)
 
 
 # --- end bio languages ---

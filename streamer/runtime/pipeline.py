@@ -389,7 +389,7 @@ class Pipeline:
     ) -> list[str | None] | None:
         """The bios' own languages for the clustering, from the ingest workers (which have the
         detector it needs), LABEL_PART bios per task so batches keep flowing between them;
-        None when the pool cannot answer (not started, broken, stopping)."""
+        None when the pool cannot answer (not started, broken, stopping, another detector)."""
         out: list[str | None] = []
         loop = asyncio.get_running_loop()
         for start in range(0, len(bios), LABEL_PART):
@@ -398,9 +398,12 @@ class Pipeline:
                 return None
             part = slice(start, start + LABEL_PART)
             try:
-                out += await loop.run_in_executor(pool, label_bios, bios[part], fallback[part])
+                labels = await loop.run_in_executor(pool, label_bios, bios[part], fallback[part])
             except (BrokenProcessPool, RuntimeError):  # RuntimeError: the pool shut down
                 return None
+            if labels is None:  # the workers detect with another detector than the default
+                return None
+            out += labels
         return out
 
     def _run_in_pool(self, parts: Parts) -> tuple[ProcessPoolExecutor, asyncio.Future[PackedBatch]]:

@@ -34,19 +34,27 @@ def _rows(users: list[DevUser]) -> tuple[list[str], list[str | None]]:
     return [u.bio for u in users], fallback
 
 
-@pytest.mark.parametrize("configured", [None, ("en", "fr", "ja")])
 def test_a_worker_labels_bios_as_the_clustering_would(
-    users: list[DevUser], configured: tuple[str, ...] | None, monkeypatch: pytest.MonkeyPatch
+    users: list[DevUser], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the default `[lang]` the worker's own detector labels; with another list it builds
-    the default one, as the clustering does."""
-    monkeypatch.setattr(worker, "_chooser", LanguageChooser("default", configured, False))
-    monkeypatch.setattr(worker, "_default_detector", configured is None)
+    monkeypatch.setattr(worker, "_chooser", LanguageChooser("default", None, False))
+    monkeypatch.setattr(worker, "_default_detector", True)
     bios, fallback = _rows(users)
     expected = bio_languages(bios, fallback)
     assert worker.label_bios(bios, fallback) == expected
     assert expected[-2:] == ["en", "ja"] and None in expected  # the fallbacks are exercised
     assert sum(e != f for e, f in zip(expected, fallback, strict=True)) > 0  # so is the detector
+
+
+def test_a_worker_with_another_detector_declines(
+    users: list[DevUser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Configured with other languages its detector answers differently: the clustering
+    process labels the bios itself instead."""
+    monkeypatch.setattr(worker, "_chooser", LanguageChooser("default", ("en", "fr"), False))
+    monkeypatch.setattr(worker, "_default_detector", False)
+    bios, fallback = _rows(users)
+    assert worker.label_bios(bios, fallback) is None
 
 
 def _report(result: Any) -> dict[str, Any]:
