@@ -33,22 +33,26 @@ clustering routes users by the language their bio is written in.
 
 from __future__ import annotations
 
+import gc
 import math
 import unicodedata
+from array import array
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import regex
 
-from streamer.core.records import UNDETERMINED
 from streamer.ingest.langid import make_detector
+from streamer.ingest.langid.bio_language import label_bios
 from streamer.ingest.langid.stopwords import (
     AUTO,
     DEFAULT_LANGUAGES,
     NLTK_LANGUAGE_CODES,
     load_lists,
 )
+from streamer.ingest.langid.vocabulary import Vocabulary
 
 URL_TOKEN = "<url>"  # no real term looks like it: terms have no "<"
 
@@ -127,21 +131,25 @@ def _bio_detector() -> Any:
     return make_detector("default", None)
 
 
+def release_bio_detector() -> None:
+    """Drop the detector `bio_languages` built (its tables are some 150 MB): a refit calls this
+    once its bios are labelled, so the model fitting after it does not stack on them."""
+    _bio_detector.cache_clear()
+    gc.collect()
+
+
 def bio_languages(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None]:
     """Each bio's own language as the post detector labels it, or `fallback` (the language of
     the user's post) where the bio has none the detector can tell (empty, a handle, emoji).
     A user given no language (None) keeps none: the caller asked for no language routing.
 
     A user's bio is often not in the language of their posts (an English bio over Indonesian,
-    Thai or Tagalog posts); the bio is what is clustered, so its language picks the model."""
+    Thai or Tagalog posts); the bio is what is clustered, so its language picks the model.
+    The daemon asks its ingest workers instead (streamer.ingest.worker.label_bios: the same
+    function, their detector), so that its clustering process never builds one."""
     if all(given is None for given in fallback):
         return list(fallback)  # no detector to load (its lists cost memory and a second)
-    detect = _bio_detector().detect
-    out: list[str | None] = []
-    for bio, given in zip(bios, fallback, strict=True):
-        lang = detect(bio) if given is not None and bio.strip() else UNDETERMINED
-        out.append(given if lang == UNDETERMINED else lang)
-    return out
+    return label_bios(_bio_detector().detect, bios, fallback)
 
 
 def replace_urls(text: str) -> str:
@@ -176,8 +184,33 @@ def normalize_bio(bio: str) -> str:
     return _BLANK.sub(" ", unicodedata.normalize("NFKC", bio)).replace("\u2019", "'").lower()
 
 
+def _word_buckets(lang: str, wordlist: str) -> list[list[str]]:
+    """wordfreq's list for `lang` as buckets of words (index i: frequency 10 ** (-i / 100)),
+    read from its file. Not through wordfreq's own readers: those keep every list they read
+    (and a dict of it) cached for the life of the process, some 150 MB for these three."""
+    import wordfreq
+
+    return wordfreq.read_cBpack(wordfreq.available_languages(wordlist)[lang])
+
+
+class WordCosts:
+    """Word -> cost for the segmentation, read-only: a `Vocabulary` and an array of costs, a
+    fifth of a dict's memory for the 380,000 words (a refit holds them with everything else)."""
+
+    def __init__(self, costs: dict[str, float]) -> None:
+        self._rows = Vocabulary(costs)  # a dict's keys are in the order of its values
+        self._costs = array("d", costs.values())
+
+    def get(self, word: str) -> float | None:
+        row = self._rows.get(word)
+        return None if row is None else self._costs[row]
+
+    def __len__(self) -> int:
+        return len(self._costs)
+
+
 @lru_cache(maxsize=1)
-def _cjk_costs() -> dict[str, float]:
+def _cjk_costs() -> WordCosts:
     """-log(frequency) of the Japanese and Chinese words made of Han and Hiragana, from
     wordfreq's lists (the language detector's dependency: installed wherever this runs)."""
     import wordfreq
@@ -185,11 +218,17 @@ def _cjk_costs() -> dict[str, float]:
     pattern = regex.compile(rf"[\p{{Han}}\p{{Hiragana}}々〆ヶ]{{1,{_MAX_WORD}}}")
     costs: dict[str, float] = {}
     for lang in ("ja", "zh"):
-        for word, freq in wordfreq.get_frequency_dict(lang, "large").items():
-            if pattern.fullmatch(word):
-                cost = -math.log(freq)
-                costs[word] = min(cost, costs.get(word, cost))
-    return costs
+        buckets = _word_buckets(lang, "large")
+        # A word listed twice takes its last bucket, as in wordfreq's get_frequency_dict.
+        bucket_cost = [-math.log(wordfreq.cB_to_freq(-i)) for i in range(len(buckets))]
+        index_of = {
+            w: i for i, bucket in enumerate(buckets) for w in bucket if pattern.fullmatch(w)
+        }
+        del buckets
+        for word, index in index_of.items():
+            cost = bucket_cost[index]
+            costs[word] = min(cost, costs.get(word, cost))
+    return WordCosts(costs)
 
 
 def segment_cjk(run: str) -> list[str]:
@@ -221,11 +260,16 @@ def segment_cjk(run: str) -> list[str]:
 def common_words() -> frozenset[str]:
     """The COMMON_WORDS most frequent words of Japanese, Chinese and Korean (wordfreq's lists):
     particles, auxiliaries and words every bio of the language has (の, 方, 합니다)."""
-    import wordfreq
+    return frozenset(w for lang in ("ja", "zh", "ko") for w in _top_words(lang, COMMON_WORDS))
 
-    return frozenset(
-        w for lang in ("ja", "zh", "ko") for w in wordfreq.top_n_list(lang, COMMON_WORDS)
-    )
+
+def _top_words(lang: str, n: int) -> list[str]:
+    """wordfreq.top_n_list(lang, n): the n most frequent words of the "best" list that have
+    no run of digits, without wordfreq keeping the whole list cached."""
+    from wordfreq.numbers import has_digit_sequence
+
+    words = (w for bucket in _word_buckets(lang, "best") for w in bucket)
+    return list(islice((w for w in words if not has_digit_sequence(w)), n))
 
 
 def join_affixes(words: list[str]) -> list[str]:
@@ -257,9 +301,7 @@ def join_affixes(words: list[str]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _korean_words() -> frozenset[str]:
-    import wordfreq
-
-    return frozenset(wordfreq.get_frequency_dict("ko", "small"))
+    return frozenset(w for bucket in _word_buckets("ko", "small") for w in bucket)
 
 
 def korean_stem(word: str) -> str:

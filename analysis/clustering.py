@@ -43,7 +43,7 @@ import math
 import time
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -60,7 +60,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
-from analysis.bios import BioTokenizer, bio_languages, has_link, is_ngram
+from analysis.bios import BioTokenizer, bio_languages, has_link, is_ngram, release_bio_detector
 from analysis.cluster_ids import ClusterIdentities, GoneCluster
 from analysis.cluster_labels import class_tfidf_terms, membership
 
@@ -313,11 +313,15 @@ def fit_clusters(
     users: Sequence[UserRow],
     settings: ClusterSettings | None = None,
     previous: Identities | None = None,
+    *,
+    labelled: bool = False,
 ) -> ClusterResult | SkipReason:
     """Cluster (user_id, bio) pairs or (user_id, bio, language) triples; a user listed twice
     keeps the last bio given, a user without a language goes to the OTHER model.
 
     previous: the `identities` of the last refit's result, so that its clusters keep their ids.
+    labelled: the languages given are the bios' own already (`bio_languages` of them, as the
+    daemon's ingest workers label them), so no detector is needed here.
     Returns a SkipReason instead when fewer than `settings.min_users` bios have usable terms.
     The same users, settings and previous state give the same clusters.
     """
@@ -330,12 +334,13 @@ def fit_clusters(
     user_ids = list(latest)
     bios = [bio for bio, _ in latest.values()]
     languages = [lang for _, lang in latest.values()]
-    if settings.bio_language:
+    if settings.bio_language and not labelled:
         languages = bio_languages(bios, languages)
+        release_bio_detector()  # assign() builds it again when new users need it
     clock.lap("languages")
 
     tokenizer = BioTokenizer(links=False)
-    terms = [tokenizer(bio) for bio in bios]
+    terms = _shared_terms(tokenizer(bio) for bio in bios)
     clock.lap("tokenize")
     usable = [i for i, t in enumerate(terms) if t]
     if len(usable) < settings.min_users:
@@ -425,17 +430,22 @@ def fit_clusters(
 
 
 def assign(
-    model: BioClusterModel, bios: Sequence[str], languages: Sequence[str | None] | None = None
+    model: BioClusterModel,
+    bios: Sequence[str],
+    languages: Sequence[str | None] | None = None,
+    *,
+    labelled: bool = False,
 ) -> list[tuple[int, int]]:
     """(kmeans id, hdbscan id) for each bio, in the clusters of the fit that made `model`;
-    `languages` (one per bio, None: unknown) picks each bio's language model.
+    `languages` (one per bio, None: unknown) picks each bio's language model (`labelled`: they
+    are the bios' own already, as for `fit_clusters`).
 
     A bio with no term its model knows gets (NO_CLUSTER, NO_CLUSTER).
     """
     if not bios:
         return []
     langs = list(languages) if languages is not None else [None] * len(bios)
-    if model.bio_language:
+    if model.bio_language and not labelled:
         langs = bio_languages(bios, langs)
     by_model: dict[str, list[int]] = defaultdict(list)
     for i, lang in enumerate(langs):
@@ -486,6 +496,13 @@ def _language_groups(
         lang = languages[i]
         groups[lang if lang in own else OTHER].append(i)
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+
+
+def _shared_terms(lists: Iterable[list[str]]) -> list[list[str]]:
+    """The lists with every equal term one str object: a window's bios hold a million terms,
+    most of them repeats ("music", "love"), and a str each would cost some 60 MB."""
+    seen: dict[str, str] = {}
+    return [[seen.setdefault(term, term) for term in terms] for terms in lists]
 
 
 def _identity(tokens: list[str]) -> list[str]:

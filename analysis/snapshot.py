@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from analysis.heatmaps import LanguageSummary
+from analysis.summaries import LanguageSummary
 from analysis.trend_panel import read_trend_input
 from streamer.config import MapsSettings, TrendSettings
 from streamer.storage.store import GeoPoint, Store

@@ -36,6 +36,7 @@ from streamer.core.records import (
 from streamer.core.trend_counts import BatchCounts, aggregate
 from streamer.core.trend_packing import NO_TRENDS, pack_counts
 from streamer.ingest.geolocate import Geolocator, geolocate, load_geolocator, place_centre
+from streamer.ingest.langid import bio_language
 from streamer.ingest.langid.chooser import LanguageChooser
 from streamer.ingest.parser import MAX_LINE_BYTES, parse_payload
 
@@ -44,6 +45,7 @@ __all__ = [
     "PackedBatch",
     "TrendCounting",
     "UserSeen",
+    "label_bios",
     "process_batch",
     "process_parts",
     "worker_ready",
@@ -53,6 +55,7 @@ __all__ = [
 MAX_SAMPLES = 3
 
 _chooser: LanguageChooser | None = None
+_default_detector = False  # the chooser's detector is make_detector("default", None)
 _max_line = MAX_LINE_BYTES  # `[source] max_line_bytes`, set by init_worker
 # --- geolocation (set by init_worker from [geo]) ---
 _geolocator: Geolocator | None = None  # None: [geo] enabled = false, no profile or bio
@@ -141,11 +144,12 @@ def init_worker(
     trends: TrendCounting | None = None,
 ) -> None:
     """Pool initializer: build the detector, and load the gazetteer, once per process."""
-    global _chooser, _max_line, _trends
+    global _chooser, _max_line, _trends, _default_detector
     prepare_pool_process(daemon_pid)
     _max_line = max_line
     _trends = trends
     _chooser = LanguageChooser(detector, languages, trust_platform)
+    _default_detector = detector == "default" and not languages
     init_geolocation(geo, geo_cache_dir)
 
 
@@ -188,6 +192,20 @@ def locate(post: Post, lang: str) -> tuple[tuple[float, float], str, float] | No
     # An inferred point to ~10 m and its precision to 100 m: finer would claim what it lacks.
     where = (round(found.lat, 4), round(found.lon, 4))
     return where, found.source, round(found.precision_km, 1)
+
+
+# --- bio languages for the clustering (streamer.runtime.analyst asks between batches) ---
+def label_bios(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None] | None:
+    """The bios' own languages (langid.bio_language) by this process's detector, so that the
+    clustering process needs none of its own (some 150 MB); None when `[lang]` configures
+    another detector than the default one the clustering labels with (it then labels them
+    itself, rather than every worker building a second detector)."""
+    if not _default_detector:
+        return None
+    return bio_language.label_bios(chooser().detect, bios, fallback)
+
+
+# --- end bio languages ---
 
 
 def worker_ready() -> int:

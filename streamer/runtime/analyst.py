@@ -42,12 +42,15 @@ class AnalysisJobs:
     collect_summaries: Callable[..., Awaitable[Any]]  # (store, maps settings, trend settings)
     write_maps: Callable[..., list[Any]]
     refit_window: Callable[..., Awaitable[Any]]
-    assign_new: Callable[[Any], Any]
+    assign_new: Callable[[Any, bool], Any]  # (users, labelled: their bios' own languages)
     preload: Callable[[], None]  # imports what a map export needs, ahead of the first one
     # trends: (summaries) -> (summaries with their "Trending now" panel, {"seconds", "tags"}),
     # run in the map process
     score_trends: Callable[[Any], tuple[Any, dict[str, float]]] | None = None
 
+
+# (bios, their posts' languages) -> the bios' own languages, or None when it cannot answer
+LabelBios = Callable[[list[str], list[str | None]], Awaitable[list[str | None] | None]]
 
 TREND_MEMORY_EVERY = 300.0  # seconds between samples of the trend keys' memory (trends)
 
@@ -69,6 +72,9 @@ class Analyst:
         self._fit_abandoned = False
         self._assigned_until: float | None = None
         self.last_export: float | None = None  # monotonic time of the last map export
+        # The bios' own languages from the ingest workers (the pipeline sets it; a lone
+        # analyst has none, and its clustering process labels them itself).
+        self.label_bios: LabelBios | None = None
         # Set by the pipeline at its first commit; a lone analyst has data from the start.
         self.data_arrived = asyncio.Event()
         if settings.pipeline.role == "analyze":
@@ -209,7 +215,7 @@ class Analyst:
         try:
             outcome = await self.jobs.refit_window(
                 self.store, self.settings.clusters, self.settings.out_path, in_pool,
-                self.settings.maps.refresh,
+                self.settings.maps.refresh, label=self.label_bios,
             )  # fmt: skip
         except asyncio.CancelledError:
             self._fit_abandoned = True  # the process goes on fitting: close() must not wait
@@ -239,9 +245,16 @@ class Analyst:
         if self._assigned_until is None or self._refitting:
             return  # a refit running in the clustering process will label everyone anyway
         since = time.time()
-        users = await self.store.user_bios_with_language(since=self._assigned_until)
+        users: list[Any] = await self.store.user_bios_with_language(since=self._assigned_until)
+        labelled = False
+        if self.label_bios is not None and users:
+            own = await self.label_bios([u[1] for u in users], [u[2] for u in users])
+            if own is not None:
+                users = [(u[0], u[1], lang) for u, lang in zip(users, own, strict=True)]
+                labelled = True
         assert self._cluster_pool is not None
         loop = asyncio.get_running_loop()
-        assignments = await loop.run_in_executor(self._cluster_pool, self.jobs.assign_new, users)
+        job = partial(self.jobs.assign_new, users, labelled)
+        assignments = await loop.run_in_executor(self._cluster_pool, job)
         await self.store.set_user_clusters(assignments)
         self._assigned_until = since

@@ -49,8 +49,8 @@ class StopSignals:
 def analysis_jobs() -> AnalysisJobs:
     """The analysis package's jobs, for the analyst: this module is the composition root, the
     one place in streamer/ that imports analysis/ (the CLI aside)."""
-    from analysis.heatmaps import write_maps
     from analysis.live_clusters import assign_new, refit_window
+    from analysis.map_jobs import write_maps  # folium loads in the map process only
     from analysis.snapshot import collect_summaries
     from analysis.trend_panel import score_trends
 
@@ -65,7 +65,8 @@ def analysis_jobs() -> AnalysisJobs:
 
 
 def _preload_maps() -> None:
-    # folium takes half a second to import: done while the workers start, not mid-stream.
+    # What an export runs in this process (reading the summaries), imported while the workers
+    # start, not mid-stream; folium, the slow one, loads in the map process.
     import analysis.snapshot  # noqa: F401
 
 

@@ -31,6 +31,7 @@ from streamer.ingest.worker import (
     PackedBatch,
     TrendCounting,
     init_worker,
+    label_bios,
     process_parts,
     worker_ready,
 )
@@ -46,6 +47,8 @@ from streamer.storage.store import Store, count_duplicates
 log = get_logger("streamer.pipeline")
 
 CHUNK_CAP = 1000  # sources hand over at most this many lines at once
+# Bios per labelling task (Pipeline.label_bios): about 30 ms of a worker, like a batch.
+LABEL_PART = 2000
 DRAIN_SECONDS = 20.0  # at stop, how long to wait for Redis to take the journal's backlog
 
 
@@ -179,6 +182,8 @@ class Pipeline:
             if analysis is not None and settings.pipeline.role != "ingest"
             else None
         )
+        if self.analyst is not None:
+            self.analyst.label_bios = self.label_bios  # the workers have a detector
         self._bad_input_log = RateLimitedLog(log, interval=10.0)
         self._users: asyncio.Queue[Any] = asyncio.Queue(maxsize=16)
         # Bluesky profile enrichment (runtime.enrichment), set by the daemon when wanted.
@@ -378,6 +383,28 @@ class Pipeline:
     async def _submit(self, parts: Parts, lines: int, read_at: float, position: Any) -> None:
         pool, future = self._run_in_pool(parts)
         await self._inflight.put(_InFlight(parts, lines, future, read_at, pool, position))
+
+    async def label_bios(
+        self, bios: list[str], fallback: list[str | None]
+    ) -> list[str | None] | None:
+        """The bios' own languages for the clustering, from the ingest workers (which have the
+        detector it needs), LABEL_PART bios per task so batches keep flowing between them;
+        None when the pool cannot answer (not started, broken, stopping, another detector)."""
+        out: list[str | None] = []
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(bios), LABEL_PART):
+            pool = self._pool
+            if pool is None or not self.pool_alive:
+                return None
+            part = slice(start, start + LABEL_PART)
+            try:
+                labels = await loop.run_in_executor(pool, label_bios, bios[part], fallback[part])
+            except (BrokenProcessPool, RuntimeError):  # RuntimeError: the pool shut down
+                return None
+            if labels is None:  # the workers detect with another detector than the default
+                return None
+            out += labels
+        return out
 
     def _run_in_pool(self, parts: Parts) -> tuple[ProcessPoolExecutor, asyncio.Future[PackedBatch]]:
         pool = self._pool

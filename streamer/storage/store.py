@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -409,23 +409,31 @@ class Store:
     ) -> list[tuple[str, str, str | None]]:
         """(user id, bio, language) of the window's users (or of those seen at or after
         `since`): the language the detector gave their latest post, None if unknown."""
+        out: list[tuple[str, str, str | None]] = []
+        async for part in self.user_bios_in_parts(since):
+            out += part
+        return out
+
+    async def user_bios_in_parts(
+        self, since: float | None = None, size: int = 5000
+    ) -> AsyncIterator[list[tuple[str, str, str | None]]]:
+        """`user_bios_with_language`, a list of at most `size` users at a time: a window of
+        100,000 bios need never be in this process all at once."""
         k = self.keys
         if since is None:
-            rows = [
-                (str(uid), raw) async for uid, raw in self.redis.hscan_iter(k.users, count=5000)
-            ]
-        else:
-            ids = [str(u) for u in await self.redis.zrangebyscore(k.users_seen, since, "+inf")]
-            rows = []
-            for start in range(0, len(ids), 5000):
-                part = ids[start : start + 5000]
-                rows += list(zip(part, await self.redis.hmget(k.users, part), strict=True))
-        out = []
-        for uid, raw in rows:
-            if raw is not None:
-                _name, bio, lang, _seen = orjson.loads(raw)
-                out.append((uid, str(bio), str(lang) if lang else None))
-        return out
+            rows: list[tuple[str, Any]] = []
+            async for uid, raw in self.redis.hscan_iter(k.users, count=size):
+                rows.append((str(uid), raw))
+                if len(rows) >= size:
+                    yield _user_rows(rows)
+                    rows = []
+            if rows:
+                yield _user_rows(rows)
+            return
+        ids = [str(u) for u in await self.redis.zrangebyscore(k.users_seen, since, "+inf")]
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            yield _user_rows(zip(part, await self.redis.hmget(k.users, part), strict=True))
 
     async def set_user_clusters(self, assignments: Mapping[str, tuple[int, int]]) -> None:
         items = list(assignments.items())
@@ -628,3 +636,13 @@ class Store:
         return {"keys": len(names), "bytes": total}
 
     # --- end trends ---
+
+
+def _user_rows(rows: Iterable[tuple[str, Any]]) -> list[tuple[str, str, str | None]]:
+    """(user id, bio, language) of stored user values (None values: users gone meanwhile)."""
+    out = []
+    for uid, raw in rows:
+        if raw is not None:
+            _name, bio, lang, _seen = orjson.loads(raw)
+            out.append((uid, str(bio), str(lang) if lang else None))
+    return out

@@ -44,12 +44,13 @@ class CharModel:
             tk_row=full.tk_row,
         )
         # probabilities_of scores as py3langid's rank() does, without its per-call overheads:
-        # the n-gram weights widened once from the file's float16 (numpy multiplies float16
-        # several times slower, converting them on every call; the values are the same), and
-        # the answer as a vector in the caller's order instead of a sorted list of pairs.
+        # only the rows of the text's n-grams are widened from the file's float16 (numpy
+        # multiplies float16 several times slower; the widened values are exact, so the sums
+        # are those of a float32 table, which would cost twice the memory in every worker),
+        # and the answer is a vector in the caller's order instead of a sorted list of pairs.
         ident = self._identifier
         self._fast = not ident._alias_pairs  # py3langid merges aliased labels; we have none
-        self._weights = np.asarray(ident.nb_ptc, dtype=np.float32)
+        self._weights = np.asarray(ident.nb_ptc)  # float16, shared with the identifier
         self._priors = np.asarray(ident.nb_pc, dtype=np.float32)
         self._scanner = (ident.tk_nextmove, ident._rowbase, ident.tk_output)
         self._column = {code: i for i, code in enumerate(ident.nb_classes)}
@@ -79,7 +80,8 @@ class CharModel:
         if visits:
             features = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
             counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
-            scores = np.log1p(counts) @ self._weights[features] + self._priors
+            weights = self._weights[features].astype(np.float32)
+            scores = np.log1p(counts) @ weights + self._priors
         else:
             scores = np.zeros(len(self._priors), dtype=np.float32)
         scores *= 1.0 / math.sqrt(len(data) or 1)

@@ -5,11 +5,11 @@ wordfreq ships, for each of some forty languages, the frequencies of its most co
 Reddit). Read as a unigram language model, they tell languages apart from very few words: two
 words are often enough, where character n-grams still hesitate.
 
-All lists are merged into one table, built once per process: a vocabulary (word to row) and a
-matrix of costs, one byte per word and language, in steps of COST_STEP centibels (a cost of c
-is a probability of 10 ** (-c * COST_STEP / 100)). A word missing from a language's list costs
-MISSING_COST there, a little less likely than the rarest listed word. Scoring a text is a few
-dict lookups and one numpy sum.
+All lists are merged into one table, built once per process: a vocabulary (word to row, a
+compact `Vocabulary`) and a matrix of costs, one byte per word and language, in steps of
+COST_STEP centibels (a cost of c is a probability of 10 ** (-c * COST_STEP / 100)). A word
+missing from a language's list costs MISSING_COST there, a little less likely than the rarest
+listed word. Scoring a text is a few lookups and one numpy sum.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import numpy as np
 import numpy.typing as npt
 import regex
 import wordfreq
+
+from streamer.ingest.langid.vocabulary import Vocabulary
 
 # Our ISO 639-1 codes where wordfreq names the list differently: Tagalog is served by the
 # Filipino list (Filipino is standardized Tagalog), Norwegian by Bokmål.
@@ -153,7 +155,7 @@ class WordModel:
         missing = [code for code in self.languages if not has_word_list(code)]
         if missing:
             raise ValueError(f"no word list for language(s): {', '.join(missing)}")
-        self._rows: dict[str, int] = {}
+        self._rows = Vocabulary(())
         self._top_words: dict[str, tuple[str, ...]] = {}
         # (candidates, abjad) to a memory of tokens' packed costs (see candidate_costs), and
         # each candidate tuple's restricted table.
@@ -163,7 +165,7 @@ class WordModel:
 
     def _build(self) -> npt.NDArray[np.uint8]:
         paths = wordfreq.available_languages(WORDLIST)
-        vocabulary = self._rows
+        vocabulary: dict[str, int] = {}  # while building; kept as a compact Vocabulary
         # Per language: the rows of its words and their costs, as compact arrays (the lists
         # hold some 700,000 entries in all; Python lists of them would double the peak).
         entries = []
@@ -183,6 +185,7 @@ class WordModel:
         table = np.full((len(vocabulary), len(self.languages)), MISSING_COST, dtype=np.uint8)
         for column, (rows, costs) in enumerate(entries):
             table[rows, column] = costs
+        self._rows = Vocabulary(vocabulary)  # a dict's keys are in row order
         return table
 
     def top_words(self, code: str) -> tuple[str, ...]:
@@ -193,13 +196,13 @@ class WordModel:
         """The vocabulary rows of the words any list knows; a word with an apostrophe that no
         list has whole is looked up by its parts (French and English lists split l'homme)."""
         rows = []
-        known = self._rows
+        find = self._rows.get
         for word in words:
-            row = known.get(word)
+            row = find(word)
             if row is not None:
                 rows.append(row)
             elif "'" in word:
-                rows.extend(known[part] for part in word.split("'") if part in known)
+                rows.extend(r for r in map(find, word.split("'")) if r is not None)
         return rows
 
     def forget_tokens(self) -> None:

@@ -1,0 +1,65 @@
+"""The word model's compact vocabulary finds exactly the rows a dict would."""
+
+from __future__ import annotations
+
+import pickle
+
+import wordfreq
+
+from streamer.ingest.langid import make_detector
+from streamer.ingest.langid.vocabulary import Vocabulary
+from streamer.ingest.langid.word_model import WordModel
+
+WORDS = ["the", "house", "maison", "дом", "بيت", "家", "l'homme", "naïve", "", "🙂"]
+
+
+class _Colliding(str):
+    """A str whose hash is the same for every value: lookups must compare the words."""
+
+    def __hash__(self) -> int:
+        return 42
+
+
+def test_every_word_has_its_row_and_others_have_none() -> None:
+    table = Vocabulary(WORDS)
+    assert len(table) == len(WORDS)
+    assert [table.get(word) for word in WORDS] == list(range(len(WORDS)))
+    assert list(table.words()) == WORDS
+    for stranger in ("House", "hous", "houses", "дома", "l", "家族", " the", "\ud800"):
+        assert table.get(stranger) is None
+        assert stranger not in table
+    assert "maison" in table and 3 not in table
+
+
+def test_words_with_one_hash_are_told_apart_by_their_letters() -> None:
+    table = Vocabulary([_Colliding(w) for w in ("alpha", "beta", "gamma")])
+    assert table.get(_Colliding("gamma")) == 2
+    assert table.get(_Colliding("alpha")) == 0
+    assert table.get(_Colliding("delta")) is None
+
+
+def test_a_pickled_table_sorts_its_hashes_again() -> None:
+    table = pickle.loads(pickle.dumps(Vocabulary(WORDS)))
+    assert [table.get(word) for word in WORDS] == list(range(len(WORDS)))
+
+
+def test_the_word_model_rows_are_those_of_its_word_lists() -> None:
+    """Rows in the order the lists first name the words, as the dict the model used to keep."""
+    model = WordModel(["en", "fr", "ru"])
+    expected: dict[str, int] = {}
+    paths = wordfreq.available_languages("small")
+    for code in ("en", "fr", "ru"):
+        for bucket in wordfreq.read_cBpack(paths[code]):
+            for word in bucket:
+                expected.setdefault(word, len(expected))
+    assert model.vocabulary_size == len(expected)
+    sample = list(expected)[:: max(1, len(expected) // 5000)]
+    assert model.rows_of(sample) == [expected[w] for w in sample]
+    assert model.rows_of(["l'homme", "zzqxj"]) == [expected["l"], expected["homme"]]
+
+
+def test_the_detector_still_answers() -> None:
+    detect = make_detector("default", None).detect
+    assert detect("the house of the rising sun") == "en"
+    assert detect("la maison est grande et belle") == "fr"
+    assert detect("это мой дом") == "ru"
