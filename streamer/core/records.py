@@ -185,7 +185,7 @@ def pack_records(records: Iterable[Detected]) -> PackedRecords:
     (`streamer.storage.store.encode_point`)."""
     # `pack_point` and `seen_id` written out: a pool process packs every post of every batch.
     dumps = orjson.dumps
-    rows = []
+    rows: list[list[str]] = []
     append = rows.append
     for lang, hashtags, geo, post_id, source, precision in records:
         if geo is None:
