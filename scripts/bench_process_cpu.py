@@ -123,8 +123,9 @@ def main() -> int:
                     time.sleep(0.02)
                 proc.wait()
             client.close()
+            log_tail = (work / "log").read_text(errors="replace")[-2000:]
     if len(taken) < 2:
-        print("the daemon exited before the second mark; see its log")
+        print("the daemon exited before the second mark; the end of its log:\n" + log_tail)
         return 1
     (t0, n0, a), (t1, n1, b) = taken
     lines = n1 - n0
