@@ -8,6 +8,11 @@ Redis), the
 parser alone, and the detector alone per post, by the generator's language of the post.
 
     .venv/bin/python scripts/bench_worker_cpu.py [--count 20000] [--seed 1] [--langs 12]
+                                                 [--as-daemon]
+
+`--as-daemon` sets the worker up as the daemon's defaults do (`init_worker`): geolocation of
+profile locations and bios (the gazetteer `make setup` built in data/geo) and trend counting,
+both on; without it, the worker only parses, detects and packs.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from streamer.config import GeoSettings  # noqa: E402
 from streamer.core.records import Post  # noqa: E402
 from streamer.ingest import worker  # noqa: E402
 from streamer.ingest.langid.chooser import LanguageChooser  # noqa: E402
@@ -81,8 +87,14 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--langs", type=int, default=12, help="languages to list, by post count")
+    parser.add_argument(
+        "--as-daemon", action="store_true", help="geolocation and trends on, as the daemon runs"
+    )
     args = parser.parse_args()
     worker._chooser = LanguageChooser("default", None, False)  # as init_worker builds it
+    if args.as_daemon:
+        worker.init_geolocation(GeoSettings(), str(REPO / "data" / "geo"))
+        worker._trends = worker.TrendCounting()
     inputs: dict[str, list[tuple[bytes, Any]]] = {
         "realistic": list(realistic_stream.generate(args.count, args.seed)),
         "demo": list(demo_lines(args.count, args.seed, 0.3)),

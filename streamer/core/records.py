@@ -183,16 +183,23 @@ def pack_records(records: Iterable[Detected]) -> PackedRecords:
     per post, [seen id or "", lang, point or "", tag, tag, ...]. The point is
     "[lat,lon,source,precision_km]" (`pack_point`); the script adds the commit time after lon
     (`streamer.storage.store.encode_point`)."""
-    rows = [
-        [
-            seen_id(rec.id) if rec.id else "",
-            rec.lang,
-            pack_point(rec),
-            *rec.hashtags,
-        ]
-        for rec in records
-    ]
-    return PackedRecords(orjson.dumps(rows), len(rows))
+    # `pack_point` and `seen_id` written out: a pool process packs every post of every batch.
+    dumps = orjson.dumps
+    rows: list[list[str]] = []
+    append = rows.append
+    for lang, hashtags, geo, post_id, source, precision in records:
+        if geo is None:
+            point = ""
+        elif source == "exact":
+            point = dumps(geo).decode()
+        else:
+            point = dumps([geo[0], geo[1], source, precision]).decode()
+        if not post_id:
+            post_id = ""
+        elif len(post_id) > SEEN_ID_MAX:
+            post_id = seen_id(post_id)
+        append([post_id, lang, point, *hashtags])
+    return PackedRecords(dumps(rows), len(rows))
 
 
 def pack_users(users: Iterable[UserSeen]) -> PackedUsers:
@@ -200,10 +207,13 @@ def pack_users(users: Iterable[UserSeen]) -> PackedUsers:
     JSON value [screen name, bio, lang, last seen] up to and including the comma before the
     time, which the script appends (with the closing "]") when it writes them."""
     flat: list[str] = []
-    for user in users:
-        head = orjson.dumps([user.screen_name, user.bio, user.lang])
-        flat += [user.user_id, head[:-1].decode() + ","]
-    return PackedUsers(orjson.dumps(flat), len(flat) // 2)
+    append = flat.append
+    dumps = orjson.dumps
+    for user_id, screen_name, bio, lang in users:
+        append(user_id)
+        # The value without its closing "]", and the comma the time follows.
+        append(dumps([screen_name, bio, lang])[:-1].decode() + ",")
+    return PackedUsers(dumps(flat), len(flat) // 2)
 
 
 # Skip reasons. Notices are expected stream traffic; the rest are bad input.

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from streamer.config import GeoSettings
 from streamer.core.records import (
@@ -35,7 +35,13 @@ from streamer.core.records import (
 )
 from streamer.core.trend_counts import BatchCounts, aggregate
 from streamer.core.trend_packing import NO_TRENDS, pack_counts
-from streamer.ingest.geolocate import Geolocator, geolocate, load_geolocator, place_centre
+from streamer.ingest.geolocate import (
+    Evidence,
+    Geolocator,
+    geolocate,
+    load_geolocator,
+    place_centre,
+)
 from streamer.ingest.langid import bio_language
 from streamer.ingest.langid.chooser import LanguageChooser
 from streamer.ingest.parser import MAX_LINE_BYTES, parse_payload
@@ -159,6 +165,7 @@ def init_geolocation(geo: GeoSettings | None, cache_dir: str | None) -> None:
     global _geolocator, _geo_sources
     geo = geo or GeoSettings(enabled=False)
     _geo_sources = frozenset(geo.sources)
+    _by_profile.clear()  # answers of the previous gazetteer
     wants_gazetteer = geo.enabled and bool(_geo_sources & {"profile", "bio"})
     if wants_gazetteer:
         path = Path(cache_dir) if cache_dir else geo.cache_path("data")
@@ -167,7 +174,10 @@ def init_geolocation(geo: GeoSettings | None, cache_dir: str | None) -> None:
         _geolocator = None
 
 
-def locate(post: Post, lang: str) -> tuple[tuple[float, float], str, float] | None:
+Where = tuple[tuple[float, float], str, float]  # ((lat, lon), geo source, precision km)
+
+
+def locate(post: Post, lang: str) -> Where | None:
     """The post's best evidence of place per `[geo] sources`: ((lat, lon), source, km)."""
     allowed = _geo_sources
     point = post.geo if "exact" in allowed else None
@@ -177,14 +187,27 @@ def locate(post: Post, lang: str) -> tuple[tuple[float, float], str, float] | No
             return point, "exact", 0.0
         found = place_centre(bbox) if bbox is not None else None
     else:
+        location = post.location if "profile" in allowed else None
+        if location and point is None and bbox is None:
+            # Most posts have neither point nor box, and their authors' location strings
+            # repeat: the profile step's answer is kept per (string, language), a dict hit
+            # instead of the whole ladder.
+            where = _profile_where(location, lang)
+            if where is not None:
+                return where
+            location = None  # it names no place: the ladder goes on to the bio
         found = geolocate(
             _geolocator,
             point,
             bbox,
-            post.location if "profile" in allowed else None,
+            location,
             post.bio if "bio" in allowed else None,
             None if lang == UNDETERMINED else lang,
         )
+    return _where(found)
+
+
+def _where(found: Evidence | None) -> Where | None:
     if found is None:
         return None
     if found.source == "exact":
@@ -194,7 +217,27 @@ def locate(post: Post, lang: str) -> tuple[tuple[float, float], str, float] | No
     return where, found.source, round(found.precision_km, 1)
 
 
-# --- bio languages for the clustering (streamer.runtime.analyst asks between batches) ---
+# (profile location, post language) -> the profile step's answer, None when it names no place.
+_by_profile: dict[tuple[str, str], Where | None] = {}
+_BY_PROFILE_MAX = 1 << 16  # entries; emptied when full (a few MB at most)
+
+
+def _profile_where(location: str, lang: str) -> Where | None:
+    key = (location, lang)
+    try:
+        return _by_profile[key]
+    except KeyError:
+        pass
+    assert _geolocator is not None
+    hit = _geolocator.locate_profile(location, None if lang == UNDETERMINED else lang)
+    where = None if hit is None else _where(Evidence(hit.lat, hit.lon, "profile", hit.precision_km))
+    if len(_by_profile) >= _BY_PROFILE_MAX:
+        _by_profile.clear()
+    _by_profile[key] = where
+    return where
+
+
+# Bio languages for the clustering: the pipeline asks between batches.
 def label_bios(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None] | None:
     """The bios' own languages (langid.bio_language) by this process's detector, so that the
     clustering process needs none of its own (some 150 MB); None when `[lang]` configures
@@ -203,9 +246,6 @@ def label_bios(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str 
     if not _default_detector:
         return None
     return bio_language.label_bios(chooser().detect, bios, fallback)
-
-
-# --- end bio languages ---
 
 
 def worker_ready() -> int:
@@ -232,39 +272,46 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
     gone: list[str] = []
     located: Counter[tuple[str, str]] = Counter()
     dated: list[tuple[str, str | None, tuple[str, ...]]] = []  # trends: (lang, created_at, tags)
+    # The hot loop: a post is by far the most common item, so it is tested first, by its
+    # exact type (one pointer comparison), and Counter.update (a Python-level call) runs only
+    # when a cap cut something.
+    max_line = _max_line
     for line in lines:
-        item = parse_payload(line, _max_line)
-        if isinstance(item, Post | Profile):
-            trimmed.update(item.trimmed)
-        if isinstance(item, Skip):
+        item = parse_payload(line, max_line)
+        if type(item) is Post or isinstance(item, Post):
+            post = cast(Post, item)
+            if post.trimmed:
+                trimmed.update(post.trimmed)
+            lang, decided_by = language_of(post.text, post.platform_lang)
+            lang_sources[decided_by] += 1
+            where = locate(post, lang)
+            if where is None:
+                records.append(Detected(lang, post.hashtags, None, post.id))
+                located[lang, "none"] += 1
+            else:
+                records.append(Detected(lang, post.hashtags, where[0], post.id, where[1], where[2]))
+                located[lang, where[1]] += 1
+            dated.append((lang, post.created_at, post.hashtags))
+            user_id = post.user_id
+            if user_id is not None:
+                if post.bio is not None:
+                    users[user_id] = UserSeen(user_id, post.screen_name, post.bio, lang)
+                elif user_id.startswith("did:"):
+                    authors[user_id] = None
+        elif isinstance(item, Skip):
             skipped[item.reason] += 1
             if item.reason in BAD_INPUT_REASONS and len(samples) < MAX_SAMPLES:
                 samples.append((item.reason, item.detail[:200]))
-            continue
-        if isinstance(item, Profile):
+        elif isinstance(item, Profile):
+            if item.trimmed:
+                trimmed.update(item.trimmed)
             skipped[PROFILE] += 1
             users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, None)
-            continue
-        if isinstance(item, AccountGone):
+        elif isinstance(item, AccountGone):
             skipped[ACCOUNT_GONE] += 1
             users.pop(item.user_id, None)
             authors.pop(item.user_id, None)
             gone.append(item.user_id)
-            continue
-        lang, decided_by = language_of(item.text, item.platform_lang)
-        lang_sources[decided_by] += 1
-        where = locate(item, lang)
-        if where is None:
-            records.append(Detected(lang, item.hashtags, None, item.id))
-            located[lang, "none"] += 1
-        else:
-            records.append(Detected(lang, item.hashtags, where[0], item.id, where[1], where[2]))
-            located[lang, where[1]] += 1
-        dated.append((lang, item.created_at, item.hashtags))
-        if item.user_id is not None and item.bio is not None:
-            users[item.user_id] = UserSeen(item.user_id, item.screen_name, item.bio, lang)
-        elif item.user_id is not None and item.user_id.startswith("did:"):
-            authors[item.user_id] = None
     return BatchResult(
         records,
         dict(skipped),

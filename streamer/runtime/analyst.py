@@ -14,7 +14,7 @@ import math
 import os
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
@@ -84,6 +84,9 @@ class Analyst:
 
     def start(self) -> None:
         self._maps_pool = self._new_pool()
+        # The map process imports what an export needs now (folium and its templates: half a
+        # second of CPU), while the workers start, not at the first export in mid-stream.
+        self._maps_warm = self._maps_pool.submit(self.jobs.preload)
         if self.settings.clusters.enabled:
             self._cluster_pool = self._new_pool()
 
@@ -122,8 +125,18 @@ class Analyst:
                     process.kill()  # pool processes ignore SIGTERM: the daemon stops them
             self._cluster_pool.shutdown(wait=not busy, cancel_futures=True)
 
-    def preload(self) -> None:
+    _maps_warm: Future[None] | None = None
+
+    def preload(self, timeout: float = 60.0) -> None:
+        """Import what a map export needs, here and in the map process (blocking: run it in a
+        thread). A map process that fails to start is not handled here: the first export
+        restarts it."""
         self.jobs.preload()
+        if self._maps_warm is not None:
+            try:
+                self._maps_warm.result(timeout)
+            except Exception as exc:
+                log.warning("maps_process_not_ready", error=f"{type(exc).__name__}: {exc}")
 
     @property
     def alive(self) -> bool:

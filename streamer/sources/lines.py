@@ -63,8 +63,9 @@ class LineSplitter:
         self.offset += last + 1 - start
         self.block_end = self.offset
         self.feed(data[last + 1 :])  # the start of the next line, if any
-        body = data[start : last + 1] if start or last + 1 < len(data) else data
-        return head + body if head else body
+        if head:  # one copy of the block, not a slice and then the slice again
+            return b"".join((head, memoryview(data)[start : last + 1]))
+        return data[: last + 1] if last + 1 < len(data) else data
 
     def close(self) -> list[bytes]:
         """The last line of an input may lack its newline."""

@@ -201,8 +201,9 @@ local posts = cjson.decode(a[i])
 -- A script error does not undo the writes before it, so every key this batch writes is
 -- checked first: a key of another type refuses the whole batch, unwritten.
 local want = {[pipe_key] = "hash", [langs_key] = "set", [ckpt] = "hash"}
-for _, post in ipairs(posts) do
-  local lang = post[2]
+local batch_langs = {}  -- each language once: its keys are named once, not once per post
+for _, post in ipairs(posts) do batch_langs[post[2]] = true end
+for lang in pairs(batch_langs) do
   want[stats_p .. lang] = "hash"; want[tag_p .. lang] = "list"; want[geo_p .. lang] = "list"
 end
 -- trends: the batch's cells and the keys they write
@@ -218,12 +219,18 @@ if a[i + 1] ~= "" then
     want[p .. b] = "zset"; want[p .. b .. ":n"] = "hash"; want[p .. "buckets"] = "zset"
   end
   if tag_points > 0 then
+    local tagged = {}  -- lang -> the set of its located posts' tags
     for _, post in ipairs(posts) do
       if post[3] ~= "" and #post > 3 then
-        local p = trend_prefix(post[2])
-        want[p .. "pointtags"] = "zset"
-        for t = 4, #post do want[p .. "points:" .. post[t]] = "list" end
+        local set = tagged[post[2]]
+        if not set then set = {}; tagged[post[2]] = set end
+        for t = 4, #post do set[post[t]] = true end
       end
+    end
+    for lang, set in pairs(tagged) do
+      local p = trend_prefix(lang)
+      want[p .. "pointtags"] = "zset"
+      for tag in pairs(set) do want[p .. "points:" .. tag] = "list" end
     end
   end
 end

@@ -93,3 +93,31 @@ def test_a_long_location_is_cut_and_counted() -> None:
     assert isinstance(post, Post) and post.location is not None
     assert len(post.location) == LOCATION_MAX_CHARS
     assert LOCATION_TOO_LONG in post.trimmed
+
+
+def test_repeated_profile_locations_give_the_ladders_own_answers(geo_worker: None) -> None:
+    """The worker keeps the profile step's answer per (location, language): a repeat must give
+    what the full ladder gives, and a location that names no place still falls to the bio."""
+    worker.init_geolocation(GeoSettings(), CACHE)
+    assert worker._geolocator is not None
+    posts = [
+        tweet(8, "Good morning everyone, how are you today", location="Austin, TX"),
+        tweet(9, "Good morning everyone, how are you today", location="in your heart",
+              bio="Coffee lover 📍 Lisbon"),
+        tweet(10, "Good morning everyone, how are you today", location="in your heart"),
+        tweet(11, "Bonjour à tous, il fait très beau aujourd'hui", location="Austin, TX"),
+    ]  # fmt: skip
+    expected = []
+    for line in posts:
+        post = parse_payload(line)
+        assert isinstance(post, Post)
+        lang, _ = worker.chooser()(post.text, post.platform_lang)
+        found = worker.geolocate(worker._geolocator, None, None, post.location, post.bio, lang)
+        expected.append(worker._where(found))
+    assert expected[1] is not None and expected[1][1] == "bio"
+    for _ in range(2):  # the second round answers from the cache
+        got = [(r.geo, r.geo_source, r.precision_km) if r.geo else None
+               for r in worker.process_batch(posts).records]  # fmt: skip
+        assert got == expected
+    assert ("Austin, TX", "en") in worker._by_profile and ("Austin, TX", "fr") in worker._by_profile
+    assert worker._by_profile[("in your heart", "en")] is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 import regex
 
+from streamer.ingest.langid import script_routing as sr
 from streamer.ingest.langid import word_model
 from streamer.ingest.langid.default import DefaultDetector, build_default_detector
 from streamer.ingest.langid.script_routing import text_script, text_scripts
@@ -153,3 +154,16 @@ def test_packed_costs_are_the_summed_costs_of_the_rows(
                 expected = words.summed_costs(words.restricted(candidates), rows)
                 assert found is not None and found.tolist() == expected.tolist(), text
     words.forget_tokens()
+
+
+def test_the_fast_not_latin_test_agrees_with_the_regex_on_every_character() -> None:
+    """`_has_not_latin` answers as `_NOT_LATIN.search` does: for each character alone (all of
+    Unicode, in slices), and inside Latin text, before and after other characters."""
+    for start in range(0, 0x110000, 0x1000):
+        chars = [chr(cp) for cp in range(start, min(start + 0x1000, 0x110000))]
+        expected = [sr._NOT_LATIN.search(c) is not None for c in chars]
+        assert [sr._has_not_latin(c) for c in chars] == expected, hex(start)
+    mixed = ["Café ☕ à Paris 😀", "naïve 😀 façade", "\U0001d401old text", "ok 😀 Привет"]
+    mixed += ["", "😀😀"]
+    for text in mixed:
+        assert sr._has_not_latin(text) == (sr._NOT_LATIN.search(text) is not None), text

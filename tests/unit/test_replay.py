@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import random
 from pathlib import Path
 
 import pytest
 
 from streamer.sources.lines import LineSplitter
-from streamer.sources.replay import ReplaySource, expand_paths
+from streamer.sources.replay import ReplaySource, count_lines, expand_paths
 
 
 def test_splitter_joins_lines_across_reads_and_keeps_the_last_unterminated_line() -> None:
@@ -47,3 +48,14 @@ def test_a_pattern_that_matches_nothing_is_an_error(tmp_path: Path) -> None:
         expand_paths([str(tmp_path / "*.ndjson")])
     with pytest.raises(FileNotFoundError):
         expand_paths([str(tmp_path / "missing.ndjson")])
+
+
+def test_count_lines_counts_every_newline_whatever_the_line_lengths() -> None:
+    rnd = random.Random(7)
+    long_lines = b"".join(b"x" * rnd.randrange(600, 5000) + b"\n" for _ in range(100))
+    short_lines = b"".join(b"y" * rnd.randrange(0, 100) + b"\n" for _ in range(500))
+    for buffer in (
+        long_lines, short_lines, long_lines + short_lines, short_lines + long_lines,
+        long_lines + b"partial", b"", b"no newline", b"\n", b"\n" * 1000,
+    ):  # fmt: skip
+        assert count_lines(buffer) == buffer.count(b"\n")
