@@ -258,16 +258,19 @@ class Analyst:
         if self._assigned_until is None or self._refitting:
             return  # a refit running in the clustering process will label everyone anyway
         since = time.time()
-        users: list[Any] = await self.store.user_bios_with_language(since=self._assigned_until)
-        labelled = False
-        if self.label_bios is not None and users:
-            own = await self.label_bios([u[1] for u in users], [u[2] for u in users])
-            if own is not None:
-                users = [(u[0], u[1], lang) for u, lang in zip(users, own, strict=True)]
-                labelled = True
         assert self._cluster_pool is not None
         loop = asyncio.get_running_loop()
-        job = partial(self.jobs.assign_new, users, labelled)
-        assignments = await loop.run_in_executor(self._cluster_pool, job)
-        await self.store.set_user_clusters(assignments)
+        # In parts, as a refit's window travels: the newcomers of a busy stream since the last
+        # refit can be tens of thousands, and this process need not hold them all at once.
+        async for part in self.store.user_bios_in_parts(since=self._assigned_until):
+            users: list[Any] = part
+            labelled = False
+            if self.label_bios is not None:
+                own = await self.label_bios([u[1] for u in users], [u[2] for u in users])
+                if own is not None:
+                    users = [(u[0], u[1], lang) for u, lang in zip(users, own, strict=True)]
+                    labelled = True
+            job = partial(self.jobs.assign_new, users, labelled)
+            assignments = await loop.run_in_executor(self._cluster_pool, job)
+            await self.store.set_user_clusters(assignments)
         self._assigned_until = since

@@ -4,21 +4,20 @@ in mid-stream: `Analyst.preload` returns once both the daemon and the map proces
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from streamer.config import ClustersSettings, Settings
 from streamer.runtime.analyst import AnalysisJobs, Analyst
 from streamer.runtime.metrics import Metrics
 
-MARKS = "TWEETHEAT_TEST_PRELOAD_MARKS"
 
-
-def mark_preload() -> None:
-    """The jobs' preload: notes which process ran it (a module function: it must pickle)."""
-    with open(os.environ[MARKS], "a") as marks:
+def mark_preload(path: str) -> None:
+    """The jobs' preload: notes which process ran it (a module function: it must pickle; the
+    path travels with it, since a fork server started by an earlier test would not see an
+    environment variable set now)."""
+    with open(path, "a") as marks:
         marks.write(f"{os.getpid()}\n")
 
 
@@ -26,12 +25,9 @@ def unused(*args: Any) -> Any:
     raise AssertionError("not called by this test")
 
 
-def test_preload_runs_in_the_map_process_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_preload_runs_in_the_map_process_too(tmp_path: Path) -> None:
     marks = tmp_path / "marks"
-    monkeypatch.setenv(MARKS, str(marks))  # the map process starts after this: it inherits it
-    jobs = AnalysisJobs(unused, unused, unused, unused, preload=mark_preload)
+    jobs = AnalysisJobs(unused, unused, unused, unused, preload=partial(mark_preload, str(marks)))
     settings = Settings(clusters=ClustersSettings(enabled=False))
     analyst = Analyst(settings, None, Metrics(), jobs)  # type: ignore[arg-type]
     analyst.start()
