@@ -309,17 +309,7 @@ def _typed_bare(line: Line) -> Post | None:
     text = line.text
     if not isinstance(text, str):
         return None
-    return Post(
-        id=_typed_id(line),
-        created_at=None,
-        text=text,
-        hashtags=extract_hashtags(text),
-        geo=None,
-        user_id=None,
-        screen_name=None,
-        bio=None,
-        platform_lang=None,
-    )
+    return _bare_post(_typed_id(line), text)
 
 
 def _typed_v1(status: Line) -> Post | None:
@@ -485,8 +475,13 @@ def _from_bare(payload: Obj) -> Post:
     text = _str(payload.get("text"))
     if text is None:
         raise _Refused(_skip(WRONG_TYPE, "text is not a string"))
+    return _bare_post(_id_of(payload), text)
+
+
+def _bare_post(post_id: str | None, text: str) -> Post:
+    """A post that is only a text (and maybe an id): no time, place or author."""
     return Post(
-        id=_id_of(payload),
+        id=post_id,
         created_at=None,
         text=text,
         hashtags=extract_hashtags(text),

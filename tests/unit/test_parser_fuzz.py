@@ -338,10 +338,15 @@ def is_read(path: JsonPath) -> bool:
 
 @st.composite
 def mutated_payloads(draw: st.DrawFn) -> Any:
-    """A real payload with one to five structural mutations: a value replaced by one of
+    """A real payload with one to five structural mutations (`mutate`)."""
+    return mutate(draw, draw(st.sampled_from(CORPUS)))
+
+
+def mutate(draw: st.DrawFn, original: Any) -> Any:
+    """A copy of `original` with one to five structural mutations: a value replaced by one of
     another type (or an odd one of the same type), a key deleted or renamed, a list cut
     short or grown."""
-    payload = copy.deepcopy(draw(st.sampled_from(CORPUS)))
+    payload = copy.deepcopy(original)
     for _ in range(draw(st.integers(1, 5))):
         paths = list(value_paths(payload))
         if not paths:

@@ -38,16 +38,13 @@ from streamer.sources.generator import generate
 from tests.unit.test_parser_fuzz import (
     CORPUS_LINES,
     FUZZ,
-    MUTATIONS,
     VALUES_BY_TYPE,
     at,
     byte_mutations,
     initialized_worker,
-    is_read,
     json_keys,
-    json_type,
-    json_values,
     made_valid,
+    mutate,
     mutated_lines,
     value_paths,
 )
@@ -670,33 +667,9 @@ REAL_PAYLOADS = [orjson.loads(line) for line in V1_LINES[:300:3] + JETSTREAM_LIN
 
 @st.composite
 def mutated_real_payloads(draw: st.DrawFn) -> Any:
-    """A realistic payload with one to five structural mutations (as test_parser_fuzz's
-    `mutated_payloads`): a value replaced by one of another type or an odd one of the same
-    type, a key deleted or renamed, a list cut short or grown."""
-    payload = copy.deepcopy(draw(st.sampled_from(REAL_PAYLOADS)))
-    for _ in range(draw(st.integers(1, 5))):
-        paths = list(value_paths(payload))
-        if not paths:
-            break
-        aimed = [p for p in paths if is_read(p)]
-        path = draw(st.sampled_from(aimed if aimed and draw(st.booleans()) else paths))
-        parent, key = at(payload, path[:-1]), path[-1]
-        value = parent[key]
-        action = draw(st.sampled_from(MUTATIONS))
-        if action == "retype":
-            other = [t for t in VALUES_BY_TYPE if t != json_type(value)]
-            parent[key] = draw(VALUES_BY_TYPE[draw(st.sampled_from(other))])
-        elif action == "same_type":
-            parent[key] = draw(VALUES_BY_TYPE[json_type(value)])
-        elif action == "delete":
-            del parent[key]
-        elif action == "rename" and isinstance(parent, dict):
-            parent[draw(json_keys)] = parent.pop(key)
-        elif action == "cut" and isinstance(value, list):
-            del value[draw(st.integers(0, len(value))) :]
-        elif action == "grow" and isinstance(value, list):
-            value.append(draw(st.sampled_from(value) if value else json_values))
-    return payload
+    """A realistic payload with one to five structural mutations (test_parser_fuzz's
+    `mutate`)."""
+    return mutate(draw, draw(st.sampled_from(REAL_PAYLOADS)))
 
 
 @FUZZ
