@@ -14,16 +14,20 @@ import marshal
 import math
 import os
 import re
+import sys
 import tempfile
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
+from streamer.ingest.geolocate.nameindex import NameIndex, StringColumn
 from streamer.ingest.geolocate.normalize import fold
 
 GEONAMES_CREDIT = "Place names: GeoNames (geonames.org), CC BY 4.0"
 DEFAULT_MIN_POPULATION = 5000
-FORMAT_VERSION = 11
+FORMAT_VERSION = 14
 
 # Country names in these languages come from babel (CLDR); English comes from GeoNames itself.
 _NAME_LOCALES = [
@@ -137,15 +141,18 @@ _SUBNATION_CENTRES = {
 
 @dataclass(slots=True)
 class Gazetteer:
-    """The loaded index. Cities are parallel lists indexed by a city id."""
+    """The loaded index. Cities are parallel sequences indexed by a city id.
 
-    names: dict[str, int | tuple[int, ...]]  # folded name -> city id(s), biggest first
-    lat: list[float]
-    lon: list[float]
-    pop: list[int]
+    The big columns are packed (NameIndex, typed arrays): every worker process holds a copy.
+    """
+
+    names: NameIndex  # folded name -> city ids, biggest first
+    lat: Sequence[float]
+    lon: Sequence[float]
+    pop: Sequence[int]
     cc: list[str]
     admin1: list[str]
-    label: list[str]
+    label: Sequence[str]
     countries: dict[str, tuple[float, float, float, str]]  # cc -> lat, lon, radius km, name
     country_names: dict[str, str]  # folded name -> cc
     states: dict[str, tuple[float, float, float, str]]  # US state code -> lat, lon, radius, name
@@ -160,10 +167,7 @@ class Gazetteer:
     word_like: dict[str, str]  # folded one-word name -> languages where it is a known word
 
     def city_ids(self, key: str) -> tuple[int, ...]:
-        found = self.names.get(key)
-        if found is None:
-            return ()
-        return (found,) if isinstance(found, int) else found
+        return self.names.get(key)
 
 
 def _package_version(name: str) -> str:
@@ -193,7 +197,30 @@ def load_gazetteer(cache_dir: Path, min_population: int = DEFAULT_MIN_POPULATION
             if data is None:
                 data = _build(min_population)
                 _write_atomically(path, marshal.dumps(data))
-    return Gazetteer(**data)
+    return _unpack(data)
+
+
+def _unpack(data: dict) -> Gazetteer:
+    # The file holds the packed columns as bytes (marshal has no arrays); the short codes
+    # are interned so that the ~69k entries of each column share a few hundred strings.
+    return Gazetteer(
+        **{
+            **data,
+            "names": NameIndex(data["names"]),
+            "lat": _array("d", data["lat"]),
+            "lon": _array("d", data["lon"]),
+            "pop": _array("q", data["pop"]),
+            "cc": [sys.intern(c) for c in data["cc"]],
+            "admin1": [sys.intern(a) for a in data["admin1"]],
+            "label": StringColumn(data["label"]),
+        }
+    )
+
+
+def _array(typecode: str, raw: bytes) -> array:
+    values = array(typecode)
+    values.frombytes(raw)
+    return values
 
 
 def _read(path: Path) -> dict | None:
@@ -246,19 +273,14 @@ def _build(min_population: int) -> dict:
     raw_states = _read_package_json("us_states.json")
 
     lat, lon, pop, ccs, admin1, label = [], [], [], [], [], []
-    names: dict[str, list[int]] = {}
-    for city_id, city in enumerate(raw_cities):
+    for city in raw_cities:
         lat.append(round(float(city["latitude"]), 4))
         lon.append(round(float(city["longitude"]), 4))
         pop.append(int(city["population"]))
         ccs.append(city["countrycode"])
         admin1.append(city["admin1code"] or "")
         label.append(city["name"])
-        keys = {fold(city["name"])}
-        keys.update(fold(a) for a in city["alternatenames"] if _keep_alternate(a))
-        for key in keys:
-            if len(key) >= 2 or (len(key) == 1 and not key.isascii() and pop[-1] > 10**6):
-                names.setdefault(key, []).append(city_id)
+    names = city_names(raw_cities)
 
     del raw_cities  # the parsed JSON is most of the build's memory; the lists above hold the rest
     gc.collect()
@@ -273,13 +295,13 @@ def _build(min_population: int) -> dict:
         for cc, c in raw_countries.items()
     }
     return {
-        "names": {k: (v[0] if len(v) == 1 else tuple(v)) for k, v in names.items()},
-        "lat": lat,
-        "lon": lon,
-        "pop": pop,
+        "names": NameIndex.pack(names),
+        "lat": array("d", lat).tobytes(),
+        "lon": array("d", lon).tobytes(),
+        "pop": array("q", pop).tobytes(),
         "cc": ccs,
         "admin1": admin1,
-        "label": label,
+        "label": StringColumn.pack(label),
         "countries": countries,
         "country_names": country_names,
         "states": states,
@@ -292,6 +314,19 @@ def _build(min_population: int) -> dict:
         "country_population": {cc: int(c["population"] or 0) for cc, c in raw_countries.items()},
         **_word_tables(names, pop),
     }
+
+
+def city_names(raw_cities: list[dict]) -> dict[str, list[int]]:
+    """Folded name -> ids (positions in raw_cities) of the cities it names, in their order."""
+    names: dict[str, list[int]] = {}
+    for city_id, city in enumerate(raw_cities):
+        big = int(city["population"]) > 10**6
+        keys = {fold(city["name"])}
+        keys.update(fold(a) for a in city["alternatenames"] if _keep_alternate(a))
+        for key in keys:
+            if len(key) >= 2 or (len(key) == 1 and not key.isascii() and big):
+                names.setdefault(key, []).append(city_id)
+    return names
 
 
 def _weighted_centre(
