@@ -183,6 +183,21 @@ async def label_rows(rows: list[UserRow], label: LabelBios | None) -> tuple[list
     return [(row[0], row[1], lang) for row, lang in zip(rows, own, strict=True)], True
 
 
+async def assign_newcomers(
+    store: Store,
+    since: float,
+    run: Callable[[Callable[[], Any]], Awaitable[Any]],
+    label: LabelBios | None = None,
+) -> None:
+    """Clusters from the current model (`assign_new`, run by `run` in the clustering process)
+    for the users seen since `since`, labelled as a refit's window is. In parts, as that window
+    travels: a busy stream's newcomers since the last refit can be tens of thousands, and the
+    event loop's process need not hold them all at once."""
+    async for part in store.user_bios_in_parts(since=since):
+        rows, labelled = await label_rows(list(part), label)
+        await store.set_user_clusters(await run(partial(assign_new, rows, labelled)))
+
+
 async def refit_window(
     store: Store,
     settings: ClustersSettings,

@@ -36,13 +36,14 @@ log = get_logger("streamer.analyst")
 @dataclass(frozen=True)
 class AnalysisJobs:
     """The analysis functions the analyst schedules. The composition root (runtime.daemon)
-    passes analysis/'s own, so this layer never imports the analysis package; `write_maps` and
-    `assign_new` run in the analyst's processes and must be picklable (module functions)."""
+    passes analysis/'s own, so this layer never imports the analysis package; `write_maps` runs
+    in the map process and must be picklable (a module function)."""
 
     collect_summaries: Callable[..., Awaitable[Any]]  # (store, maps settings, trend settings)
     write_maps: Callable[..., list[Any]]
     refit_window: Callable[..., Awaitable[Any]]
-    assign_new: Callable[[Any, bool], Any]  # (users, labelled: their bios' own languages)
+    # (store, since, run in the clustering process, label=...): clusters for newcomers
+    assign_newcomers: Callable[..., Awaitable[Any]]
     preload: Callable[[], None]  # imports what a map export needs, ahead of the first one
     # trends: (summaries) -> (summaries with their "Trending now" panel, {"seconds", "tags"}),
     # run in the map process
@@ -216,18 +217,11 @@ class Analyst:
 
     async def refit_clusters(self) -> None:
         """Refit the bio clusters on the recent-user window in the clustering process."""
-        pool = self._cluster_pool
-        assert pool is not None
-        loop = asyncio.get_running_loop()
-
-        def in_pool(job: Callable[[], Any]) -> asyncio.Future[Any]:
-            return loop.run_in_executor(pool, job)
-
         started = time.time()
         self._refitting = True
         try:
             outcome = await self.jobs.refit_window(
-                self.store, self.settings.clusters, self.settings.out_path, in_pool,
+                self.store, self.settings.clusters, self.settings.out_path, self._in_cluster_pool,
                 self.settings.maps.refresh, label=self.label_bios,
             )  # fmt: skip
         except asyncio.CancelledError:
@@ -253,24 +247,17 @@ class Analyst:
             seconds=round(time.time() - started, 1),
         )
 
+    def _in_cluster_pool(self, job: Callable[[], Any]) -> asyncio.Future[Any]:
+        """Run a job in the clustering process (an awaitable for the analysis functions)."""
+        assert self._cluster_pool is not None
+        return asyncio.get_running_loop().run_in_executor(self._cluster_pool, job)
+
     async def assign_new_users(self) -> None:
         """Between refits, users seen since the last one get a cluster from the current model."""
         if self._assigned_until is None or self._refitting:
             return  # a refit running in the clustering process will label everyone anyway
         since = time.time()
-        assert self._cluster_pool is not None
-        loop = asyncio.get_running_loop()
-        # In parts, as a refit's window travels: the newcomers of a busy stream since the last
-        # refit can be tens of thousands, and this process need not hold them all at once.
-        async for part in self.store.user_bios_in_parts(since=self._assigned_until):
-            users: list[Any] = part
-            labelled = False
-            if self.label_bios is not None:
-                own = await self.label_bios([u[1] for u in users], [u[2] for u in users])
-                if own is not None:
-                    users = [(u[0], u[1], lang) for u, lang in zip(users, own, strict=True)]
-                    labelled = True
-            job = partial(self.jobs.assign_new, users, labelled)
-            assignments = await loop.run_in_executor(self._cluster_pool, job)
-            await self.store.set_user_clusters(assignments)
+        await self.jobs.assign_newcomers(
+            self.store, self._assigned_until, self._in_cluster_pool, label=self.label_bios
+        )
         self._assigned_until = since

@@ -49,7 +49,7 @@ class StopSignals:
 def analysis_jobs() -> AnalysisJobs:
     """The analysis package's jobs, for the analyst: this module is the composition root, the
     one place in streamer/ that imports analysis/ (the CLI aside)."""
-    from analysis.live_clusters import assign_new, refit_window
+    from analysis.live_clusters import assign_newcomers, refit_window
     from analysis.map_jobs import write_maps  # folium loads in the map process only
     from analysis.snapshot import collect_summaries
     from analysis.trend_panel import score_trends
@@ -58,7 +58,7 @@ def analysis_jobs() -> AnalysisJobs:
         collect_summaries=collect_summaries,
         write_maps=write_maps,
         refit_window=refit_window,
-        assign_new=assign_new,
+        assign_newcomers=assign_newcomers,
         preload=_preload_maps,
         score_trends=score_trends,  # trends
     )
