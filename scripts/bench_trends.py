@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +65,17 @@ LATENESS = 300
 
 
 def load(path: Path) -> list[Record]:
-    records: list[Record] = []
     with path.open("rb") as fh:
-        for line in fh:
-            post = parse_payload(line)
-            if isinstance(post, Post):
-                records.append((post.platform_lang or "und", post.created_at, post.hashtags))
+        return records_of_lines(fh)
+
+
+def records_of_lines(lines: Iterable[bytes]) -> list[Record]:
+    """What the trend engine reads of each post the product's parser makes of the lines."""
+    records: list[Record] = []
+    for line in lines:
+        post = parse_payload(line)
+        if isinstance(post, Post):
+            records.append((post.platform_lang or "und", post.created_at, post.hashtags))
     return records
 
 

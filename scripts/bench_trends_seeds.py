@@ -33,8 +33,6 @@ import bench_trends
 import trend_devset
 
 from analysis.trends import tag_scores
-from streamer.core.records import Post
-from streamer.ingest.parser import parse_payload
 
 
 def seed_range(text: str) -> list[int]:
@@ -49,12 +47,8 @@ def seed_range(text: str) -> list[int]:
 def records_of(hours: float, seed: int, dispersion: float) -> tuple[list[Any], dict[str, Any]]:
     """The seed's posts in arrival order A, read by the product's parser, and the truth."""
     posts, truth = trend_devset.generate(hours, seed, dispersion=dispersion)
-    records = []
-    for tweet in trend_devset.arrival_order(posts, seed, 1):
-        post = parse_payload(orjson.dumps(tweet))
-        if isinstance(post, Post):
-            records.append((post.platform_lang or "und", post.created_at, post.hashtags))
-    return records, truth
+    lines = (orjson.dumps(tweet) for tweet in trend_devset.arrival_order(posts, seed, 1))
+    return bench_trends.records_of_lines(lines), truth
 
 
 THRESHOLDS = (3.0, 3.5, 4.0)
