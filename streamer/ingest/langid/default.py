@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
 from streamer.core.records import UNDETERMINED
 from streamer.ingest.langid.char_model import CharModel
@@ -52,6 +51,9 @@ class Decision(NamedTuple):
     stage: str  # "empty" (nothing to go on), "script", "words" or "combined"
 
 
+_NOTHING_TO_GO_ON = Decision(UNDETERMINED, 0.0, "empty")
+
+
 class Models(NamedTuple):
     """The statistical models, over the configured languages that no script decides."""
 
@@ -77,6 +79,12 @@ class DefaultDetector:
             for code in models.words.languages:
                 model_scripts[code] = script_of_words(models.words.top_words(code)) or ""
         self._router = ScriptRouter(self.languages, model_scripts)
+        # The certain answers, built once: most posts get one of them.
+        self._decided = {
+            (code, stage): Decision(code, 1.0, stage)
+            for code in self.languages
+            for stage in ("script", "words")
+        }
 
     def detect(self, text: str) -> str:
         return self.decide(text).lang
@@ -86,32 +94,26 @@ class DefaultDetector:
         script, abjad = text_scripts(cleaned)
         route = self._router.route_script(script)
         if isinstance(route, str):
-            return Decision(route, 1.0, "script")
+            return self._decided[route, "script"]
         if not route or self._models is None:
-            return Decision(UNDETERMINED, 0.0, "empty")
-        word_costs = self._word_costs(self._models.words, cleaned, abjad, route)
+            return _NOTHING_TO_GO_ON
+        word_costs = self._models.words.candidate_cost_list(cleaned.split(), abjad, route)
         if word_costs is not None:
             best, lead = leader(word_costs)
             if lead >= CLEAR_LEAD:
-                return Decision(route[best], 1.0, "words")
+                return self._decided[route[best], "words"]
         return self._combined(self._models.chars, strip_symbols(cleaned), route, word_costs)
-
-    def _word_costs(
-        self, words: WordModel, cleaned: str, abjad: bool, candidates: tuple[str, ...]
-    ) -> npt.NDArray[np.int32] | None:
-        """The candidates' summed word costs, or None if no list knows any of the words."""
-        return words.candidate_costs(cleaned, abjad, candidates)
 
     def _combined(
         self,
         chars: CharModel,
         letters: str,
         candidates: tuple[str, ...],
-        word_costs: npt.NDArray[np.int32] | None,
+        word_costs: list[int] | None,
     ) -> Decision:
         opinions = [normalized(chars.probabilities_of(letters, candidates))]
         if word_costs is not None:
-            opinions.append(softmax(-NATS_PER_COST * word_costs.astype(np.float64)))
+            opinions.append(softmax(-NATS_PER_COST * np.array(word_costs, dtype=np.float64)))
         combined = combine(*opinions)
         best = int(np.argmax(combined))  # the first of equals: configured order breaks ties
         confidence = float(combined[best])

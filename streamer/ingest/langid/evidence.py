@@ -4,6 +4,8 @@ combine. Plain numpy on small vectors, one entry per candidate language, in conf
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -17,10 +19,10 @@ Vector = npt.NDArray[np.float64]
 _NO_RUNNER_UP = int(np.iinfo(np.int32).max)
 
 
-def leader(costs: npt.NDArray[np.int32]) -> tuple[int, int]:
+def leader(costs: Sequence[int]) -> tuple[int, int]:
     """The index of the lowest cost (the first of equals) and its lead over the next lowest."""
     # On a vector of a few dozen entries, plain Python on a list beats numpy's per-call cost.
-    values = costs.tolist()
+    values = list(costs)
     lowest = min(values)
     best = values.index(lowest)
     if len(values) == 1:

@@ -37,6 +37,8 @@ _NOT_LATIN = regex.compile(
     r"[[[\p{L}\p{M}]--[\p{sc=Latin}\p{sc=Inherited}]]\p{sc=Arabic}\p{sc=Hebrew}]",
     regex.VERSION1,
 )
+# The standard re module finds these several times faster than `regex` finds any Latin letter.
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_LETTER = regex.compile(r"[\p{sc=Latin}&&[\p{L}\p{M}]]", regex.VERSION1)
 
 
@@ -115,15 +117,19 @@ def text_scripts(text: str) -> tuple[str | None, bool]:
     """text_script(text), and whether the text has any character of Arabic or Hebrew script
     (the word lookup reads such texts differently): one pass for both."""
     if text.isascii():
-        return (LATIN if any(ch.isalpha() for ch in text) else None), False
+        return (LATIN if _ASCII_LETTER.search(text) else None), False
     if not _has_not_latin(text):  # Latin with accents, emoji, quotes: the common case
-        return (LATIN if _LATIN_LETTER.search(text) else None), False
+        latin = _ASCII_LETTER.search(text) or _LATIN_LETTER.search(text)
+        return (LATIN if latin else None), False
     tags = text.translate(_TAGS)
     abjad = _ABJAD_SIGN in tags
     if abjad:
         tags = tags.replace(_ABJAD_SIGN, "")
     if not tags:
         return None, abjad
+    if not tags.strip(tags[0]):  # letters of one script only: most such texts
+        script = _TAGS.script_of_tag[tags[0]]
+        return (JAPANESE if script == KANA else script), abjad or script in ABJAD_SCRIPTS
     # Per script: how many letters, and where the first one is (ties go to the earlier).
     found: dict[str, tuple[int, int]] = {}
     for tag in set(tags):

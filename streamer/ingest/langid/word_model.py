@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from itertools import chain, islice
@@ -64,6 +65,17 @@ _ABJAD = regex.compile(r"[\p{sc=Arabic}\p{sc=Hebrew}]")
 _LANE_BYTES = 4
 _LANE = 8 * _LANE_BYTES
 _LANE_MASK = (1 << _LANE) - 1
+_LITTLE_ENDIAN = sys.byteorder == "little" and memoryview(b"1234").cast("I").itemsize == 4
+
+
+def _unpacked_lanes(total: int, count: int) -> list[int]:
+    """Lanes 1..count of a packed sum, as ints: one bytes conversion and a C-level cast
+    (the lanes are little-endian, so the cast reads them as they are on such machines)."""
+    data = total.to_bytes(_LANE_BYTES * (count + 1), "little")
+    if _LITTLE_ENDIAN:
+        return memoryview(data).cast("I")[1:].tolist()
+    step = _LANE_BYTES
+    return [int.from_bytes(data[i : i + step], "little") for i in range(step, len(data), step)]
 
 
 class _RowPacker:
@@ -213,7 +225,15 @@ class WordModel:
         self, text: str, abjad: bool, candidates: tuple[str, ...]
     ) -> npt.NDArray[np.int32] | None:
         """summed_costs(restricted(candidates), rows_of(lookup_words(text))), or None if no
-        list knows any of the text's words; abjad: has_abjad(text), which the caller knows.
+        list knows any of the text's words; abjad: has_abjad(text), which the caller knows."""
+        costs = self.candidate_cost_list(text.split(), abjad, candidates)
+        return None if costs is None else np.array(costs, dtype=np.int32)
+
+    def candidate_cost_list(
+        self, tokens: list[str], abjad: bool, candidates: tuple[str, ...]
+    ) -> list[int] | None:
+        """candidate_costs(" ".join(tokens), ...) as a list of ints: the detector's words
+        stage reads a handful of numbers, for which numpy's per-call cost is most of the work.
 
         A word never spans whitespace, and folding and normalizing work character by
         character, so a text's words are its whitespace-separated tokens' words, in order; only
@@ -228,7 +248,6 @@ class WordModel:
         memory = self._token_costs.get((candidates, abjad))
         if memory is None:
             memory = self._token_costs[candidates, abjad] = {}
-        tokens = text.split()
         packed = list(map(memory.get, tokens))
         if None in packed:
             unknown = [i for i, value in enumerate(packed) if value is None]
@@ -241,8 +260,7 @@ class WordModel:
         total: int = sum(packed)  # type: ignore[arg-type]
         if not total & _LANE_MASK:
             return None
-        lanes = np.frombuffer(total.to_bytes(_LANE_BYTES * (len(candidates) + 1), "little"), "<u4")
-        return lanes[1:].astype(np.int32)
+        return _unpacked_lanes(total, len(candidates))
 
     def _packer(self, candidates: tuple[str, ...]) -> _RowPacker:
         packer = self._packers.get(candidates)
