@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pytest
 import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streamer.ingest.langid import script_routing as sr
 from streamer.ingest.langid import word_model
@@ -167,3 +169,69 @@ def test_the_fast_not_latin_test_agrees_with_the_regex_on_every_character() -> N
     mixed += ["", "😀😀"]
     for text in mixed:
         assert sr._has_not_latin(text) == (sr._NOT_LATIN.search(text) is not None), text
+
+
+# Characters that make the one-script shortcut's edges: letters of scripts that decide alone
+# and of shared ones, kana with Han (Japanese), an abjad digit and vowel mark, Latin letters,
+# accents of no script, emoji and letters beyond the Basic Multilingual Plane (Han extension
+# B, kana supplement, Latin extension G), spaces and punctuation.
+SCRIPT_MIX = (
+    "กัขค"  # Thai, with a vowel sign
+    "한국"
+    "ελ"
+    "אבָ"  # Hebrew, with a point
+    "مدَ٣"  # Arabic, a harakat mark, an Arabic-Indic digit
+    "ка"
+    "日本"
+    "すカー"
+    "abé́"
+    "ʰ々"  # a modifier letter, the kanji repetition mark
+    "😀🎉𠀀𛀀𝼀"
+    " .,!"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=SCRIPT_MIX, max_size=12),
+    st.sampled_from(["ก", "한", "ε", "א", "م", "к", "日", "す", "٣", "😀"]),
+)
+def test_one_script_texts_skip_the_census_with_its_answer(mix: str, lead: str) -> None:
+    """A text of one script (of any script, however few its letters, with or without other
+    characters) gets the census's answer, and so does any mixture."""
+    for text in (lead * 3 + mix, mix + lead, lead + " " + lead, mix):
+        assert text_scripts(text) == reference_script(text), text
+
+
+def test_one_script_classes_hold_exactly_the_other_scripts_letters() -> None:
+    census = sr._bmp_census()
+    for script in ("Thai", "Han", "Kana", "Arabic", "Hebrew", "Cyrillic", "Other"):
+        others = sr._other_scripts(script)
+        own = {sr.KANA, sr.HAN} if script in (sr.KANA, sr.HAN) else {script}
+        if script in sr.ABJAD_SCRIPTS:
+            own.add(sr._ABJAD_SIGN)
+        for name, points in census.items():
+            found = {p for p in points if others.match(chr(p))}
+            assert found == (set() if name in own else set(points)), (script, name)
+
+
+def test_words_stage_costs_as_ints_are_the_array_costs(
+    detector: DefaultDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert detector._models is not None
+    words = detector._models.words
+    latin = ("en", "es", "pt", "fr", "tr", "de")
+    for text in [*cleaned_texts(), "xqzw zzqv"]:
+        abjad = ABJAD.search(text) is not None
+        as_ints = words.candidate_cost_list(text.split(), abjad, latin)
+        as_array = words.candidate_costs(text, abjad, latin)
+        if as_array is None:
+            assert as_ints is None, text
+        else:
+            assert as_ints == as_array.tolist() and all(type(c) is int for c in as_ints), text
+    # Lanes read back on any machine: the portable way gives the same ints.
+    packed = sum((i * 37 + 1) << (32 * i) for i in range(1, 14)) + 5
+    expected = [i * 37 + 1 for i in range(1, 14)]
+    assert word_model._unpacked_lanes(packed, 13) == expected
+    monkeypatch.setattr(word_model, "_LITTLE_ENDIAN", False)
+    assert word_model._unpacked_lanes(packed, 13) == expected

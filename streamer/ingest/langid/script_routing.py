@@ -12,7 +12,8 @@ a short text in a script of its own is as clear as a long one.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 
 import regex
@@ -42,39 +43,52 @@ _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_LETTER = regex.compile(r"[\p{sc=Latin}&&[\p{L}\p{M}]]", regex.VERSION1)
 
 
-@cache
-def _not_latin_or_astral() -> re.Pattern[str]:
-    """_NOT_LATIN's own answers on the Basic Multilingual Plane, as a plain character class
-    for the standard `re` (which tests a BMP class with one bitmap lookup per character, where
-    `regex` evaluates the set operations: 5x slower), or any character beyond it, which
-    `_has_not_latin` then asks _NOT_LATIN about. Built once per process (about 30 ms), from
-    _NOT_LATIN itself, so the two can never disagree."""
-    plane = "".join(map(chr, range(0x10000)))
-    points = [m.start() for m in _NOT_LATIN.finditer(plane)]
+def _class_members(points: Iterable[int]) -> str:
+    """The members of a `re` character class holding exactly these (sorted) code points."""
     spans: list[list[int]] = []
     for point in points:
         if spans and spans[-1][1] == point - 1:
             spans[-1][1] = point
         else:
             spans.append([point, point])
-    members = "".join(
+    return "".join(
         re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
         for a, b in spans
     )
-    return re.compile(f"[{members}\U00010000-\U0010ffff]")
 
 
-def _has_not_latin(text: str) -> bool:
-    """_NOT_LATIN.search(text) is not None, faster: the BMP class decides BMP characters, and
-    the few characters beyond it (emoji, mostly) are asked one by one."""
+_ASTRAL = "\U00010000-\U0010ffff"
+
+
+@cache
+def _not_latin_or_astral() -> re.Pattern[str]:
+    """_NOT_LATIN's own answers on the Basic Multilingual Plane, as a plain character class
+    for the standard `re` (which tests a BMP class with one bitmap lookup per character, where
+    `regex` evaluates the set operations: 5x slower), or any character beyond it, which
+    `_first_not_latin` then asks _NOT_LATIN about. Built once per process (about 30 ms), from
+    _NOT_LATIN itself, so the two can never disagree."""
+    plane = "".join(map(chr, range(0x10000)))
+    members = _class_members(m.start() for m in _NOT_LATIN.finditer(plane))
+    return re.compile(f"[{members}{_ASTRAL}]")
+
+
+def _first_not_latin(text: str) -> int:
+    """Where _NOT_LATIN.search(text) finds its character, or -1, faster: the BMP class
+    decides BMP characters, and the few characters beyond it (emoji, mostly) are asked one
+    by one."""
     found = _not_latin_or_astral().search
     pos = 0
     while (m := found(text, pos)) is not None:
         pos = m.start()
         if text[pos] < "\U00010000" or _NOT_LATIN.match(text, pos) is not None:
-            return True
+            return pos
         pos += 1
-    return False
+    return -1
+
+
+def _has_not_latin(text: str) -> bool:
+    """_NOT_LATIN.search(text) is not None."""
+    return _first_not_latin(text) >= 0
 
 
 class _ScriptTags(dict[int, str | None]):
@@ -88,23 +102,84 @@ class _ScriptTags(dict[int, str | None]):
         self._tag_of_script: dict[str, str] = {}
 
     def __missing__(self, code_point: int) -> str | None:
-        counts = script_letter_counts(chr(code_point))  # the seed's rules, one letter at a time
-        tag = None
-        if counts:
-            script = next(iter(counts))
+        script = _census_script(code_point)
+        tag = script
+        if script is not None and script != _ABJAD_SIGN:
             tag = self._tag_of_script.get(script)
             if tag is None:
                 tag = chr(ord("A") + len(self._tag_of_script))
                 self._tag_of_script[script] = tag
                 self.script_of_tag[tag] = script
-        elif _ABJAD.match(chr(code_point)):
-            tag = _ABJAD_SIGN
         self[code_point] = tag
         return tag
 
 
+def _census_script(code_point: int) -> str | None:
+    """The script a character counts for in the census (the seed's rules, one letter at a
+    time), _ABJAD_SIGN for a character of Arabic or Hebrew script that is no letter, or None."""
+    counts = script_letter_counts(chr(code_point))
+    if counts:
+        return next(iter(counts))
+    return _ABJAD_SIGN if _ABJAD.match(chr(code_point)) else None
+
+
 _TAGS = _ScriptTags()
 ABJAD_SCRIPTS = frozenset({"Arabic", "Hebrew"})
+
+
+# Kana and Han count together (as Japanese, or Han alone as Chinese): one group for _one_script.
+_CJK = (KANA, HAN)
+
+
+@cache
+def _bmp_census() -> dict[str, array[int]]:
+    """Each script's characters on the Basic Multilingual Plane, as the census counts them
+    (_census_script; abjad signs under _ABJAD_SIGN). Built once per process, about 0.15 s."""
+    by_script: dict[str, array[int]] = {}
+    for code_point in range(0x10000):
+        if not 0xD800 <= code_point <= 0xDFFF:
+            script = _census_script(code_point)
+            if script is not None:
+                by_script.setdefault(script, array("H")).append(code_point)
+    return by_script
+
+
+@cache
+def _other_scripts(script: str) -> re.Pattern[str]:
+    """A `re` class of every BMP character that counts for a script other than `script`'s
+    (kana and Han are one group), or is an abjad sign where `script` is no abjad, or is beyond
+    the BMP: a text where it finds nothing (beyond the BMP: nothing the census counts) has
+    letters of `script` only. Built on first use of each script."""
+    own = set(_CJK) if script in _CJK else {script}
+    if script in ABJAD_SCRIPTS:
+        own.add(_ABJAD_SIGN)
+    points = sorted(p for name, ps in _bmp_census().items() if name not in own for p in ps)
+    return re.compile(f"[{_class_members(points)}{_ASTRAL}]")
+
+
+@cache
+def _bmp_kana() -> re.Pattern[str]:
+    return re.compile(f"[{_class_members(_bmp_census().get(KANA, array('H')))}]")
+
+
+def _one_script(text: str, first: str) -> tuple[str | None, bool] | None:
+    """text_scripts(text) for a text whose letters are all of the script of `first`, its first
+    character that is not Latin; None (ask the census) for any other text. Most texts that
+    are not Latin are of one script, and one regex search costs less than a census."""
+    tag = _TAGS[ord(first)]
+    if tag is None or tag == _ABJAD_SIGN:
+        return None
+    script = _TAGS.script_of_tag[tag]
+    others = _other_scripts(script).search
+    pos = 0
+    while (m := others(text, pos)) is not None:
+        pos = m.start()
+        if text[pos] < "\U00010000" or _TAGS[ord(text[pos])] is not None:
+            return None
+        pos += 1
+    if script in _CJK:  # any kana make it Japanese (kana beyond the BMP were asked above)
+        return (JAPANESE if script == KANA or _bmp_kana().search(text) else HAN), False
+    return script, script in ABJAD_SCRIPTS
 
 
 def text_script(text: str) -> str | None:
@@ -118,9 +193,13 @@ def text_scripts(text: str) -> tuple[str | None, bool]:
     (the word lookup reads such texts differently): one pass for both."""
     if text.isascii():
         return (LATIN if _ASCII_LETTER.search(text) else None), False
-    if not _has_not_latin(text):  # Latin with accents, emoji, quotes: the common case
+    first = _first_not_latin(text)
+    if first < 0:  # Latin with accents, emoji, quotes: the common case
         latin = _ASCII_LETTER.search(text) or _LATIN_LETTER.search(text)
         return (LATIN if latin else None), False
+    single = _one_script(text, text[first])
+    if single is not None:
+        return single
     tags = text.translate(_TAGS)
     abjad = _ABJAD_SIGN in tags
     if abjad:
@@ -149,6 +228,7 @@ class ScriptRouter:
         """languages: the configured codes; model_scripts: the script of each configured
         language that a model decides (the rest must be decided by their script)."""
         _not_latin_or_astral()  # built with the detector, not at its first post
+        _bmp_census()
         configured = set(languages)
         self._decided = {s: code for s, code in SCRIPT_LANGUAGE.items() if code in configured}
         # Han without kana is Chinese; if only Japanese is configured, it is Japanese's kanji.
