@@ -228,7 +228,8 @@ def test_words_stage_costs_as_ints_are_the_array_costs(
         if as_array is None:
             assert as_ints is None, text
         else:
-            assert as_ints == as_array.tolist() and all(type(c) is int for c in as_ints), text
+            assert as_ints is not None and as_ints == as_array.tolist(), text
+            assert all(type(cost) is int for cost in as_ints), text
     # Lanes read back on any machine: the portable way gives the same ints.
     packed = sum((i * 37 + 1) << (32 * i) for i in range(1, 14)) + 5
     expected = [i * 37 + 1 for i in range(1, 14)]
