@@ -9,13 +9,15 @@ scripts/bench_langid_speed.py's job, not a test's.
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamer.ingest.langid import script_routing as sr
-from streamer.ingest.langid import word_model
+from streamer.ingest.langid import tweet_text, word_model
 from streamer.ingest.langid.default import DefaultDetector, build_default_detector
 from streamer.ingest.langid.script_routing import text_script, text_scripts
 from streamer.ingest.langid.scripts import HAN, JAPANESE, KANA, script_letter_counts
@@ -236,3 +238,50 @@ def test_words_stage_costs_as_ints_are_the_array_costs(
     assert word_model._unpacked_lanes(packed, 13) == expected
     monkeypatch.setattr(word_model, "_LITTLE_ENDIAN", False)
     assert word_model._unpacked_lanes(packed, 13) == expected
+
+
+def strip_noise_the_long_way(text: str) -> str:
+    """strip_noise without its memory: every token that is not a plain word tested anew."""
+    if "&" in text:
+        text = tweet_text._ENTITY.sub(" ", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    tokens = text.split()
+    if tokens and tokens[0] == "RT":
+        del tokens[0]
+    kept = []
+    for token in tokens:
+        if not tweet_text._is_noise(token):
+            hashtag = token.startswith(("#", "\uff03"))
+            kept.append(tweet_text._hashtag_words(token) if hashtag else token)
+    return " ".join(kept)
+
+
+NOISY_TOKENS = st.sampled_from(
+    [
+        *("RT", "word", "word,", "it's", "#", "##", "#HumanRights", "\uff03タグ", "@user"),
+        *("a@b.org", "\uff20x", "https://t.co/x", "www.x", "WWW.y", "bit.ly/q", "end."),
+        *("x.comet", "&amp;", "caf\u00e9", "cafe\u0301", "\u00bd", "2024", "\U0001f600"),
+        *("e.g.", "a.b.co", "#a.com"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NOISY_TOKENS, max_size=12), st.sampled_from([" ", "  ", "\n", "\u3000"]))
+def test_remembered_forms_strip_as_the_long_way(tokens: list[str], space: str) -> None:
+    text = space.join(tokens)
+    expected = strip_noise_the_long_way(text)
+    tweet_text.forget_kept_forms()
+    assert strip_noise(text) == expected  # forms new
+    assert strip_noise(text) == expected  # forms remembered
+
+
+def test_kept_forms_memory_is_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tweet_text, "KEPT_FORMS_SIZE", 3)
+    tweet_text.forget_kept_forms()
+    text = "one, two, three, #Four five, six. @seven https://t.co/eight"
+    for _ in range(3):
+        assert strip_noise(text) == strip_noise_the_long_way(text)
+        assert len(tweet_text._kept_forms) <= 3
+    tweet_text.forget_kept_forms()

@@ -28,7 +28,7 @@ from streamer.ingest.langid.evidence import combine, leader, normalized, softmax
 from streamer.ingest.langid.script_routing import ScriptRouter, text_scripts
 from streamer.ingest.langid.scripts import SCRIPT_LANGUAGE, script_of_words
 from streamer.ingest.langid.stopwords import DEFAULT_LANGUAGES
-from streamer.ingest.langid.tweet_text import strip_noise, strip_symbols
+from streamer.ingest.langid.tweet_text import forget_kept_forms, strip_noise, strip_symbols
 from streamer.ingest.langid.word_model import NATS_PER_COST, WordModel, has_word_list
 
 # The word model alone answers when its best candidate's cost is lower than the runner-up's
@@ -121,8 +121,9 @@ class DefaultDetector:
         return Decision(lang, confidence, "combined")
 
     def forget(self) -> None:
-        """Forget what was learnt from texts seen (the word model's memory of tokens), as a
+        """Forget what was learnt from texts seen (the memories of tokens), as a
         new process would start: for measuring, never needed for the answers."""
+        forget_kept_forms()
         if self._models is not None:
             self._models.words.forget_tokens()
 

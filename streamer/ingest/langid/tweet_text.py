@@ -62,12 +62,34 @@ def strip_noise(text: str) -> str:
     if tokens and tokens[0] == "RT":
         del tokens[0]
     kept = []
+    forms = _kept_forms
     for token in tokens:
         if token.isalpha():  # most tokens: a plain word is neither noise nor a hashtag
             kept.append(token)
-        elif not _is_noise(token):
-            kept.append(_hashtag_words(token) if token.startswith(_HASHTAG_SIGNS) else token)
+            continue
+        form = forms.get(token)
+        if form is None:
+            if _is_noise(token):
+                continue
+            form = _hashtag_words(token) if token.startswith(_HASHTAG_SIGNS) else token
+            if len(forms) >= KEPT_FORMS_SIZE:
+                forms.clear()
+            forms[token] = form
+        kept.append(form)
     return " ".join(kept)
+
+
+# What strip_noise keeps of the tokens that are not plain words ("word," "it's" "#Tag"):
+# the same few thousand come back on every stream, and a lookup costs less than the tests.
+# Noise (links, mentions) is mostly seen once, so it is not remembered. Emptied when full,
+# as the word model's memory of tokens is: at most a few MB.
+KEPT_FORMS_SIZE = 32_768
+_kept_forms: dict[str, str] = {}
+
+
+def forget_kept_forms() -> None:
+    """Empty strip_noise's memory of tokens (for measuring a cold start)."""
+    _kept_forms.clear()
 
 
 def strip_symbols(text: str) -> str:
