@@ -275,6 +275,11 @@ def test_remembered_forms_strip_as_the_long_way(tokens: list[str], space: str) -
     tweet_text.forget_kept_forms()
     assert strip_noise(text) == expected  # forms new
     assert strip_noise(text) == expected  # forms remembered
+    pieces, single = tweet_text.kept_pieces(text)
+    assert " ".join(pieces) == expected
+    if single:  # the pieces can stand for the cleaned text's tokens
+        assert pieces == expected.split()
+    assert single or any(token.startswith(("#", "\uff03")) for token in tokens)
 
 
 def test_kept_forms_memory_is_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,8 @@
 """The default detector: tweet-aware, script first, a fast word model, a second opinion if unsure.
 
 1. Strip what is not language (links, mentions, "RT @x:", "#"; emoji and numbers are never
-   read as letters): tweet_text.
+   read as letters): tweet_text (strip_noise; the detector takes its pieces, not to split
+   them again).
 2. A script of its own decides at once (Hangul, kana, Thai, ...); a shared script narrows the
    candidates to the configured languages written in it: script_routing.
 3. The word model (wordfreq's lists) scores the candidates; a clear winner is the answer. On
@@ -28,7 +29,7 @@ from streamer.ingest.langid.evidence import combine, leader, normalized, softmax
 from streamer.ingest.langid.script_routing import ScriptRouter, text_scripts
 from streamer.ingest.langid.scripts import SCRIPT_LANGUAGE, script_of_words
 from streamer.ingest.langid.stopwords import DEFAULT_LANGUAGES
-from streamer.ingest.langid.tweet_text import forget_kept_forms, strip_noise, strip_symbols
+from streamer.ingest.langid.tweet_text import forget_kept_forms, kept_pieces, strip_symbols
 from streamer.ingest.langid.word_model import NATS_PER_COST, WordModel, has_word_list
 
 # The word model alone answers when its best candidate's cost is lower than the runner-up's
@@ -90,14 +91,16 @@ class DefaultDetector:
         return self.decide(text).lang
 
     def decide(self, text: str) -> Decision:
-        cleaned = strip_noise(text)
+        pieces, single = kept_pieces(text)
+        cleaned = " ".join(pieces)
         script, abjad = text_scripts(cleaned)
         route = self._router.route_script(script)
         if isinstance(route, str):
             return self._decided[route, "script"]
         if not route or self._models is None:
             return _NOTHING_TO_GO_ON
-        word_costs = self._models.words.candidate_cost_list(cleaned.split(), abjad, route)
+        tokens = pieces if single else cleaned.split()
+        word_costs = self._models.words.candidate_cost_list(tokens, abjad, route)
         if word_costs is not None:
             best, lead = leader(word_costs)
             if lead >= CLEAR_LEAD:

@@ -54,6 +54,13 @@ def strip_noise(text: str) -> str:
     """The text without links, mentions (and e-mail addresses), the "RT" of a retweet, HTML
     entities and the "#" of hashtags, whose camel-cased words are split; whitespace collapsed
     and Unicode composed (NFC), as the word lists are."""
+    return " ".join(kept_pieces(text)[0])
+
+
+def kept_pieces(text: str) -> tuple[list[str], bool]:
+    """What strip_noise joins with spaces, and whether the pieces are exactly the tokens of
+    the result (no hashtag among them, whose words may be several or none): then a caller
+    that needs the tokens need not split the text again."""
     if "&" in text:
         text = _ENTITY.sub(" ", text)
     if not text.isascii():
@@ -63,6 +70,7 @@ def strip_noise(text: str) -> str:
         del tokens[0]
     kept = []
     forms = _kept_forms
+    single = True
     for token in tokens:
         if token.isalpha():  # most tokens: a plain word is neither noise nor a hashtag
             kept.append(token)
@@ -75,8 +83,10 @@ def strip_noise(text: str) -> str:
             if len(forms) >= KEPT_FORMS_SIZE:
                 forms.clear()
             forms[token] = form
+        if form != token:  # a hashtag: its sign is gone
+            single = False
         kept.append(form)
-    return " ".join(kept)
+    return kept, single
 
 
 # What strip_noise keeps of the tokens that are not plain words ("word," "it's" "#Tag"):
