@@ -80,10 +80,22 @@ def _first_not_latin(text: str) -> int:
     pos = 0
     while (m := found(text, pos)) is not None:
         pos = m.start()
-        if text[pos] < "\U00010000" or _NOT_LATIN.match(text, pos) is not None:
+        char = text[pos]
+        if char < "\U00010000":
+            return pos
+        not_latin = _astral_not_latin.get(char)
+        if not_latin is None:
+            if len(_astral_not_latin) >= 4096:  # a few hundred emoji in practice
+                _astral_not_latin.clear()
+            not_latin = _astral_not_latin[char] = _NOT_LATIN.match(char) is not None
+        if not_latin:
             return pos
         pos += 1
     return -1
+
+
+# _NOT_LATIN's answers for the characters beyond the BMP seen so far (emoji, mostly).
+_astral_not_latin: dict[str, bool] = {}
 
 
 def _has_not_latin(text: str) -> bool:
