@@ -16,6 +16,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streamer.ingest.langid import default as default_module
 from streamer.ingest.langid import script_routing as sr
 from streamer.ingest.langid import tweet_text, word_model
 from streamer.ingest.langid.default import DefaultDetector, build_default_detector
@@ -290,3 +291,32 @@ def test_kept_forms_memory_is_emptied_when_full(monkeypatch: pytest.MonkeyPatch)
         assert strip_noise(text) == strip_noise_the_long_way(text)
         assert len(tweet_text._kept_forms) <= 3
     tweet_text.forget_kept_forms()
+
+
+def test_combined_answers_remembered_are_the_answers_computed(
+    detector: DefaultDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = ["de la", "Everyo", "lol", "Toda", "No one", "jajaja", "de la", "Todo", "lol"]
+    texts += [line[:12] for line in udhr_lines(2)]
+    detector.forget()
+    first = [detector.decide(text) for text in texts]
+    assert sum(d.stage == "combined" for d in first) >= 6
+    assert detector._combined_answers  # the combined ones were remembered
+    assert [detector.decide(text) for text in texts] == first
+    monkeypatch.setattr(default_module, "COMBINED_MEMORY_SIZE", 2)
+    detector.forget()
+    assert [detector.decide(text) for text in texts] == first
+    assert len(detector._combined_answers) <= 2
+    # What is remembered is what the character and word models give together.
+    assert detector._models is not None
+    for text, decision in zip(texts, first, strict=True):
+        if decision.stage == "combined":
+            cleaned = strip_noise(text)
+            route = detector._router.route(cleaned)
+            assert isinstance(route, tuple)
+            costs = detector._models.words.candidate_cost_list(
+                cleaned.split(), ABJAD.search(cleaned) is not None, route
+            )
+            letters = strip_symbols(cleaned)
+            assert detector._combined(detector._models.chars, letters, route, costs) == decision
+    detector.forget()

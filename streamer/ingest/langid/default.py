@@ -40,6 +40,11 @@ CLEAR_LEAD = 67
 # Below this combined probability the best candidate is no answer: UNDETERMINED.
 CONFIDENCE_FLOOR = 0.3
 
+# The combined stage's answers remembered, by cleaned text: the posts that reach it are short
+# or slangy ("lol", "de la", a name), and the same ones come back, each costing some 30 numpy
+# calls on tiny vectors. Emptied when full; a few MB at most.
+COMBINED_MEMORY_SIZE = 4096
+
 # Languages that a script of their own decides: they need no model.
 SCRIPT_DECIDED: frozenset[str] = frozenset(SCRIPT_LANGUAGE.values())
 
@@ -86,6 +91,7 @@ class DefaultDetector:
             for code in self.languages
             for stage in ("script", "words")
         }
+        self._combined_answers: dict[str, Decision] = {}
 
     def detect(self, text: str) -> str:
         return self.decide(text).lang
@@ -105,7 +111,15 @@ class DefaultDetector:
             best, lead = leader(word_costs)
             if lead >= CLEAR_LEAD:
                 return self._decided[route[best], "words"]
-        return self._combined(self._models.chars, strip_symbols(cleaned), route, word_costs)
+        # Everything above is a function of the cleaned text: so is the combined answer.
+        decision = self._combined_answers.get(cleaned)
+        if decision is None:
+            letters = strip_symbols(cleaned)
+            decision = self._combined(self._models.chars, letters, route, word_costs)
+            if len(self._combined_answers) >= COMBINED_MEMORY_SIZE:
+                self._combined_answers.clear()
+            self._combined_answers[cleaned] = decision
+        return decision
 
     def _combined(
         self,
@@ -124,9 +138,10 @@ class DefaultDetector:
         return Decision(lang, confidence, "combined")
 
     def forget(self) -> None:
-        """Forget what was learnt from texts seen (the memories of tokens), as a
-        new process would start: for measuring, never needed for the answers."""
+        """Forget what was learnt from texts seen (the memories of tokens and of combined
+        answers), as a new process would start: for measuring, never needed for the answers."""
         forget_kept_forms()
+        self._combined_answers.clear()
         if self._models is not None:
             self._models.words.forget_tokens()
 
