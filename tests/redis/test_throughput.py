@@ -323,7 +323,7 @@ def test_leader_matches_numpy() -> None:
     for n in (1, 2, 3, 13, 27):
         for _ in range(300):
             costs = rnd.integers(0, 40, size=n).astype(np.int32)  # plenty of ties
-            assert leader(costs) == reference_leader(costs)
+            assert leader(costs.tolist()) == reference_leader(costs)
 
 
 @pytest.fixture(scope="module")
