@@ -8,7 +8,8 @@
 3. The word model (wordfreq's lists) scores the candidates; a clear winner is the answer. On
    tweet-like texts nearly every post ends here.
 4. Otherwise (few or ambiguous words: "de la", a name, slang) the character model (py3langid)
-   is asked too, and the two opinions are multiplied: evidence.
+   is asked too, and the two opinions are multiplied: evidence. Those answers are remembered
+   by cleaned text (COMBINED_MEMORY_SIZE), as the word model remembers tokens.
 5. Below CONFIDENCE_FLOOR the answer is UNDETERMINED.
 
 Both models are built once, with the detector (once per worker process), from data their PyPI
