@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.queues
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -44,7 +45,7 @@ class ProcessLanes:
         # Requests go through a Queue: its feeder thread pickles them, so submitting a job with
         # large arguments never blocks the event loop. Results are pickled in the lane thread
         # that made them, so one that does not pickle fails its own job only.
-        self._requests: Any = ctx.Queue()
+        self._requests = _Requests(ctx, self._not_sent)
         self._results: Any = ctx.SimpleQueue()
         self._pending: dict[int, Future[Any]] = {}
         self._lock = threading.Lock()
@@ -114,6 +115,13 @@ class ProcessLanes:
         self._process.join()
         self._reader.join()
 
+    def _not_sent(self, request: tuple[int, str, Any], error: Exception) -> None:
+        """A job that does not pickle fails alone (called by the requests' feeder thread)."""
+        with self._lock:
+            future = self._pending.pop(request[0], None)
+        if future is not None and future.set_running_or_notify_cancel():
+            future.set_exception(error)
+
     def _read_results(self) -> None:
         results = self._results._reader  # the receiving end of the SimpleQueue's pipe
         while True:
@@ -142,6 +150,17 @@ class ProcessLanes:
             if future.set_running_or_notify_cancel():
                 future.set_exception(BrokenProcessPool("the analysis process has died"))
         self._requests.cancel_join_thread()  # requests nobody will read must not hold us up
+
+
+class _Requests(multiprocessing.queues.Queue):
+    """A Queue that says which request its feeder thread could not pickle."""
+
+    def __init__(self, ctx: Any, on_error: Callable[[Any, Exception], None]) -> None:
+        super().__init__(ctx=ctx)
+        self._on_error = on_error
+
+    def _on_queue_feeder_error(self, e: Exception, obj: Any) -> None:
+        self._on_error(obj, e)
 
 
 class _Lane(Executor):

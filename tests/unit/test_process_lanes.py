@@ -70,6 +70,8 @@ def test_a_failing_job_fails_alone_with_its_remote_traceback() -> None:
         assert 'raise ValueError("bad bios")' in str(raised.value.__cause__)
         with pytest.raises(RuntimeError, match="result not sent"):
             lanes.lane("maps").submit(unpicklable).result(60)
+        with pytest.raises(AttributeError, match="pickle"):  # a job that does not pickle
+            lanes.lane("maps").submit(lambda: None).result(60)
         assert lanes.lane("maps").submit(where).result(60)[0] == lanes.pid
     finally:
         lanes.shutdown()
