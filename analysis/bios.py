@@ -138,6 +138,17 @@ def release_bio_detector() -> None:
     gc.collect()
 
 
+def load_word_tables() -> None:
+    """Build every table the tokenizer reads (stopwords, wordfreq's common, Korean and
+    Japanese/Chinese words: some 45 MB, built in a few seconds at twice that), so that the
+    first bio tokenized does not pay for them. They stay for the life of the process."""
+    multilingual_stopwords()
+    common_words()
+    _korean_words()
+    _cjk_costs()
+    gc.collect()
+
+
 def bio_languages(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None]:
     """Each bio's own language as the post detector labels it, or `fallback` (the language of
     the user's post) where the bio has none the detector can tell (empty, a handle, emoji).

@@ -334,6 +334,7 @@ def fit_clusters(
     user_ids = list(latest)
     bios = [bio for bio, _ in latest.values()]
     languages = [lang for _, lang in latest.values()]
+    del latest  # a dict of the whole window: not kept through the fit
     if settings.bio_language and not labelled:
         languages = bio_languages(bios, languages)
         release_bio_detector()  # assign() builds it again when new users need it
@@ -362,6 +363,7 @@ def fit_clusters(
         fit = _fit_model(name, rows, terms, languages, settings, rng)
         if fit is not None:
             fits.append(fit)
+    del terms  # every bio's terms (tens of MB): the fitted models hold what is needed now
     if not fits:
         return SkipReason("no bio has terms shared with another user", len(user_ids))
     clock.lap("models")

@@ -16,6 +16,7 @@ restart of the daemon, and a lost or unreadable file only means fresh ids.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -79,11 +80,17 @@ def refit(
 ) -> RefitOutcome:
     """Fit on the user window, write out/clusters/, keep the model for `assign_new`; cluster
     ids carry over from the previous refit through `state_dir` (default: out/clusters/).
-    labelled: the users' languages are their bios' own already (see `fit_clusters`)."""
+    labelled: the users' languages are their bios' own already (see `fit_clusters`).
+
+    The previous model is dropped first, so the fit does not stack on it (tens of MB at the
+    refit's peak): until this refit ends (and after one that is skipped or fails) newcomers
+    get no cluster, as before the first refit; the analyst assigns none during a refit."""
     from analysis.cluster_report import CLUSTERS_DIR, write_cluster_report
     from analysis.clustering import SkipReason, fit_clusters
 
     global _model
+    _model = None
+    gc.collect()  # the fitted estimators hold reference cycles: free them before the fit
     state = Path(state_dir if state_dir is not None else Path(out_dir) / CLUSTERS_DIR)
     result = fit_clusters(
         users, model_settings(settings), previous=read_identities(state), labelled=labelled
@@ -99,6 +106,16 @@ def refit(
         assignments=dict(result.assignments),
         seconds=result.seconds,
     )
+
+
+def prepare() -> None:
+    """What a refit needs before it gets its window: scikit-learn imported and the bio
+    tokenizer's word tables built. Built during a refit, the tables (and twice their size while
+    they are made) stacked on the window and the fit at the analysis process's peak."""
+    import analysis.clustering  # noqa: F401
+    from analysis.bios import load_word_tables
+
+    load_word_tables()
 
 
 def read_identities(state_dir: Path) -> dict[str, Any] | None:

@@ -166,7 +166,7 @@ def language_data(summary: LanguageSummary, *, has_map: bool, start: float) -> d
 
 
 def trends_of(summary: LanguageSummary) -> dict[str, Any] | None:
-    """The panel as the map process scored it (`trend_panel.score_trends`), or scored here
+    """The panel as the analysis process scored it (`trend_panel.score_trends`), or scored here
     when the summary still holds the raw input (`tweetheat maps`)."""
     found = summary.trends
     if isinstance(found, dict):

@@ -1,6 +1,6 @@
 """The map export as the daemon names it: a module light enough for the event loop's process.
 
-The daemon passes `write_maps` to its map process by reference (module and name). Naming
+The daemon passes `write_maps` to its analysis process by reference (module and name). Naming
 `analysis.heatmaps.write_maps` would import folium, jinja2 and requests into the event loop's
 process (some 25 MB it never uses); this wrapper imports them only where it runs.
 """

@@ -2,7 +2,7 @@
 
 `read_trend_input` runs in the daemon's event loop with the other reads (I/O only: the
 buckets of the scoring span and the point lists of candidate tags); `panel_data` runs in the
-map process with the rest of the page (the scoring is CPU work, kept out of the event loop).
+analysis process with the rest of the page (the scoring is CPU work, kept out of the event loop).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class TrendInput:
 
 def candidates(buckets: dict[int, dict[str, int]], at: int, p: TrendParams) -> list[str]:
     """Tags that could trend at `at` (window count >= min_support), busiest first: a cheap
-    superset of the trends, so their points can be read before the map process scores."""
+    superset of the trends, so their points can be read before the analysis process scores."""
     window: dict[str, int] = {}
     for i in range(p.window):
         for tag, n in buckets.get(at - i * p.bucket_seconds, {}).items():
@@ -99,7 +99,7 @@ def panel_data(found: TrendInput | None, top_tags: Iterable[str]) -> dict[str, o
 def score_trends(
     summaries: list[LanguageSummary],
 ) -> tuple[list[LanguageSummary], dict[str, float]]:
-    """The map process's trend job: each summary's `trends` input replaced by its panel
+    """The maps lane's trend job: each summary's `trends` input replaced by its panel
     (`panel_data`); with the time it took and the tags it tracked (for `/metrics`)."""
     started = time.perf_counter()
     out = []

@@ -73,12 +73,17 @@ def run(data: Path, args: argparse.Namespace, labelled: bool) -> None:
     arrive in the daemon: this process holds no copy of the window besides the refit's."""
     from analysis import live_clusters
     from streamer.config import ClustersSettings
+    from streamer.core.memory import fix_mmap_threshold
+
+    fix_mmap_threshold()  # as the daemon's pool processes inherit it from the fork server
 
     print(
         f"{args.users:,} users to refit, {args.new:,} new users after it; bios "
         f"{'labelled by this process' if not labelled else 'labelled as the workers do'}"
     )
     print(f"before the first call: RSS {status_mib('VmRSS'):.0f} MiB")
+    live_clusters.prepare()  # as the analysis process does once data arrives
+    print(f"prepared (imports, word tables): RSS {status_mib('VmRSS'):.0f} MiB")
     settings = ClustersSettings()
     received = 0
     new_rows: list[tuple[str, str, str | None]] = []

@@ -7,7 +7,7 @@ while a benchmark drives it, e.g. beside `scripts/bench.py --steady 6000 --secon
 
 Every `--every` seconds it reads /proc/<pid>/smaps_rollup of the daemon and all its
 descendants. Each process gets a role: main, forkserver, resource_tracker, worker (a pool
-process at normal priority), analysis (the map and clustering processes run at nice 10;
+process at normal priority), analysis (the process of maps and clustering runs at nice 10;
 "clustering" once scikit-learn is mapped into it). When the daemon exits it prints one row per
 process (its peak RSS, the PSS and USS at that moment) and the peak of the RSS sum, the
 definition `scripts/bench.py` reports as peak RSS, with the moment it happened. USS (private

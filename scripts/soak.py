@@ -141,7 +141,8 @@ def memory_kb(pid: int) -> tuple[int, int]:
 
 def role_of(pid: int, root: int, procs: dict[int, Proc]) -> str:
     """The daemon's tree: main -> forkserver -> pool processes (detectors at nice 0, the
-    map and clustering processes at nice 10); the resource tracker and the rest are other."""
+    analysis process of maps and clustering at nice 10); the resource tracker and the rest are
+    other."""
     if pid == root:
         return "daemon"
     p = procs[pid]

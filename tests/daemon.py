@@ -2,7 +2,7 @@
 
 Its output (stdout and stderr together) goes to a file, read as it comes, so a chatty daemon
 never blocks on a full pipe. It runs in its own process group, so that `kill_group()` takes
-its pool workers, forkserver and map process with it.
+its pool workers, forkserver and analysis process with it.
 """
 
 from __future__ import annotations

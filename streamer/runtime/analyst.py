@@ -2,8 +2,9 @@
 
 It reads only Redis, so it runs beside ingest in one daemon (`--role all`) or alone
 (`--role analyze`), drawing the maps of everything several ingest daemons wrote. Maps and
-clustering get a process each, both at a lower priority than ingest: a refit can take minutes
-of CPU, and the maps must keep coming meanwhile.
+clustering share one analysis process at a lower priority than ingest, each in a lane (a thread)
+of its own: a refit can take minutes of CPU, and the maps must keep coming meanwhile; one
+process instead of two saves an interpreter and a set of imports (~100 MB of RSS).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 import os
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
@@ -25,9 +26,9 @@ from redis.exceptions import RedisError
 from streamer.config import Settings
 from streamer.core.logs import get_logger
 from streamer.ingest.worker import prepare_analysis_process
+from streamer.runtime.lanes import ProcessLanes
 from streamer.runtime.metrics import Metrics
 from streamer.runtime.periodic import run_every
-from streamer.runtime.pools import process_pool
 from streamer.storage.store import Store
 
 log = get_logger("streamer.analyst")
@@ -37,28 +38,32 @@ log = get_logger("streamer.analyst")
 class AnalysisJobs:
     """The analysis functions the analyst schedules. The composition root (runtime.daemon)
     passes analysis/'s own, so this layer never imports the analysis package; `write_maps` runs
-    in the map process and must be picklable (a module function)."""
+    in the analysis process and must be picklable (a module function)."""
 
     collect_summaries: Callable[..., Awaitable[Any]]  # (store, maps settings, trend settings)
     write_maps: Callable[..., list[Any]]
     refit_window: Callable[..., Awaitable[Any]]
-    # (store, since, run in the clustering process, label=...): clusters for newcomers
+    # (store, since, run in the clusters lane, label=...): clusters for newcomers
     assign_newcomers: Callable[..., Awaitable[Any]]
     preload: Callable[[], None]  # imports what a map export needs, ahead of the first one
     # trends: (summaries) -> (summaries with their "Trending now" panel, {"seconds", "tags"}),
-    # run in the map process
+    # run in the maps lane
     score_trends: Callable[[Any], tuple[Any, dict[str, float]]] | None = None
+    # run in the clusters lane once data arrives, ahead of the first refit (imports, word tables)
+    prepare_clusters: Callable[[], None] | None = None
 
 
 # (bios, their posts' languages) -> the bios' own languages, or None when it cannot answer
 LabelBios = Callable[[list[str], list[str | None]], Awaitable[list[str | None] | None]]
 
+MAPS, CLUSTERS = "maps", "clusters"  # the analysis process's lanes
 TREND_MEMORY_EVERY = 300.0  # seconds between samples of the trend keys' memory (trends)
 
 
 class Analyst:
-    """Owns the map process and the clustering process. `metrics` is the daemon's Metrics
-    (maps_written, maps_seconds, clusters_refit, refit_seconds are updated here)."""
+    """Owns the analysis process: its "maps" lane exports maps and scores trends, its
+    "clusters" lane refits and assigns. `metrics` is the daemon's Metrics (maps_written,
+    maps_seconds, clusters_refit, refit_seconds are updated here)."""
 
     def __init__(
         self, settings: Settings, store: Store, metrics: Metrics, jobs: AnalysisJobs
@@ -67,14 +72,13 @@ class Analyst:
         self.settings = settings
         self.store = store
         self.metrics = metrics
-        self._maps_pool: Executor | None = None
-        self._cluster_pool: Executor | None = None
+        self._process: ProcessLanes | None = None
         self._refitting = False
         self._fit_abandoned = False
         self._assigned_until: float | None = None
         self.last_export: float | None = None  # monotonic time of the last map export
         # The bios' own languages from the ingest workers (the pipeline sets it; a lone
-        # analyst has none, and its clustering process labels them itself).
+        # analyst has none, and its clusters lane labels them itself).
         self.label_bios: LabelBios | None = None
         # Set by the pipeline at its first commit; a lone analyst has data from the start.
         self.data_arrived = asyncio.Event()
@@ -84,16 +88,23 @@ class Analyst:
     # --- life -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._maps_pool = self._new_pool()
-        # The map process imports what an export needs now (folium and its templates: half a
-        # second of CPU), while the workers start, not at the first export in mid-stream.
-        self._maps_warm = self._maps_pool.submit(self.jobs.preload)
-        if self.settings.clusters.enabled:
-            self._cluster_pool = self._new_pool()
+        self._process = self._new_process()
+        # The analysis process imports what an export needs now (folium and its templates:
+        # half a second of CPU), while the workers start, not at the first export in mid-stream.
+        self._maps_warm = self._process.submit(MAPS, self.jobs.preload)
 
-    @staticmethod
-    def _new_pool() -> Executor:
-        return process_pool(1, prepare_analysis_process, (os.getpid(),))
+    def _new_process(self) -> ProcessLanes:
+        lanes = (MAPS, CLUSTERS) if self.settings.clusters.enabled else (MAPS,)
+        return ProcessLanes(lanes, prepare_analysis_process, (os.getpid(),))
+
+    def _restart_process(self) -> ProcessLanes:
+        """A new analysis process for a dead one (the OOM killer, a stray signal). The fitted
+        model died with it: newcomers wait for the next refit."""
+        assert self._process is not None
+        self._process.shutdown(wait=False, cancel_futures=True)
+        self._process = self._new_process()
+        self._assigned_until = None
+        return self._process
 
     def tasks(self) -> list[asyncio.Task[None]]:
         """The periodic jobs: maps every `[maps] interval`, refits every `[clusters] interval`."""
@@ -111,37 +122,50 @@ class Analyst:
         interval = self.settings.maps.interval
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.data_arrived.wait(), interval)
+        self._prepare_clusters()
         await run_every(interval, self.export_maps, first=0)
 
+    def _prepare_clusters(self) -> None:
+        """The clusters lane gets ready for the first refit. Not at start: its tables are
+        built while the workers build their detectors, and the two peaks would add up."""
+        if self.jobs.prepare_clusters is None or not self.settings.clusters.enabled:
+            return
+        assert self._process is not None
+        try:
+            ready = self._process.submit(CLUSTERS, self.jobs.prepare_clusters)
+        except BrokenProcessPool:
+            return  # the next export restarts the process; the refit prepares itself
+        ready.add_done_callback(_log_failure)
+
     def close(self) -> None:
-        if self._maps_pool is not None:
-            self._maps_pool.shutdown(wait=True, cancel_futures=True)
-        if self._cluster_pool is not None:
-            busy = self._refitting or self._fit_abandoned
-            if busy:
-                # A refit can run for minutes; stopping must not wait for it. Its report is
-                # written atomically, so the last complete one stays in place.
-                log.info("refit_abandoned", reason="stopping")
-                for process in list(getattr(self._cluster_pool, "_processes", {}).values()):
-                    process.kill()  # pool processes ignore SIGTERM: the daemon stops them
-            self._cluster_pool.shutdown(wait=not busy, cancel_futures=True)
+        """Stop the analysis process once its jobs are done (the last maps are exported before
+        this is called); a refit in progress is abandoned, not waited for."""
+        if self._process is None:
+            return
+        if self._refitting or self._fit_abandoned:
+            # A refit can run for minutes; stopping must not wait for it. Its report is
+            # written atomically, so the last complete one stays in place.
+            log.info("refit_abandoned", reason="stopping")
+            self._process.kill()  # it ignores SIGTERM: the daemon stops it
+        else:
+            self._process.shutdown(wait=True, cancel_futures=True)
 
     _maps_warm: Future[None] | None = None
 
     def preload(self, timeout: float = 60.0) -> None:
-        """Import what a map export needs, here and in the map process (blocking: run it in a
-        thread). A map process that fails to start is not handled here: the first export
+        """Import what a map export needs, here and in the analysis process (blocking: run it
+        in a thread). A process that fails to start is not handled here: the first export
         restarts it."""
         self.jobs.preload()
         if self._maps_warm is not None:
             try:
                 self._maps_warm.result(timeout)
             except Exception as exc:
-                log.warning("maps_process_not_ready", error=f"{type(exc).__name__}: {exc}")
+                log.warning("analysis_process_not_ready", error=f"{type(exc).__name__}: {exc}")
 
     @property
     def alive(self) -> bool:
-        return self._maps_pool is not None and not getattr(self._maps_pool, "_broken", False)
+        return self._process is not None and not self._process.broken
 
     # --- jobs -----------------------------------------------------------------------------
 
@@ -150,7 +174,7 @@ class Analyst:
         summaries = await self.jobs.collect_summaries(
             self.store, self.settings.maps, self.settings.trends
         )
-        assert self._maps_pool is not None
+        assert self._process is not None
         loop = asyncio.get_running_loop()
         if self.jobs.score_trends is not None and self.settings.trends.enabled:  # trends
             summaries = await self._score_trends(loop, summaries)
@@ -162,13 +186,12 @@ class Analyst:
             assets=self.settings.maps.assets,
         )
         try:
-            paths = await loop.run_in_executor(self._maps_pool, job)
+            paths = await loop.run_in_executor(self._process.lane(MAPS), job)
         except BrokenProcessPool:
-            # The map process died (OOM killer, a stray signal): start a new one, try once more.
-            log.error("maps_pool_broken", action="restarting")
-            self._maps_pool.shutdown(wait=False, cancel_futures=True)
-            self._maps_pool = self._new_pool()
-            paths = await loop.run_in_executor(self._maps_pool, job)
+            # The process died (OOM killer, a stray signal): start a new one, try once more.
+            log.error("analysis_process_broken", action="restarting")
+            process = self._restart_process()
+            paths = await loop.run_in_executor(process.lane(MAPS), job)
         self.metrics.maps_written += 1
         self.last_export = time.monotonic()
         self.metrics.maps_seconds = self.last_export - started
@@ -191,14 +214,14 @@ class Analyst:
     # --- trends -----------------------------------------------------------------------------
 
     async def _score_trends(self, loop: asyncio.AbstractEventLoop, summaries: Any) -> Any:
-        """Score trends in the map process; sample the trend keys' memory every few minutes."""
-        assert self._maps_pool is not None and self.jobs.score_trends is not None
+        """Score trends in the maps lane; sample the trend keys' memory every few minutes."""
+        assert self._process is not None and self.jobs.score_trends is not None
         try:
             summaries, stats = await loop.run_in_executor(
-                self._maps_pool, self.jobs.score_trends, summaries
+                self._process.lane(MAPS), self.jobs.score_trends, summaries
             )
         except BrokenProcessPool:
-            return summaries  # the export below restarts the pool; the page scores itself
+            return summaries  # the export below restarts the process; the page scores itself
         self.metrics.trend_seconds = stats["seconds"]
         self.metrics.trend_tags = int(stats["tags"])
         now = time.monotonic()
@@ -216,12 +239,12 @@ class Analyst:
     _trend_memory_at = -math.inf
 
     async def refit_clusters(self) -> None:
-        """Refit the bio clusters on the recent-user window in the clustering process."""
+        """Refit the bio clusters on the recent-user window in the clusters lane."""
         started = time.time()
         self._refitting = True
         try:
             outcome = await self.jobs.refit_window(
-                self.store, self.settings.clusters, self.settings.out_path, self._in_cluster_pool,
+                self.store, self.settings.clusters, self.settings.out_path, self._in_clusters_lane,
                 self.settings.maps.refresh, label=self.label_bios,
             )  # fmt: skip
         except asyncio.CancelledError:
@@ -247,17 +270,22 @@ class Analyst:
             seconds=round(time.time() - started, 1),
         )
 
-    def _in_cluster_pool(self, job: Callable[[], Any]) -> asyncio.Future[Any]:
-        """Run a job in the clustering process (an awaitable for the analysis functions)."""
-        assert self._cluster_pool is not None
-        return asyncio.get_running_loop().run_in_executor(self._cluster_pool, job)
+    def _in_clusters_lane(self, job: Callable[[], Any]) -> asyncio.Future[Any]:
+        """Run a job in the clusters lane (an awaitable for the analysis functions)."""
+        assert self._process is not None
+        return asyncio.get_running_loop().run_in_executor(self._process.lane(CLUSTERS), job)
 
     async def assign_new_users(self) -> None:
         """Between refits, users seen since the last one get a cluster from the current model."""
         if self._assigned_until is None or self._refitting:
-            return  # a refit running in the clustering process will label everyone anyway
+            return  # a refit running in the clusters lane will label everyone anyway
         since = time.time()
         await self.jobs.assign_newcomers(
-            self.store, self._assigned_until, self._in_cluster_pool, label=self.label_bios
+            self.store, self._assigned_until, self._in_clusters_lane, label=self.label_bios
         )
         self._assigned_until = since
+
+
+def _log_failure(done: Future[Any]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("clusters_not_prepared", error=repr(done.exception()))

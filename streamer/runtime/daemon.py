@@ -12,6 +12,7 @@ from typing import Any
 
 from streamer.config import Settings
 from streamer.core.logs import configure_logging_stream, get_logger
+from streamer.core.memory import fix_mmap_threshold
 from streamer.delivery.committer import CommitRefused, Recovery
 from streamer.runtime.analyst import AnalysisJobs, Analyst
 from streamer.runtime.enrichment import start_enrichment
@@ -49,8 +50,8 @@ class StopSignals:
 def analysis_jobs() -> AnalysisJobs:
     """The analysis package's jobs, for the analyst: this module is the composition root, the
     one place in streamer/ that imports analysis/ (the CLI aside)."""
-    from analysis.live_clusters import assign_newcomers, refit_window
-    from analysis.map_jobs import write_maps  # folium loads in the map process only
+    from analysis.live_clusters import assign_newcomers, prepare, refit_window
+    from analysis.map_jobs import write_maps  # folium loads in the analysis process only
     from analysis.snapshot import collect_summaries
     from analysis.trend_panel import score_trends
 
@@ -61,18 +62,20 @@ def analysis_jobs() -> AnalysisJobs:
         assign_newcomers=assign_newcomers,
         preload=_preload_maps,
         score_trends=score_trends,  # trends
+        prepare_clusters=prepare,
     )
 
 
 def _preload_maps() -> None:
     # What an export runs in this process (reading the summaries), imported while the workers
-    # start, not mid-stream; folium, the slow one, loads in the map process.
+    # start, not mid-stream; folium, the slow one, loads in the analysis process.
     import analysis.snapshot  # noqa: F401
 
 
 async def run_daemon(settings: Settings) -> int:
 
     log = get_logger("streamer.daemon")
+    fix_mmap_threshold()  # read buffers and batch results: freed pages go back (core.memory)
     notifier = Notifier.from_env()
     if settings.pipeline.role == "analyze":
         return await run_analyze(settings, notifier)

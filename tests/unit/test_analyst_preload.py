@@ -1,5 +1,5 @@
-"""The map process imports what an export needs when the analyst starts, not at the first export
-in mid-stream: `Analyst.preload` returns once both the daemon and the map process have."""
+"""The analysis process imports what an export needs when the analyst starts, not at the first
+export in mid-stream: `Analyst.preload` returns once both the daemon and that process have."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def unused(*args: Any) -> Any:
     raise AssertionError("not called by this test")
 
 
-def test_preload_runs_in_the_map_process_too(tmp_path: Path) -> None:
+def test_preload_runs_in_the_analysis_process_too(tmp_path: Path) -> None:
     marks = tmp_path / "marks"
     jobs = AnalysisJobs(unused, unused, unused, unused, preload=partial(mark_preload, str(marks)))
     settings = Settings(clusters=ClustersSettings(enabled=False))

@@ -1,4 +1,5 @@
-"""The event loop's process names the map job without loading what only the map process needs."""
+"""The event loop's process names the map job without loading what only the analysis process
+needs."""
 
 from __future__ import annotations
 

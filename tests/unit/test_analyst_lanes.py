@@ -1,0 +1,118 @@
+"""The analyst's map exports and refits share one analysis process, each in a lane of its own:
+maps keep coming while a refit runs, and stopping does not wait for a refit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from streamer.config import ClustersSettings, MapsSettings, Settings
+from streamer.runtime.analyst import AnalysisJobs, Analyst
+from streamer.runtime.metrics import Metrics
+
+
+def pid_of_job(*_args: Any, **_kwargs: Any) -> list[Path]:
+    return [Path(str(os.getpid()))]
+
+
+def wait_for_file(path: str, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return os.getpid()
+
+
+def write_pid(path: str) -> None:
+    Path(path).write_text(str(os.getpid()))
+
+
+async def no_summaries(*_args: Any) -> list[Any]:
+    return []
+
+
+class FakeStore:
+    async def trim_users(self, *_args: Any) -> None:
+        return None
+
+
+def refit_job(release: str, pids: list[int]) -> Callable[..., Awaitable[Any]]:
+    """A refit_window whose job in the clusters lane runs until `release` exists."""
+
+    async def refit_window(
+        _store: Any, _settings: Any, _out: Any, run: Callable[..., Awaitable[Any]], *_a: Any,
+        **_kw: Any,
+    ) -> Any:  # fmt: skip
+        pids.append(await run(partial(wait_for_file, release, 60)))
+        return SimpleNamespace(skipped="test", users=0)
+
+    return refit_window
+
+
+def analyst_for(tmp_path: Path, refit: Callable[..., Awaitable[Any]], prepared: Path) -> Analyst:
+    jobs = AnalysisJobs(
+        collect_summaries=no_summaries,
+        write_maps=pid_of_job,
+        refit_window=refit,
+        assign_newcomers=no_summaries,
+        preload=partial(write_pid, str(tmp_path / "preloaded")),
+        prepare_clusters=partial(write_pid, str(prepared)),
+    )
+    settings = Settings(
+        clusters=ClustersSettings(enabled=True),
+        maps=MapsSettings(interval=3600.0),
+        out_dir=str(tmp_path / "out"),
+    )
+    return Analyst(settings, FakeStore(), Metrics(), jobs)  # type: ignore[arg-type]
+
+
+def test_maps_are_exported_in_the_refits_process_while_the_refit_runs(tmp_path: Path) -> None:
+    release, prepared, refit_pids = tmp_path / "release", tmp_path / "prepared", []
+    analyst = analyst_for(tmp_path, refit_job(str(release), refit_pids), prepared)
+
+    async def scenario() -> list[str]:
+        analyst.start()
+        analyst.data_arrived.set()
+        exports = asyncio.create_task(analyst._export_maps_every_interval())
+        refit = asyncio.create_task(analyst.refit_clusters())
+        await asyncio.sleep(0.5)
+        await analyst.export_maps()  # the refit is still running
+        assert not refit.done()
+        exported = analyst.metrics.maps_written
+        release.touch()
+        await asyncio.wait_for(refit, 60)
+        exports.cancel()
+        return [str(exported)]
+
+    try:
+        (exported,) = asyncio.run(scenario())
+    finally:
+        analyst.close()
+    assert int(exported) >= 1
+    assert analyst._process is not None
+    analysis_pid = analyst._process.pid
+    assert analysis_pid != os.getpid()
+    assert refit_pids == [analysis_pid]
+    assert prepared.read_text() == str(analysis_pid)  # the clusters lane got ready there too
+
+
+def test_stopping_during_a_refit_does_not_wait_for_it(tmp_path: Path) -> None:
+    analyst = analyst_for(tmp_path, refit_job(str(tmp_path / "never"), []), tmp_path / "p")
+
+    async def scenario() -> None:
+        analyst.start()
+        refit = asyncio.create_task(analyst.refit_clusters())
+        await asyncio.sleep(1.0)
+        refit.cancel()  # as the daemon's shutdown cancels its periodic tasks
+        await asyncio.gather(refit, return_exceptions=True)
+
+    asyncio.run(scenario())
+    started = time.monotonic()
+    analyst.close()
+    assert time.monotonic() - started < 10
+    assert analyst._process is not None and not analyst.alive
