@@ -12,10 +12,13 @@ At event time `at` (a bucket start), for a tag:
 * rate r    = its usual count per bucket at the window's centre, from the `history` buckets
               before the window: a line (level and slope) fitted to them by least squares,
               weighted by an exponential decay (half-life `half_life` buckets), so that a
-              slow drift or a daily swing is followed rather than lagged behind. The line's
-              level is kept within a factor `max_trend_factor` (1.25) of the decayed mean:
-              enough to follow a drift, and it stops a burst's own minutes, once they are
-              history, from tilting the line so far that the burst stops being listed;
+              slow drift or a daily swing is followed rather than lagged behind. The slope is
+              shrunk by its own evidence, k = max(0, 1 - 1/t^2) with t the slope over its
+              standard error: a clear drift is followed whole, while a busy tag's noisy slope,
+              extrapolated an hour ahead, would cost more in uncertainty than it corrects.
+              The line's level is kept within a factor `max_trend_factor` (1.25) of the
+              decayed mean: enough to follow a drift, and it stops a burst's own minutes, once
+              they are history, from tilting the line so far that the burst stops being listed;
 * prior p   = `prior_share` of the language's decayed tag volume per bucket (at least
               `prior_floor`): the rate assumed for a tag with no history, so a new tag is
               compared with something, never divided by zero;
@@ -26,7 +29,7 @@ At event time `at` (a bucket start), for a tag:
               variance / rate per bucket), since busy tags wobble more than Poisson, and by
               the baseline's own uncertainty u (the sum of the squared weights with which the
               fitted level reads the history: about 1 / effective number of buckets, more
-              when the slope must be extrapolated). d comes from the history older than
+              the more of the slope is extrapolated). d comes from the history older than
               `dispersion_guard` buckets (when it has `min_dispersion_history` buckets), so a
               burst's own start does not count as the tag's usual wobble. With both widenings
               the score of a tag that is not bursting stays close to N(0, 1) on the dev set
@@ -45,7 +48,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 __all__ = [
     "Trend",
@@ -79,6 +82,19 @@ class TrendParams:
     max_trend_factor: float = 1.25  # the fitted level stays within this factor of the mean
 
 
+class _Line(NamedTuple):
+    """A line fit's tag-independent parts at one bucket: the weighted mean and variance of
+    the history's ages (buckets from the window's centre), the three sums the level's
+    uncertainty is made of, and the slope's variance per unit of bucket variance."""
+
+    t_mean: float
+    t_var: float
+    a: float
+    b: float
+    c: float
+    slope_var: float
+
+
 class Trend(TypedDict):
     tag: str
     score: float
@@ -108,7 +124,7 @@ class _Scorer:
         ]
         self._volume: dict[int, int] = {}
         self._history: dict[int, tuple[list[tuple[int, float]], float, float]] = {}
-        self._lines: dict[int, tuple[float, float, float]] = {}
+        self._lines: dict[int, _Line] = {}
 
     def volume(self, bucket: int) -> int:
         vol = self._volume.get(bucket)
@@ -160,26 +176,27 @@ class _Scorer:
         # wobble and switch the trend off a few minutes after it started.
         guard = at - (self.p.window + self.p.dispersion_guard) * self.step
         centre = at - (self.p.window - 1) * self.step / 2
-        num = num_t = old_num = old_num2 = old_den = 0.0
+        num = num_t = num2 = old_num = old_num2 = old_den = 0.0
         old_n = 0
         for b, w in present:
             c = self.buckets[b].get(tag, 0)
             num += w * c
             num_t += w * c * (b - centre) / self.step
+            num2 += w * c * c
             if b < guard:
                 old_n += 1
                 old_den += w
                 old_num += w * c
                 old_num2 += w * c * c
         mean = num / den
-        level, level_u = self._level(at, mean, num_t / den)
+        level, level_u = self._level(at, mean, num_t / den, num2 / den - mean * mean, prior)
         rate = max(level, prior)
         expected = self.p.window * rate
         if old_n >= self.p.min_dispersion_history:
             v_mean = old_num / old_den
             variance, v_rate = old_num2 / old_den - v_mean * v_mean, max(v_mean, prior)
         else:
-            variance, v_rate = self._variance(tag, present, den, mean), rate
+            variance, v_rate = num2 / den - mean * mean, rate
         # Busy tags wobble more than Poisson: widen the test by the tag's own dispersion
         # (variance / mean per bucket), never narrow it; and by the baseline's uncertainty.
         dispersion = max(1.0, variance / v_rate)
@@ -199,46 +216,47 @@ class _Scorer:
                 ok, score = True, short
         return ok, x, expected, score
 
-    def _line(self, at: int) -> tuple[float, float, float]:
-        """The weighted history's (mean age, variance of the ages, uncertainty of the fitted
-        level), ages in buckets from the window's centre: the same for every tag at `at`."""
+    def _line(self, at: int) -> _Line:
+        """What a line fit over the history at `at` needs that is the same for every tag."""
         cached = self._lines.get(at)
         if cached is not None:
             return cached
         present, den, _ = self.history(at)
         centre = at - (self.p.window - 1) * self.step / 2
-        ages = [((b - centre) / self.step, w) for b, w in present]
-        t_mean = sum(w * t for t, w in ages) / den
-        t_var = sum(w * (t - t_mean) ** 2 for t, w in ages) / den
-        # The fitted level at age 0 reads the history with weights a_i; Var(level) =
-        # Var(bucket) * sum(a_i^2), whether the slope is used or (t_var == 0) not.
-        u = 0.0
-        for t, w in ages:
-            a = w / den * (1 - ((t - t_mean) * t_mean / t_var if t_var > 0 else 0.0))
-            u += a * a
-        self._lines[at] = line = (t_mean, t_var, u)
+        ages = [((b - centre) / self.step, w / den) for b, w in present]
+        t_mean = sum(w * t for t, w in ages)
+        t_var = sum(w * (t - t_mean) ** 2 for t, w in ages)
+        # The level read at age 0 with a slope shrunk by k weighs bucket i by
+        # w_i (1 - k g_i); its variance is Var(bucket) * sum of those weights squared,
+        # = Var(bucket) * (a - 2 k b + k^2 c).
+        g = [(t - t_mean) * t_mean / t_var if t_var > 0 else 0.0 for t, _ in ages]
+        a = sum(w * w for _, w in ages)
+        b = sum(w * w * gi for (_, w), gi in zip(ages, g, strict=True))
+        c = sum(w * w * gi * gi for (_, w), gi in zip(ages, g, strict=True))
+        # Var(slope) = Var(bucket) * slope_var.
+        slope_var = sum(w * w * (t - t_mean) ** 2 for t, w in ages) / t_var**2 if t_var > 0 else 0
+        self._lines[at] = line = _Line(t_mean, t_var, a, b, c, slope_var)
         return line
 
-    def _level(self, at: int, mean: float, mean_ct: float) -> tuple[float, float]:
-        """(the fitted level at the window's centre, its uncertainty factor) from the tag's
-        weighted mean count and weighted mean of count x age."""
-        t_mean, t_var, u = self._line(at)
-        if t_var <= 0:
-            return mean, u
-        slope = (mean_ct - t_mean * mean) / t_var
-        level = mean - slope * t_mean
+    def _level(
+        self, at: int, mean: float, mean_ct: float, variance: float, prior: float
+    ) -> tuple[float, float]:
+        """(the baseline's level at the window's centre, its uncertainty factor) from the
+        tag's weighted mean count, weighted mean of count x age and weighted variance."""
+        line = self._line(at)
+        if line.t_var <= 0:
+            return mean, line.a
+        slope = (mean_ct - line.t_mean * mean) / line.t_var
+        # Shrink the slope by its own evidence: a bucket's variance is what the line leaves
+        # unexplained (at least Poisson), t is the slope over its standard error, and
+        # k = max(0, 1 - 1/t^2) keeps a clear drift whole and drops a slope that is noise.
+        residual = max(variance - slope * slope * line.t_var, mean, prior)
+        t2 = slope * slope / (residual * line.slope_var) if line.slope_var > 0 else 0.0
+        k = max(0.0, 1.0 - 1.0 / t2) if t2 > 0 else 0.0
+        level = mean - k * slope * line.t_mean
         factor = self.p.max_trend_factor
+        u = line.a - 2 * k * line.b + k * k * line.c
         return max(0.0, min(max(level, mean / factor), mean * factor)), u
-
-    def _variance(
-        self, tag: str, present: list[tuple[int, float]], den: float, mean: float
-    ) -> float:
-        num2 = 0.0
-        for b, w in present:
-            c = self.buckets[b].get(tag)
-            if c:
-                num2 += w * c * c
-        return num2 / den - mean * mean
 
     def since(self, tag: str, at: int) -> int:
         first = at

@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,8 +94,13 @@ def test_posts_with_tags_only_in_their_text_are_read_by_bluesky_rules() -> None:
     assert text_only > 50
 
 
-def test_the_worker_reports_post_authors_once_and_accounts_gone() -> None:
-    worker.init_worker("default", None, 1)  # pid 1 outlives the test: no watcher exits
+def test_the_worker_reports_post_authors_once_and_accounts_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A pool process ignores SIGINT/SIGTERM; the test process must not: later tests start
+    # pools of their own, which would inherit that and never stop.
+    monkeypatch.setattr(worker, "prepare_pool_process", lambda pid: None)
+    worker.init_worker("default", None, 1)
     lines = [line for line, _ in generate_jetstream(1500, seed=9)]
     truths = [truth for _, truth in generate_jetstream(1500, seed=9)]
     result = worker.process_batch(lines)

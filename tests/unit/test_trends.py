@@ -94,6 +94,41 @@ def test_a_burst_on_top_of_a_drift_still_trends() -> None:
     assert "drift" in tags_at(buckets, 194)
 
 
+def baseline_of(buckets: Buckets, tag: str, minute: int) -> float:
+    """The tag's expected window count at `minute`, read with a jump planted there so that
+    the tag is listed (its baseline comes from the history only)."""
+    jumped = {**buckets, at(minute): {**buckets[at(minute)], tag: 1000}}
+    params = TrendParams(max_trend_factor=10.0, short_window=0)
+    [found] = [t for t in trending(jumped, at(minute), params) if t["tag"] == tag]
+    return found["baseline"]
+
+
+def test_a_clear_drift_is_read_as_a_line_at_the_window() -> None:
+    buckets = series(200, lambda m: {**BACKGROUND, "drift": 20 + m // 10})
+    # The line at the window's centre (minute 194): 20 + 19.4 per bucket, x 5 buckets; a
+    # decayed mean would lag about an hour (6 per bucket) behind it.
+    assert baseline_of(buckets, "drift", 196) == pytest.approx(5 * (20 + 194 / 10), rel=0.03)
+
+
+def test_a_slope_within_its_noise_is_dropped_for_the_decayed_mean() -> None:
+    rng = random.Random(3)
+    counts = [poisson(rng, 30) for _ in range(200)]
+    buckets = series(200, lambda m: {**BACKGROUND, "busy": counts[m]})
+    p = TrendParams()
+    history = range(196 - p.window, 196 - p.window - p.history, -1)
+    weights = [0.5 ** ((p.window + i) / p.half_life) for i in range(p.history)]
+    total = sum(weights)
+    w_n = [w / total for w in weights]
+    mean = sum(w * counts[m] for w, m in zip(w_n, history, strict=True))
+    # This seed's weighted least-squares slope is within one standard error of zero.
+    t_mean = sum(w * m for w, m in zip(w_n, history, strict=True))
+    t_var = sum(w * (m - t_mean) ** 2 for w, m in zip(w_n, history, strict=True))
+    slope = sum(w * (m - t_mean) * counts[m] for w, m in zip(w_n, history, strict=True)) / t_var
+    se2 = 30 * sum(w * w * (m - t_mean) ** 2 for w, m in zip(w_n, history, strict=True)) / t_var**2
+    assert slope * slope < se2
+    assert baseline_of(buckets, "busy", 196) == pytest.approx(5 * mean, abs=1e-3)
+
+
 def test_min_support_keeps_a_handful_of_posts_from_trending() -> None:
     params = TrendParams()
     few = series(60, lambda m: {**BACKGROUND, "rare": params.min_support - 1 if m == 59 else 0})
