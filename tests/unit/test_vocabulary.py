@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pickle
+from itertools import chain, islice
 
+import pytest
 import wordfreq
 
 from streamer.ingest.langid import make_detector
 from streamer.ingest.langid.vocabulary import Vocabulary
-from streamer.ingest.langid.word_model import WordModel
+from streamer.ingest.langid.word_model import TOP_WORDS, WordModel
 
 WORDS = ["the", "house", "maison", "дом", "بيت", "家", "l'homme", "naïve", "", "🙂"]
 
@@ -29,6 +31,14 @@ def test_every_word_has_its_row_and_others_have_none() -> None:
         assert table.get(stranger) is None
         assert stranger not in table
     assert "maison" in table and 3 not in table
+
+
+def test_a_row_gives_back_its_word() -> None:
+    table = Vocabulary(WORDS)
+    assert [table.word(row) for row in range(len(WORDS))] == WORDS
+    for outside in (len(WORDS), -1):
+        with pytest.raises(IndexError):
+            table.word(outside)
 
 
 def test_words_with_one_hash_are_told_apart_by_their_letters() -> None:
@@ -56,6 +66,16 @@ def test_the_word_model_rows_are_those_of_its_word_lists() -> None:
     sample = list(expected)[:: max(1, len(expected) // 5000)]
     assert model.rows_of(sample) == [expected[w] for w in sample]
     assert model.rows_of(["l'homme", "zzqxj"]) == [expected["l"], expected["homme"]]
+
+
+def test_the_top_words_are_each_list_s_first_words() -> None:
+    """Decoded again from the compact table after the build, they are still the lists' own."""
+    model = WordModel(["en", "ru"])
+    paths = wordfreq.available_languages("small")
+    for code in ("en", "ru"):
+        first = islice(chain.from_iterable(wordfreq.read_cBpack(paths[code])), TOP_WORDS)
+        assert model.top_words(code) == tuple(first)
+    assert len(model.top_words("en")) == TOP_WORDS
 
 
 def test_the_detector_still_answers() -> None:

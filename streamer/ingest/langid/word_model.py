@@ -19,7 +19,6 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
-from itertools import chain, islice
 
 import numpy as np
 import numpy.typing as npt
@@ -184,7 +183,6 @@ class WordModel:
         for code in self.languages:
             # Index i of a cBpack list holds the words of frequency 10 ** (-i / 100).
             buckets = wordfreq.read_cBpack(paths[wordfreq_code(code)])
-            self._top_words[code] = tuple(islice(chain.from_iterable(buckets), TOP_WORDS))
             rows = np.fromiter(
                 (vocabulary.setdefault(w, len(vocabulary)) for b in buckets for w in b),
                 dtype=np.int32,
@@ -198,6 +196,12 @@ class WordModel:
         for column, (rows, costs) in enumerate(entries):
             table[rows, column] = costs
         self._rows = Vocabulary(vocabulary)  # a dict's keys are in row order
+        del vocabulary
+        # The commonest words are decoded again from the compact table once the build's
+        # strings are gone: kept from the lists, a few thousand small strings scattered among
+        # the build's half million would hold on to tens of MB of its freed memory.
+        for code, (rows, _costs) in zip(self.languages, entries, strict=True):
+            self._top_words[code] = tuple(map(self._rows.word, rows[:TOP_WORDS].tolist()))
         return table
 
     def top_words(self, code: str) -> tuple[str, ...]:
