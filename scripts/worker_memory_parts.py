@@ -19,6 +19,7 @@ import gc
 import sys
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -100,6 +101,28 @@ def main() -> None:
             done += len(batch)
             if done in (args.batch, 10 * args.batch) or done % 20_000 < args.batch:
                 meter.row(f"after {done} lines")
+    print_memories(detector, worker)
+
+
+def print_memories(detector: Any, worker: Any) -> None:
+    """How full the memories that grow with the stream are, against their caps."""
+    from streamer.ingest.langid import tweet_text, word_model
+
+    words = detector._models.words
+    print("\nmemories (entries / cap):")
+    for (candidates, abjad), memory in words._token_costs.items():
+        name = f"{'+'.join(candidates[:3])}{'...' if len(candidates) > 3 else ''}"
+        print(
+            f"  tokens {name}{' abjad' if abjad else ''}: {len(memory):,} / "
+            f"{word_model.TOKEN_CACHE_SIZE:,}"
+        )
+    print(f"  kept forms: {len(tweet_text._kept_forms):,} / {tweet_text.KEPT_FORMS_SIZE:,}")
+    print(f"  combined answers: {len(detector._combined_answers):,}")
+    print(f"  profile answers (worker): {len(worker._by_profile):,} / {worker._BY_PROFILE_MAX:,}")
+    geo = worker._geolocator
+    for name in ("locate_profile", "_cached_bio", "_common"):
+        info = getattr(geo, name).cache_info()
+        print(f"  geolocator {name}: {info.currsize:,} / {info.maxsize:,}")
 
 
 if __name__ == "__main__":
