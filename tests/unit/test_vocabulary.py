@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import pickle
+import subprocess
+import sys
 from itertools import chain, islice
+from pathlib import Path
 
+import msgpack
 import pytest
 import wordfreq
 
-from streamer.ingest.langid import make_detector
+from streamer.ingest.langid import make_detector, word_lists
 from streamer.ingest.langid.vocabulary import Vocabulary
 from streamer.ingest.langid.word_model import TOP_WORDS, WordModel
 
@@ -83,3 +88,31 @@ def test_the_detector_still_answers() -> None:
     assert detect("the house of the rising sun") == "en"
     assert detect("la maison est grande et belle") == "fr"
     assert detect("это мой дом") == "ru"
+
+
+def test_word_lists_are_read_as_wordfreq_reads_them() -> None:
+    lists = word_lists.available("small")
+    assert {code: str(path) for code, path in lists.items()} == wordfreq.available_languages(
+        "small"
+    )
+    for code in ("en", "ar"):
+        assert word_lists.read(lists[code]) == wordfreq.read_cBpack(str(lists[code]))
+
+
+def test_a_file_that_is_no_word_list_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "small_xx.msgpack.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(msgpack.packb([{"format": "other", "version": 1}, ["word"]]))
+    with pytest.raises(ValueError, match="not a cBpack"):
+        word_lists.read(path)
+
+
+def test_the_detector_is_built_without_importing_wordfreq() -> None:
+    """wordfreq's own imports (language tags, text fixing) cost every worker some MB."""
+    probe = (
+        "import sys; from streamer.ingest.langid import make_detector; "
+        "d = make_detector('default'); assert d.detect('la maison est belle') == 'fr'; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('wordfreq', 'langcodes')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 import regex
-import wordfreq
 
+from streamer.ingest.langid import word_lists
 from streamer.ingest.langid.scripts import script_of_words
 from streamer.ingest.langid.vocabulary import Vocabulary
 
@@ -111,7 +111,7 @@ def wordfreq_code(code: str) -> str:
 
 
 def has_word_list(code: str) -> bool:
-    return wordfreq_code(code) in wordfreq.available_languages(WORDLIST)
+    return wordfreq_code(code) in word_lists.available(WORDLIST)
 
 
 def lookup_words(text: str) -> list[str]:
@@ -189,14 +189,14 @@ class WordModel:
         )
 
     def _build(self) -> bytes:
-        paths = wordfreq.available_languages(WORDLIST)
+        paths = word_lists.available(WORDLIST)
         vocabulary: dict[str, int] = {}  # while building; kept as a compact Vocabulary
         # Per language: the rows of its words and their costs, as compact arrays (the lists
         # hold some 700,000 entries in all; Python lists of them would double the peak).
         entries = []
         for code in self.languages:
             # Index i of a cBpack list holds the words of frequency 10 ** (-i / 100).
-            buckets = wordfreq.read_cBpack(paths[wordfreq_code(code)])
+            buckets = word_lists.read(paths[wordfreq_code(code)])
             rows = np.fromiter(
                 (vocabulary.setdefault(w, len(vocabulary)) for b in buckets for w in b),
                 dtype=np.int32,
