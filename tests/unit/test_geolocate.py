@@ -11,6 +11,7 @@ import pytest
 from streamer.ingest.geolocate import (
     Geolocator,
     cache_file,
+    gazetteer,
     geolocate,
     haversine_km,
     load_gazetteer,
@@ -301,3 +302,15 @@ def test_cities_of_one_country_answer_the_country(geo) -> None:
 def test_lists_of_countries_keep_the_first(geo) -> None:
     found = geo.locate_profile("Malaysia-UK.", "id")
     assert found is not None and found.name == "Malaysia"
+
+
+def test_code_columns_hold_one_string_per_code(geo):
+    """The loaded country and admin1 columns share one string object per distinct code."""
+    for column in (geo.gaz.cc, geo.gaz.admin1):
+        assert len(column) == len(geo.gaz.lat)
+        assert len({id(code) for code in column}) == len(set(column))
+    made = ["".join(letters) for letters in ("US", "FR", "US", "JP", "FR", "")]
+    shared = gazetteer._shared_codes(made)
+    assert shared == made
+    assert shared[0] is shared[2] and shared[1] is shared[4]
+    assert all(a is not b for a, b in zip(shared, made, strict=True) if a)

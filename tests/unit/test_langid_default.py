@@ -414,3 +414,35 @@ def test_choose_language_accepts_any_collection_of_languages() -> None:
     assert choose_language("und", "ja", ["en", "ja"], True) == ("ja", PLATFORM)
     assert choose_language("und", "ja", ("en",), True) == ("und", DETECTOR)
     assert choose_language("und", "ja", {}, True) == ("und", DETECTOR)
+
+
+def test_each_script_s_candidates_read_the_word_table_in_place(
+    detector: DefaultDetector,
+) -> None:
+    """The cost table's columns are grouped by script, so every candidate tuple the router
+    names is a run of adjacent columns: no packer copies the table."""
+    assert detector._models is not None
+    words = detector._models.words
+    routes = {detector._router.route(text) for text in ("hello there", "привет", "سلام")}
+    tuples = [route for route in routes if isinstance(route, tuple)]
+    assert len(tuples) == 3
+    for candidates in tuples:
+        assert words.packs_in_place(candidates)
+    assert not words.packs_in_place(("en", "ru", "es"))  # other scripts between: a copy
+
+
+@pytest.mark.parametrize(
+    "candidates", [("en", "es", "pt"), ("ru", "uk"), ("fr", "en"), ("en", "ru", "es")]
+)
+def test_packed_costs_are_the_restricted_tables_sums(
+    candidates: tuple[str, ...], detector: DefaultDetector
+) -> None:
+    """In place or copied, the packed sums are those of the candidates' own columns."""
+    assert detector._models is not None
+    words = detector._models.words
+    tokens = ["the", "house", "est", "la", "maison", "und", "das", "Haus", "это", "дом"]
+    rows = words.rows_of(lookup_words(" ".join(tokens)))
+    expected = words.summed_costs(words.restricted(candidates), rows).tolist()
+    assert words.candidate_cost_list(tokens, False, candidates) == expected
+    columns = [words.languages.index(code) for code in candidates]
+    assert words.costs(rows)[columns].tolist() == expected

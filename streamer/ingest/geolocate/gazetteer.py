@@ -202,7 +202,7 @@ def load_gazetteer(cache_dir: Path, min_population: int = DEFAULT_MIN_POPULATION
 
 def _unpack(data: dict) -> Gazetteer:
     # The file holds the packed columns as bytes (marshal has no arrays); the short codes
-    # are interned so that the ~69k entries of each column share a few hundred strings.
+    # are shared so that the ~69k entries of each column use a few hundred strings.
     return Gazetteer(
         **{
             **data,
@@ -210,11 +210,22 @@ def _unpack(data: dict) -> Gazetteer:
             "lat": _array("d", data["lat"]),
             "lon": _array("d", data["lon"]),
             "pop": _array("q", data["pop"]),
-            "cc": [sys.intern(c) for c in data["cc"]],
-            "admin1": [sys.intern(a) for a in data["admin1"]],
+            "cc": _shared_codes(data["cc"]),
+            "admin1": _shared_codes(data["admin1"]),
             "label": StringColumn(data["label"]),
         }
     )
+
+
+def _shared_codes(codes: list[str]) -> list[str]:
+    """The column with one string per distinct code, made anew: the file's own strings, one
+    per row, go with the loaded data, and one of them kept (as interning the first of each
+    would) holds on to the memory of the short-lived strings around it."""
+    distinct: dict[str, str] = {}
+    for code in codes:
+        if code not in distinct:
+            distinct[code] = sys.intern(code.encode().decode())
+    return [distinct[code] for code in codes]
 
 
 def _array(typecode: str, raw: bytes) -> array:

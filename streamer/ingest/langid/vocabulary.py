@@ -52,6 +52,14 @@ class Vocabulary:
             for i in range(len(self))
         )
 
+    def word(self, row: int) -> str:
+        """The word of a row (IndexError past the end)."""
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        return self._blob[self._starts[row] : self._starts[row + 1]].decode(
+            "utf-8", "surrogatepass"
+        )
+
     def get(self, word: str) -> int | None:
         """The word's row, or None if the table does not have it."""
         key = hash(word)

@@ -19,13 +19,13 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
-from itertools import chain, islice
 
 import numpy as np
 import numpy.typing as npt
 import regex
-import wordfreq
 
+from streamer.ingest.langid import word_lists
+from streamer.ingest.langid.scripts import script_of_words
 from streamer.ingest.langid.vocabulary import Vocabulary
 
 # Our ISO 639-1 codes where wordfreq names the list differently: Tagalog is served by the
@@ -79,22 +79,29 @@ def _unpacked_lanes(total: int, count: int) -> list[int]:
 
 
 class _RowPacker:
-    """A restricted table's rows as packed ints: lane 0 holds 1 (the word), lane j + 1 the
-    word's cost in candidate j. Plain bytes operations, no numpy call per token."""
+    """Some adjacent columns of a table's rows as packed ints: lane 0 holds 1 (the word),
+    lane j + 1 the word's cost in column first + j. Plain bytes operations, no numpy call per
+    token; the table's bytes are shared, not copied, by all the packers over it."""
 
-    def __init__(self, table: npt.NDArray[np.uint8]) -> None:
-        self._costs = np.ascontiguousarray(table).tobytes()
-        self._width = table.shape[1]
-        self._blank = bytearray(_LANE_BYTES * (self._width + 1))
+    def __init__(self, costs: bytes, width: int, first: int, count: int) -> None:
+        """costs: a table of `width` columns, row after row; the packed columns are
+        first ... first + count - 1."""
+        self._costs = costs
+        self._width = width
+        self._first = first
+        self._count = count
+        self._blank = bytearray(_LANE_BYTES * (count + 1))
         self._blank[0] = 1
 
     def packed(self, rows: Sequence[int]) -> int:
         """The rows' packed sum: known-word count and summed costs."""
         total = 0
         width, costs = self._width, self._costs
+        first, last = self._first, self._first + self._count
         for row in rows:
             lanes = self._blank[:]
-            lanes[_LANE_BYTES::_LANE_BYTES] = costs[row * width : (row + 1) * width]
+            start = row * width
+            lanes[_LANE_BYTES::_LANE_BYTES] = costs[start + first : start + last]
             total += int.from_bytes(lanes, "little")
         return total
 
@@ -104,7 +111,7 @@ def wordfreq_code(code: str) -> str:
 
 
 def has_word_list(code: str) -> bool:
-    return wordfreq_code(code) in wordfreq.available_languages(WORDLIST)
+    return wordfreq_code(code) in word_lists.available(WORDLIST)
 
 
 def lookup_words(text: str) -> list[str]:
@@ -173,18 +180,23 @@ class WordModel:
         # each candidate tuple's restricted table.
         self._token_costs: dict[tuple[tuple[str, ...], bool], dict[str, int]] = {}
         self._packers: dict[tuple[str, ...], _RowPacker] = {}
-        self._costs = self._build()
+        # The cost table, row after row, its columns grouped by script (see _build): each
+        # script's candidates are then adjacent columns, which their packer reads in place.
+        self._column: dict[str, int] = {}
+        self._table = self._build()
+        self._costs: npt.NDArray[np.uint8] = np.frombuffer(self._table, np.uint8).reshape(
+            -1, len(self.languages)
+        )
 
-    def _build(self) -> npt.NDArray[np.uint8]:
-        paths = wordfreq.available_languages(WORDLIST)
+    def _build(self) -> bytes:
+        paths = word_lists.available(WORDLIST)
         vocabulary: dict[str, int] = {}  # while building; kept as a compact Vocabulary
         # Per language: the rows of its words and their costs, as compact arrays (the lists
         # hold some 700,000 entries in all; Python lists of them would double the peak).
         entries = []
         for code in self.languages:
             # Index i of a cBpack list holds the words of frequency 10 ** (-i / 100).
-            buckets = wordfreq.read_cBpack(paths[wordfreq_code(code)])
-            self._top_words[code] = tuple(islice(chain.from_iterable(buckets), TOP_WORDS))
+            buckets = word_lists.read(paths[wordfreq_code(code)])
             rows = np.fromiter(
                 (vocabulary.setdefault(w, len(vocabulary)) for b in buckets for w in b),
                 dtype=np.int32,
@@ -198,7 +210,19 @@ class WordModel:
         for column, (rows, costs) in enumerate(entries):
             table[rows, column] = costs
         self._rows = Vocabulary(vocabulary)  # a dict's keys are in row order
-        return table
+        del vocabulary
+        # The commonest words are decoded again from the compact table once the build's
+        # strings are gone: kept from the lists, a few thousand small strings scattered among
+        # the build's half million would hold on to tens of MB of its freed memory.
+        for code, (rows, _costs) in zip(self.languages, entries, strict=True):
+            self._top_words[code] = tuple(map(self._rows.word, rows[:TOP_WORDS].tolist()))
+        # The detector's candidates are the configured languages of one script, in the
+        # configured order: languages grouped by script (in order within each) make each
+        # candidate tuple a run of adjacent columns.
+        scripts = [script_of_words(self._top_words[code]) or "" for code in self.languages]
+        order = sorted(range(len(scripts)), key=lambda j: scripts.index(scripts[j]))
+        self._column = {self.languages[j]: i for i, j in enumerate(order)}
+        return np.ascontiguousarray(table[:, order]).tobytes()
 
     def top_words(self, code: str) -> tuple[str, ...]:
         """A few hundred of the language's most common words (to tell its script)."""
@@ -265,18 +289,31 @@ class WordModel:
     def _packer(self, candidates: tuple[str, ...]) -> _RowPacker:
         packer = self._packers.get(candidates)
         if packer is None:
-            packer = self._packers[candidates] = _RowPacker(self.restricted(candidates))
+            columns = [self._column[code] for code in candidates]
+            first = columns[0] if columns else 0
+            if columns == list(range(first, first + len(columns))):
+                packer = _RowPacker(self._table, len(self.languages), first, len(columns))
+            else:  # not one script's candidates: a table of their own
+                table = self.restricted(candidates)
+                packer = _RowPacker(table.tobytes(), len(columns), 0, len(columns))
+            self._packers[candidates] = packer
         return packer
 
+    def packs_in_place(self, candidates: tuple[str, ...]) -> bool:
+        """Whether the candidates' costs are read from the model's own table (adjacent
+        columns), rather than from a copy of their columns."""
+        return self._packer(candidates)._costs is self._table
+
     def costs(self, rows: Sequence[int]) -> npt.NDArray[np.int32]:
-        """Summed cost of the rows per language (lower is likelier); multiply by
-        -NATS_PER_COST for a log-likelihood."""
-        return self._costs[list(rows)].sum(axis=0, dtype=np.int32)
+        """Summed cost of the rows per language, in self.languages' order (lower is
+        likelier); multiply by -NATS_PER_COST for a log-likelihood."""
+        columns = [self._column[code] for code in self.languages]
+        return self._costs[list(rows)][:, columns].sum(axis=0, dtype=np.int32)
 
     def restricted(self, languages: Sequence[str]) -> npt.NDArray[np.uint8]:
         """The cost table's columns of `languages`, in that order, as a table of its own for
         `summed_costs`: selecting the columns once beats selecting them for every text."""
-        columns = [self.languages.index(code) for code in languages]
+        columns = [self._column[code] for code in languages]
         return np.ascontiguousarray(self._costs[:, columns])
 
     @staticmethod
