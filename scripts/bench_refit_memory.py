@@ -75,7 +75,7 @@ def run(data: Path, args: argparse.Namespace, labelled: bool) -> None:
     from streamer.config import ClustersSettings
     from streamer.core.memory import fix_mmap_threshold
 
-    fix_mmap_threshold()  # as the daemon's pool processes inherit it from the fork server
+    fix_mmap_threshold()  # as the daemon's analysis process sets it
 
     print(
         f"{args.users:,} users to refit, {args.new:,} new users after it; bios "

@@ -56,9 +56,8 @@ def main() -> None:
     parser.add_argument("--geo-cache-dir", default=str(REPO / "data" / "geo"))
     args = parser.parse_args()
 
-    from streamer.core.memory import fix_mmap_threshold, trim
+    from streamer.core.memory import trim
 
-    fix_mmap_threshold()  # as pool processes inherit it from the fork server
     meter = Meter()
     from streamer.config import GeoSettings
     from streamer.ingest import worker

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NamedTuple, cast
 
 from streamer.config import GeoSettings
+from streamer.core.memory import trim
 from streamer.core.records import (
     ACCOUNT_GONE,
     BAD_INPUT_REASONS,
@@ -157,6 +158,9 @@ def init_worker(
     _chooser = LanguageChooser(detector, languages, trust_platform)
     _default_detector = detector == "default" and not languages
     init_geolocation(geo, geo_cache_dir)
+    # The builds freed far more than they keep: give those pages back once, here. (A fixed
+    # mmap threshold would too, but costs every batch's large buffers fresh pages.)
+    trim()
 
 
 def init_geolocation(geo: GeoSettings | None, cache_dir: str | None) -> None:

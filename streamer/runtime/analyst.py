@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from streamer.config import Settings
 from streamer.core.logs import get_logger
+from streamer.core.memory import trim
 from streamer.ingest.worker import prepare_analysis_process
 from streamer.runtime.lanes import ProcessLanes
 from streamer.runtime.metrics import Metrics
@@ -203,6 +204,7 @@ class Analyst:
                 await self.assign_new_users()
             except (RedisError, OSError, BrokenProcessPool, ValueError) as exc:
                 log.error("user_window_upkeep_failed", error=str(exc))
+        trim()  # the summaries and users just shipped: their pages go back (core.memory)
         log.info(
             "maps_written",
             languages=len(summaries),

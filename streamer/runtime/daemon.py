@@ -12,7 +12,6 @@ from typing import Any
 
 from streamer.config import Settings
 from streamer.core.logs import configure_logging_stream, get_logger
-from streamer.core.memory import fix_mmap_threshold
 from streamer.delivery.committer import CommitRefused, Recovery
 from streamer.runtime.analyst import AnalysisJobs, Analyst
 from streamer.runtime.enrichment import start_enrichment
@@ -75,7 +74,6 @@ def _preload_maps() -> None:
 async def run_daemon(settings: Settings) -> int:
 
     log = get_logger("streamer.daemon")
-    fix_mmap_threshold()  # read buffers and batch results: freed pages go back (core.memory)
     notifier = Notifier.from_env()
     if settings.pipeline.role == "analyze":
         return await run_analyze(settings, notifier)
