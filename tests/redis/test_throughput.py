@@ -10,7 +10,6 @@ import gzip
 import os
 import pickle
 import random
-import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +34,7 @@ from streamer.ingest import worker
 from streamer.ingest.langid import word_model
 from streamer.ingest.langid.default import build_default_detector
 from streamer.ingest.langid.evidence import leader
-from streamer.ingest.langid.tweet_text import _hashtag_words, _is_noise, strip_noise
+from streamer.ingest.langid.tweet_text import strip_noise
 from streamer.ingest.parser import parse_payload
 from streamer.runtime.pipeline import _cancel_all, _part
 from streamer.sources.base import LineBlock
@@ -46,6 +45,7 @@ from streamer.sources.replay import ReplaySource, _blocks_of
 from streamer.storage.connections import redis_client
 from streamer.storage.keys import Keys
 from streamer.storage.store import Store, encode_point
+from tests.unit.test_langid_shortcuts import strip_noise_the_long_way
 from tests.unit.test_parser import jetstream, v1_tweet, v2_message
 
 # --- reading: LineSplitter.feed_block and LineBlocks ---------------------------------------
@@ -369,24 +369,8 @@ def reference_lookup_words(text: str) -> list[str]:
     return word_model._WORD.findall(text)
 
 
-def reference_strip_noise(text: str) -> str:
-    if "&" in text:
-        text = re.sub(r"&(?:amp|lt|gt|quot|apos|nbsp|#\d+);", " ", text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    tokens = text.split()
-    if tokens and tokens[0] == "RT":
-        del tokens[0]
-    kept = []
-    for token in tokens:
-        if _is_noise(token):
-            continue
-        kept.append(_hashtag_words(token) if token.startswith(("#", "\uff03")) else token)
-    return " ".join(kept)
-
-
 def test_text_preparation_matches_the_plain_way() -> None:
     for text in texts():
-        assert strip_noise(text) == reference_strip_noise(text), text
+        assert strip_noise(text) == strip_noise_the_long_way(text), text
         cleaned = strip_noise(text)
         assert word_model.lookup_words(cleaned) == reference_lookup_words(cleaned), text

@@ -9,6 +9,7 @@ scripts/bench_langid_speed.py's job, not a test's.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -247,9 +248,9 @@ def test_words_stage_costs_as_ints_are_the_array_costs(
 
 
 def strip_noise_the_long_way(text: str) -> str:
-    """strip_noise without its memory: every token that is not a plain word tested anew."""
+    """strip_noise without its memory, entities spelled out: every token tested anew."""
     if "&" in text:
-        text = tweet_text._ENTITY.sub(" ", text)
+        text = re.sub(r"&(?:amp|lt|gt|quot|apos|nbsp|#\d+);", " ", text)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     tokens = text.split()
@@ -257,9 +258,10 @@ def strip_noise_the_long_way(text: str) -> str:
         del tokens[0]
     kept = []
     for token in tokens:
-        if not tweet_text._is_noise(token):
-            hashtag = token.startswith(("#", "\uff03"))
-            kept.append(tweet_text._hashtag_words(token) if hashtag else token)
+        if tweet_text._is_noise(token):
+            continue
+        hashtag = token.startswith(("#", "\uff03"))
+        kept.append(tweet_text._hashtag_words(token) if hashtag else token)
     return " ".join(kept)
 
 
