@@ -225,6 +225,7 @@ class Pipeline:
         if self.analyst is not None:
             self.analyst.start()
             background += self.analyst.tasks()
+        finished = False
         try:
             await asyncio.gather(self._pool_ready(), self._preload_map_modules())
             flow = [
@@ -238,9 +239,14 @@ class Pipeline:
             if self.eof and not self.settings.source.exit_at_eof:
                 log.info("source_exhausted", note="waiting for a stop signal")
                 await self._stop.wait()
+            finished = True
         finally:
             await _cancel_all([*background, committing])
             self.committer.journal.close()
+            if not finished:
+                # Stopping on an error (a refused commit, a cancel): the analysis process is
+                # not a daemonic child, and the interpreter's exit would wait for it forever.
+                self._shutdown_pools()
         await self.export_maps()
         await self.report(final=True)
         self._shutdown_pools()
