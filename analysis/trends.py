@@ -189,14 +189,15 @@ class _Scorer:
                 old_num += w * c
                 old_num2 += w * c * c
         mean = num / den
-        level, level_u = self._level(at, mean, num_t / den, num2 / den - mean * mean, prior)
+        whole_variance = num2 / den - mean * mean
+        level, level_u = self._level(at, mean, num_t / den, whole_variance, prior)
         rate = max(level, prior)
         expected = self.p.window * rate
         if old_n >= self.p.min_dispersion_history:
             v_mean = old_num / old_den
             variance, v_rate = old_num2 / old_den - v_mean * v_mean, max(v_mean, prior)
         else:
-            variance, v_rate = num2 / den - mean * mean, rate
+            variance, v_rate = whole_variance, rate
         # Busy tags wobble more than Poisson: widen the test by the tag's own dispersion
         # (variance / mean per bucket), never narrow it; and by the baseline's uncertainty.
         dispersion = max(1.0, variance / v_rate)
