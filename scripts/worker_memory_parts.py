@@ -117,7 +117,7 @@ def print_memories(detector: Any, worker: Any) -> None:
         )
     print(f"  kept forms: {len(tweet_text._kept_forms):,} / {tweet_text.KEPT_FORMS_SIZE:,}")
     print(f"  combined answers: {len(detector._combined_answers):,}")
-    print(f"  profile answers (worker): {len(worker._by_profile):,} / {worker._BY_PROFILE_MAX:,}")
+    print(f"  profile answers (worker): {len(worker._by_profile):,} / {worker._by_profile_max:,}")
     geo = worker._geolocator
     for name in ("locate_profile", "_cached_bio", "_common"):
         info = getattr(geo, name).cache_info()

@@ -227,7 +227,7 @@ class GeoSettings:
     enabled: bool = True  # false: only the post's own point is kept, as before geolocation
     sources: tuple[str, ...] = GEO_SOURCE_NAMES
     cache_dir: str = ""  # the gazetteer's cache file; empty: <data_dir>/geo
-    cache_size: int = 1 << 16  # profile strings remembered per worker (an LRU)
+    cache_size: int = 1 << 16  # profile answers remembered per worker
 
     def cache_path(self, data_dir: str) -> Path:
         return Path(self.cache_dir) if self.cache_dir else Path(data_dir) / "geo"

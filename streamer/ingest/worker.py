@@ -166,16 +166,20 @@ def init_worker(
 def init_geolocation(geo: GeoSettings | None, cache_dir: str | None) -> None:
     """Load the geolocator per `[geo]`: from its cache file (0.2 s; `make setup` builds it, and
     a process that finds none builds it under a file lock while the others wait)."""
-    global _geolocator, _geo_sources
+    global _geolocator, _geo_sources, _by_profile_max
     geo = geo or GeoSettings(enabled=False)
     _geo_sources = frozenset(geo.sources)
     _by_profile.clear()  # answers of the previous gazetteer
     wants_gazetteer = geo.enabled and bool(_geo_sources & {"profile", "bio"})
     if wants_gazetteer:
         path = Path(cache_dir) if cache_dir else geo.cache_path("data")
-        _geolocator = load_geolocator(path, geo.cache_size)
+        # The worker remembers profile answers itself (`_by_profile`, `[geo] cache_size` of
+        # them): the geolocator's own memory only serves what misses there, and bios'
+        # place-like words, and kept as many it held every string twice.
+        _geolocator = load_geolocator(path, min(geo.cache_size, GEOLOCATOR_CACHE_SIZE))
     else:
         _geolocator = None
+    _by_profile_max = geo.cache_size
 
 
 Where = tuple[tuple[float, float], str, float]  # ((lat, lon), geo source, precision km)
@@ -222,8 +226,10 @@ def _where(found: Evidence | None) -> Where | None:
 
 
 # (profile location, post language) -> the profile step's answer, None when it names no place.
+# At most `[geo] cache_size` entries (about 250 B each), emptied when full.
 _by_profile: dict[tuple[str, str], Where | None] = {}
-_BY_PROFILE_MAX = 1 << 16  # entries; emptied when full (a few MB at most)
+_by_profile_max = 1 << 16
+GEOLOCATOR_CACHE_SIZE = 1 << 12  # the worker's geolocator's LRU, behind `_by_profile`
 
 
 def _profile_where(location: str, lang: str) -> Where | None:
@@ -235,7 +241,7 @@ def _profile_where(location: str, lang: str) -> Where | None:
     assert _geolocator is not None
     hit = _geolocator.locate_profile(location, None if lang == UNDETERMINED else lang)
     where = None if hit is None else _where(Evidence(hit.lat, hit.lon, "profile", hit.precision_km))
-    if len(_by_profile) >= _BY_PROFILE_MAX:
+    if len(_by_profile) >= _by_profile_max:
         _by_profile.clear()
     _by_profile[key] = where
     return where

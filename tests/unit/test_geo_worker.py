@@ -121,3 +121,25 @@ def test_repeated_profile_locations_give_the_ladders_own_answers(geo_worker: Non
         assert got == expected
     assert ("Austin, TX", "en") in worker._by_profile and ("Austin, TX", "fr") in worker._by_profile
     assert worker._by_profile[("in your heart", "en")] is None
+
+
+def test_the_workers_memories_of_places_stay_within_their_bounds(geo_worker: None) -> None:
+    worker.init_geolocation(GeoSettings(cache_size=8), CACHE)
+    cities = ["Austin, TX", "Lisbon", "Tokyo", "Paris", "Berlin", "Madrid", "Osaka", "Lagos"]
+    lines = [
+        tweet(n, "Good morning everyone, how are you today", location=f"{city} {n}",
+              bio=f"Coffee lover number {n} 📍 {city}")
+        for n, city in enumerate(cities * 5)
+    ]  # fmt: skip
+    result = worker.process_batch(lines)
+    assert {r.geo_source for r in result.records} >= {"profile"}  # the steps did run
+    assert 0 < len(worker._by_profile) <= 8
+    geo = worker._geolocator
+    assert geo is not None
+    assert geo.locate_profile.cache_info().maxsize == 8  # never more than the worker's own
+    big = GeoSettings(cache_size=1 << 16)
+    worker.init_geolocation(big, CACHE)
+    geo = worker._geolocator
+    assert geo is not None
+    assert geo.locate_profile.cache_info().maxsize == worker.GEOLOCATOR_CACHE_SIZE
+    assert geo._cached_bio.cache_info().maxsize <= 4096  # bios are long and rarely repeat

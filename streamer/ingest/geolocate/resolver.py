@@ -126,16 +126,25 @@ class _Part(NamedTuple):
     raw: str  # as written, stripped
 
 
+# Bios remembered (an LRU). A bio is long (a remembered one costs about 1 KB) and comes back
+# only with its author's next post, and few posts reach the bio step at all (those whose profile
+# location names no place): a long memory of them grew each worker by tens of MB for a few
+# hundred µs of CPU a second.
+BIO_CACHE_SIZE = 1 << 12
+
+
 class Geolocator:
     """Resolves profile locations and bios against one loaded gazetteer (one per process)."""
 
-    def __init__(self, gazetteer: Gazetteer, cache_size: int = 1 << 16) -> None:
+    def __init__(
+        self, gazetteer: Gazetteer, cache_size: int = 1 << 16, bio_cache_size: int = BIO_CACHE_SIZE
+    ) -> None:
         self.gaz = gazetteer
         # Fillers by their first (leading) or last (trailing) word, longest first.
         self._leading = _by_word(LEADING_FILLERS, first=True)
         self._trailing = _by_word(TRAILING_FILLERS, first=False)
         self.locate_profile = lru_cache(maxsize=cache_size)(self._locate_profile)
-        self._cached_bio = lru_cache(maxsize=cache_size)(self._locate_bio)
+        self._cached_bio = lru_cache(maxsize=min(cache_size, bio_cache_size))(self._locate_bio)
         self._common = lru_cache(maxsize=cache_size)(self._is_common_word)
         self._jp = _jp_areas(gazetteer)
 
