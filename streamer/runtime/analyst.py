@@ -123,20 +123,38 @@ class Analyst:
         interval = self.settings.maps.interval
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.data_arrived.wait(), interval)
-        self._prepare_clusters()
         await run_every(interval, self.export_maps, first=0)
 
-    def _prepare_clusters(self) -> None:
-        """The clusters lane gets ready for the first refit. Not at start: its tables are
-        built while the workers build their detectors, and the two peaks would add up."""
-        if self.jobs.prepare_clusters is None or not self.settings.clusters.enabled:
-            return
+    async def _prepare_clusters(self) -> None:
+        """The clusters lane gets ready (imports, the bio word tables: a second or two of CPU)
+        as the first step of the process's first refit, before the window travels there: built
+        during the fit, the tables would stack on the window at the process's peak. Not when
+        data first arrives: then ingest is often catching up (a replay, a resumed stream), and
+        the one-off work took CPU from it for a job that is a minute away."""
         assert self._process is not None
+        if self.jobs.prepare_clusters is None or self._prepared_in is self._process:
+            return
         try:
-            ready = self._process.submit(CLUSTERS, self.jobs.prepare_clusters)
-        except BrokenProcessPool:
-            return  # the next export restarts the process; the refit prepares itself
-        ready.add_done_callback(_log_failure)
+            await self._in_clusters_lane(self.jobs.prepare_clusters)
+        except Exception as exc:  # the refit still runs, and builds what it lacks
+            log.warning("clusters_not_prepared", error=f"{type(exc).__name__}: {exc}")
+        self._prepared_in = self._process
+
+    _prepared_in: ProcessLanes | None = None
+
+    def end_refit(self) -> None:
+        """At a stop, before the last maps: a refit still fitting (its task already cancelled)
+        is ended now, in a fresh process, rather than after the last export. Sharing the
+        process with it, that export waited for the GIL behind the fit, and a stop during a
+        refit took over a minute."""
+        if self._process is None or not (self._refitting or self._fit_abandoned):
+            return
+        log.info("refit_abandoned", reason="stopping")
+        self._process.kill()  # it ignores SIGTERM: the daemon stops it
+        self._refitting = self._fit_abandoned = False
+        self._process = self._new_process()
+        self._assigned_until = None
+        self._maps_warm = self._process.submit(MAPS, self.jobs.preload)
 
     def close(self) -> None:
         """Stop the analysis process once its jobs are done (the last maps are exported before
@@ -245,6 +263,7 @@ class Analyst:
         started = time.time()
         self._refitting = True
         try:
+            await self._prepare_clusters()
             outcome = await self.jobs.refit_window(
                 self.store, self.settings.clusters, self.settings.out_path, self._in_clusters_lane,
                 self.settings.maps.refresh, label=self.label_bios,
@@ -286,8 +305,3 @@ class Analyst:
             self.store, self._assigned_until, self._in_clusters_lane, label=self.label_bios
         )
         self._assigned_until = since
-
-
-def _log_failure(done: Future[Any]) -> None:
-    if not done.cancelled() and done.exception() is not None:
-        log.warning("clusters_not_prepared", error=repr(done.exception()))

@@ -18,7 +18,7 @@ from streamer.runtime.enrichment import start_enrichment
 from streamer.runtime.health import AnalystHealth, DaemonHealth, status_text, watchdog_healthy
 from streamer.runtime.http_api import HttpServer, start_http_server
 from streamer.runtime.metrics import Metrics
-from streamer.runtime.periodic import run_every
+from streamer.runtime.periodic import cancel_all, run_every
 from streamer.runtime.pipeline import Pipeline, make_committer
 from streamer.runtime.progress import ClearingStream, Progress
 from streamer.runtime.recording import Recorder
@@ -191,11 +191,10 @@ async def run_analyze(settings: Settings, notifier: Any) -> int:
             await stop.wait()
         finally:
             signals.remove()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_all(tasks)
             if http is not None:
                 await http.close()
+        analyst.end_refit()
         await analyst.export_maps()  # the last word: maps of everything stored so far
         analyst.close()
         notifier.close()

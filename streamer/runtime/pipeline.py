@@ -38,7 +38,7 @@ from streamer.ingest.worker import (
 from streamer.runtime.analyst import AnalysisJobs, Analyst
 from streamer.runtime.enrichment import Enricher
 from streamer.runtime.metrics import Metrics
-from streamer.runtime.periodic import run_every
+from streamer.runtime.periodic import cancel_all, run_every
 from streamer.runtime.pools import process_pool
 from streamer.runtime.recording import Recorder
 from streamer.sources.base import LineBlock, Source
@@ -89,21 +89,6 @@ async def _unless_it_dies(work: Any, guard: asyncio.Task[None]) -> None:
         guard.result()
         raise RuntimeError("the committer stopped")
     work.result()
-
-
-async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
-    """Cancel the tasks and wait until they have all ended. redis-py can swallow a cancellation
-    that lands mid-command (a map export running as the pipeline stops, say), and the task
-    then carries on as if nothing happened: whatever is still running after a second is
-    cancelled again, so the stop never waits forever."""
-    pending = set(tasks)
-    while pending:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=1.0)
-    for task in tasks:
-        if not task.cancelled():
-            task.exception()  # retrieved: a task that failed as it stopped is not news
 
 
 # What a pool process is sent: per chunk, a LineBlock's buffer or a list of lines.
@@ -241,12 +226,14 @@ class Pipeline:
                 await self._stop.wait()
             finished = True
         finally:
-            await _cancel_all([*background, committing])
+            await cancel_all([*background, committing])
             self.committer.journal.close()
             if not finished:
                 # Stopping on an error (a refused commit, a cancel): the analysis process is
                 # not a daemonic child, and the interpreter's exit would wait for it forever.
                 self._shutdown_pools()
+        if self.analyst is not None:
+            self.analyst.end_refit()
         await self.export_maps()
         await self.report(final=True)
         self._shutdown_pools()

@@ -36,7 +36,8 @@ from streamer.ingest.langid.default import build_default_detector
 from streamer.ingest.langid.evidence import leader
 from streamer.ingest.langid.tweet_text import strip_noise
 from streamer.ingest.parser import parse_payload
-from streamer.runtime.pipeline import _cancel_all, _part
+from streamer.runtime.periodic import cancel_all
+from streamer.runtime.pipeline import _part
 from streamer.sources.base import LineBlock
 from streamer.sources.demo_corpus import CORPUS
 from streamer.sources.generator import generate
@@ -301,7 +302,7 @@ def test_stopping_outlasts_a_task_that_swallows_its_cancellation() -> None:
         tasks = [asyncio.create_task(stubborn(ended)), asyncio.create_task(asyncio.sleep(60))]
         await asyncio.sleep(0)
         async with asyncio.timeout(10):
-            await _cancel_all(tasks)
+            await cancel_all(tasks)
         assert all(t.done() for t in tasks)
         return ended
 

@@ -4,6 +4,7 @@ maps keep coming while a refit runs, and stopping does not wait for a refit."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,11 @@ def wait_for_file(path: str, timeout: float) -> int:
 
 def write_pid(path: str) -> None:
     Path(path).write_text(str(os.getpid()))
+
+
+def append_pid(path: str) -> None:
+    with open(path, "a") as out:
+        out.write(f"{os.getpid()}\n")
 
 
 async def no_summaries(*_args: Any) -> list[Any]:
@@ -61,7 +67,7 @@ def analyst_for(tmp_path: Path, refit: Callable[..., Awaitable[Any]], prepared: 
         refit_window=refit,
         assign_newcomers=no_summaries,
         preload=partial(write_pid, str(tmp_path / "preloaded")),
-        prepare_clusters=partial(write_pid, str(prepared)),
+        prepare_clusters=partial(append_pid, str(prepared)),
     )
     settings = Settings(
         clusters=ClustersSettings(enabled=True),
@@ -98,7 +104,32 @@ def test_maps_are_exported_in_the_refits_process_while_the_refit_runs(tmp_path: 
     analysis_pid = analyst._process.pid
     assert analysis_pid != os.getpid()
     assert refit_pids == [analysis_pid]
-    assert prepared.read_text() == str(analysis_pid)  # the clusters lane got ready there too
+    assert prepared.read_text() == f"{analysis_pid}\n"  # the clusters lane got ready there too
+
+
+def test_the_clusters_lane_gets_ready_at_the_first_refit_not_when_data_arrives(
+    tmp_path: Path,
+) -> None:
+    release, prepared = tmp_path / "release", tmp_path / "prepared"
+    release.touch()  # refits end at once
+    analyst = analyst_for(tmp_path, refit_job(str(release), []), prepared)
+
+    async def scenario() -> tuple[bool, str]:
+        analyst.start()
+        analyst.data_arrived.set()
+        await analyst.export_maps()
+        ready_before_refit = prepared.exists()
+        await analyst.refit_clusters()
+        await analyst.refit_clusters()
+        return ready_before_refit, prepared.read_text()
+
+    try:
+        ready_before_refit, prepared_by = asyncio.run(scenario())
+    finally:
+        analyst.close()
+    assert analyst._process is not None
+    assert not ready_before_refit  # ingest's first seconds do not pay for it
+    assert prepared_by == f"{analyst._process.pid}\n"  # once per process, not once per refit
 
 
 def test_stopping_during_a_refit_does_not_wait_for_it(tmp_path: Path) -> None:
@@ -116,3 +147,35 @@ def test_stopping_during_a_refit_does_not_wait_for_it(tmp_path: Path) -> None:
     analyst.close()
     assert time.monotonic() - started < 10
     assert analyst._process is not None and not analyst.alive
+
+
+def test_the_last_maps_at_a_stop_during_a_refit_come_from_a_fresh_process(tmp_path: Path) -> None:
+    refit_pids: list[int] = []
+    analyst = analyst_for(tmp_path, refit_job(str(tmp_path / "never"), refit_pids), tmp_path / "p")
+
+    async def scenario() -> tuple[int, int]:
+        analyst.start()
+        refit = asyncio.create_task(analyst.refit_clusters())
+        await asyncio.sleep(1.0)
+        assert analyst._process is not None
+        fitting_in = analyst._process.pid
+        assert fitting_in is not None
+        refit.cancel()  # as the daemon's shutdown cancels its periodic tasks
+        await asyncio.gather(refit, return_exceptions=True)
+        analyst.end_refit()
+        await asyncio.wait_for(analyst.export_maps(), 30)  # the last maps
+        return fitting_in, analyst.metrics.maps_written
+
+    try:
+        fitting_in, written = asyncio.run(scenario())
+        assert analyst._process is not None
+        exported_in = analyst._process.pid
+        started = time.monotonic()
+    finally:
+        analyst.close()
+    assert time.monotonic() - started < 10  # nothing left to wait for
+    assert written == 1
+    assert exported_in != fitting_in
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(fitting_in, 0)
+        raise AssertionError("the fitting process outlived the stop")

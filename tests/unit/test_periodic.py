@@ -9,7 +9,7 @@ import contextlib
 from redis.exceptions import ConnectionError as RedisConnectionError
 from structlog.testing import capture_logs
 
-from streamer.runtime.periodic import run_every
+from streamer.runtime.periodic import cancel_all, run_every
 
 
 def _runs(failure: Exception, times: int) -> list[dict[str, object]]:
@@ -45,3 +45,49 @@ def test_an_unexpected_failure_keeps_its_traceback() -> None:
     lines = _runs(ZeroDivisionError("bug"), times=2)
     assert len(lines) >= 2
     assert all(e.get("exc_info") for e in lines)
+
+
+def test_a_job_that_swallows_its_cancellation_still_ends_the_schedule() -> None:
+    """redis-py can swallow a cancellation that lands mid-command: the job returns as if
+    nothing happened. The schedule must end there, not run the job again."""
+    calls = 0
+    started = asyncio.Event()
+
+    async def export_maps() -> None:
+        nonlocal calls
+        calls += 1
+        started.set()
+        if calls == 1:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(10)  # cancelled here, and the cancellation is lost
+
+    async def go() -> bool:
+        task = asyncio.create_task(run_every(0.001, export_maps, first=0))
+        await started.wait()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=5)
+        return task in done and task.cancelled()
+
+    assert asyncio.run(go())
+    assert calls == 1
+
+
+def test_cancel_all_cancels_again_a_task_that_swallowed_the_first_cancellation() -> None:
+    cancellations = 0
+
+    async def stubborn() -> None:
+        nonlocal cancellations
+        while cancellations < 2:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                cancellations += 1  # swallowed, as a command mid-flight can
+
+    async def go() -> bool:
+        task = asyncio.create_task(stubborn())
+        await asyncio.sleep(0)
+        await asyncio.wait_for(cancel_all([task]), timeout=10)
+        return task.done()
+
+    assert asyncio.run(go())
+    assert cancellations == 2
