@@ -93,6 +93,8 @@ def _cut(value: str | None, cap: int, reason: str, trimmed: set[str]) -> str | N
 
 def limit_post(post: Post) -> Post:
     """The post within every cap, its `trimmed` naming the caps that applied."""
+    if _within_caps(post):  # nearly every post: nothing to cut, nothing to build
+        return post
     trimmed: set[str] = set()
     hashtags = limit_tags(post.hashtags, trimmed)
     text = _cut(post.text, TEXT_MAX_CHARS, TEXT_TOO_LONG, trimmed) or ""
@@ -113,6 +115,28 @@ def limit_post(post: Post) -> Post:
         screen_name=name,
         location=location,
         trimmed=tuple(sorted(trimmed)),
+    )
+
+
+def _within_caps(post: Post) -> bool:
+    """Whether limit_post would change nothing (a few C-level tests instead of its calls).
+    A tag with no character of _BAD_TAG_CHAR (whitespace among them) is blank only if empty,
+    and the class matches single characters, so one search over the tags joined decides."""
+    tags = post.hashtags
+    if tags and not (
+        len(tags) <= TAGS_PER_POST
+        and all(tags)
+        and max(map(len, tags)) <= HASHTAG_MAX_CHARS
+        and _BAD_TAG_CHAR.search("".join(tags)) is None
+    ):
+        return False
+    user_id, bio, name, location = post.user_id, post.bio, post.screen_name, post.location
+    return (
+        (post.text is None or len(post.text) <= TEXT_MAX_CHARS)
+        and (user_id is None or len(user_id) <= USER_ID_MAX_CHARS)
+        and (bio is None or len(bio) <= BIO_MAX_CHARS)
+        and (name is None or len(name) <= SCREEN_NAME_MAX_CHARS)
+        and (location is None or len(location) <= LOCATION_MAX_CHARS)
     )
 
 

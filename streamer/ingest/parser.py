@@ -174,7 +174,7 @@ class TypedCounts:
 
 
 def _parse(raw: object, max_line_bytes: int, typed: bool) -> Post | Profile | AccountGone | Skip:
-    data = _as_bytes(raw)
+    data = raw if type(raw) is bytes else _as_bytes(raw)
     if len(data) > max_line_bytes:
         return _skip(TOO_LONG, f"{len(data)} bytes")
     if data.startswith(_UTF8_BOM):  # editors on Windows start files (and so lines) with one
@@ -313,7 +313,9 @@ def _typed_bare(line: Line) -> Post | None:
 
 
 def _typed_v1(status: Line) -> Post | None:
-    """`_from_v1`."""
+    """`_from_v1`. Every post passes here: the common cases of `_typed_id`, `_normalize_time`,
+    `_typed_geo` and `_typed_place_bbox` are written out, and the Post is built without
+    NamedTuple's keyword handling (a Python-level call)."""
     retweeted = status.retweeted_status
     source: Line | Tweet = retweeted if isinstance(retweeted, Tweet) else status
     text, entities = _typed_text_and_entities(source)
@@ -323,19 +325,31 @@ def _typed_v1(status: Line) -> Post | None:
     if text is None:
         return None
     user = status.user if isinstance(status.user, User) else _NO_USER
-    return Post(
-        id=_typed_id(status),
-        created_at=_normalize_time(status.created_at),
-        text=text,
-        hashtags=_typed_hashtags(entities, text),
-        geo=_typed_geo(status),
-        user_id=user.id_str or _int_str(user.id),
-        screen_name=user.screen_name,
-        bio=user.description,
-        platform_lang=status.lang,
-        place_bbox=_typed_place_bbox(status),
-        location=user.location,
+    post_id = status.id_str
+    if not (type(post_id) is str and post_id):  # msgspec gives exact strs; "" reads on
+        post_id = _typed_id(status)
+    created = status.created_at
+    return _new_post(
+        (
+            post_id,
+            _normalized(created) if type(created) is str and len(created) <= 64 else None,
+            text,
+            _typed_hashtags(entities, text),
+            None if status.coordinates is None and status.geo is None else _typed_geo(status),
+            user.id_str or _int_str(user.id),
+            user.screen_name,
+            user.description,
+            status.lang,
+            (),  # trimmed: limit_post fills it
+            None if status.place is None else _typed_place_bbox(status),
+            user.location,
+        )
     )
+
+
+# Post(*fields) without NamedTuple.__new__'s Python frame: every field, in Post's order
+# (tests/unit/test_typed_decode.py compares the typed reader's posts with the general one's).
+_new_post = functools.partial(tuple.__new__, Post)
 
 
 _NO_USER = User()
@@ -346,12 +360,13 @@ def _typed_text_and_entities(status: Line | Tweet) -> tuple[str | None, Entities
     extended = status.extended_tweet
     if isinstance(extended, ExtendedTweet) and extended.full_text is not None:
         return extended.full_text, extended.entities
-    text = _str(status.full_text)
+    text = status.full_text
+    if not isinstance(text, str):
+        text = status.text
+        if not isinstance(text, str):
+            text = None
     entities = status.entities
-    return (
-        text if text is not None else _str(status.text),
-        entities if isinstance(entities, Entities) else None,
-    )
+    return text, entities if isinstance(entities, Entities) else None
 
 
 def _typed_hashtags(entities: Entities | None, text: str) -> tuple[str, ...]:

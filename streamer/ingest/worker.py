@@ -6,6 +6,7 @@ once, and answer with compact records plus skip counts, never one task per post.
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import signal
@@ -200,7 +201,9 @@ def locate(post: Post, lang: str) -> Where | None:
             # Most posts have neither point nor box, and their authors' location strings
             # repeat: the profile step's answer is kept per (string, language), a dict hit
             # instead of the whole ladder.
-            where = _profile_where(location, lang)
+            where = _by_profile.get((location, lang), _UNKNOWN)
+            if where is _UNKNOWN:
+                where = _profile_where(location, lang)
             if where is not None:
                 return where
             location = None  # it names no place: the ladder goes on to the bio
@@ -230,6 +233,7 @@ def _where(found: Evidence | None) -> Where | None:
 _by_profile: dict[tuple[str, str], Where | None] = {}
 _by_profile_max = 1 << 16
 GEOLOCATOR_CACHE_SIZE = 1 << 12  # the worker's geolocator's LRU, behind `_by_profile`
+_UNKNOWN: Where = ((0.0, 0.0), "", 0.0)  # a profile not yet asked (compared by identity)
 
 
 def _profile_where(location: str, lang: str) -> Where | None:
@@ -296,16 +300,17 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
             lang_sources[decided_by] += 1
             where = locate(post, lang)
             if where is None:
-                records.append(Detected(lang, post.hashtags, None, post.id))
+                records.append(_new_detected((lang, post.hashtags, None, post.id, "exact", 0.0)))
                 located[lang, "none"] += 1
             else:
-                records.append(Detected(lang, post.hashtags, where[0], post.id, where[1], where[2]))
-                located[lang, where[1]] += 1
+                point, source, km = where
+                records.append(_new_detected((lang, post.hashtags, point, post.id, source, km)))
+                located[lang, source] += 1
             dated.append((lang, post.created_at, post.hashtags))
             user_id = post.user_id
             if user_id is not None:
                 if post.bio is not None:
-                    users[user_id] = UserSeen(user_id, post.screen_name, post.bio, lang)
+                    users[user_id] = _new_user((user_id, post.screen_name, post.bio, lang))
                 elif user_id.startswith("did:"):
                     authors[user_id] = None
         elif isinstance(item, Skip):
@@ -334,6 +339,12 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
         located=dict(located),
         trends=count_trends(dated),
     )
+
+
+# Detected(*fields) and UserSeen(*fields) without NamedTuple.__new__'s Python frame (a call
+# per post): every field, in order.
+_new_detected = functools.partial(tuple.__new__, Detected)
+_new_user = functools.partial(tuple.__new__, UserSeen)
 
 
 def count_trends(dated: Sequence[tuple[str, str | None, tuple[str, ...]]]) -> BatchCounts | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from streamer.ingest.langid import DEFAULT_LANGUAGES, make_detector
-from streamer.ingest.langid.platform import choose_language
+from streamer.ingest.langid.platform import DETECTOR, choose_language
 
 
 class LanguageChooser:
@@ -18,4 +18,6 @@ class LanguageChooser:
     def __call__(self, text: str, platform_lang: str | None) -> tuple[str, str]:
         """(lang, lang_source), lang_source being "platform" or "detector"."""
         detected = self.detect(text)
+        if not self._trust_platform:  # choose_language's answer then, without its call
+            return detected, DETECTOR
         return choose_language(detected, platform_lang, self._languages, self._trust_platform)

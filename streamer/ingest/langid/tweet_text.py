@@ -34,6 +34,9 @@ _NOT_LETTERS = regex.compile(
 )
 _ASCII_NOT_LETTERS = re.compile(r"[0-9_#$%&*+<=>^`|~/\\]+")
 _SPACES = re.compile(r"\s+")
+# A ".com" that may end a domain token (see _is_noise): a text without it, "@", "://", "www.",
+# or a hashtag sign (or their full-width forms) has neither noise nor hashtags among its tokens.
+_DOMAIN_END = re.compile(r"\.(?:com|org|net|ly|co|io|me|tv|gl|be|gov|edu)\b")
 
 
 def _is_noise(token: str) -> bool:
@@ -43,6 +46,21 @@ def _is_noise(token: str) -> bool:
         or "://" in token
         or token.startswith(("www.", "WWW."))
         or ("." in token and _DOMAIN.match(token) is not None)
+    )
+
+
+def _may_hold_noise(text: str) -> bool:
+    """Whether some token of the text may be noise or a hashtag: False only if none is (a few
+    substring scans cost less than a look at each token)."""
+    return (
+        "@" in text
+        or "#" in text
+        or "://" in text
+        or "www." in text
+        or "WWW." in text
+        or "\uff20" in text
+        or "\uff03" in text
+        or ("." in text and _DOMAIN_END.search(text) is not None)
     )
 
 
@@ -68,6 +86,8 @@ def kept_pieces(text: str) -> tuple[list[str], bool]:
     tokens = text.split()
     if tokens and tokens[0] == "RT":
         del tokens[0]
+    if not _may_hold_noise(text):  # about half the posts: no token to look at
+        return tokens, True
     kept = []
     forms = _kept_forms
     single = True

@@ -272,19 +272,30 @@ class WordModel:
         memory = self._token_costs.get((candidates, abjad))
         if memory is None:
             memory = self._token_costs[candidates, abjad] = {}
-        packed = list(map(memory.get, tokens))
-        if None in packed:
-            unknown = [i for i, value in enumerate(packed) if value is None]
-            words = _words_of_tokens([tokens[i] for i in unknown], abjad)
-            if len(memory) + len(unknown) > TOKEN_CACHE_SIZE:
-                memory.clear()
-            packer = self._packer(candidates)
-            for i, its_words in zip(unknown, words, strict=True):
-                packed[i] = memory[tokens[i]] = packer.packed(self.rows_of(its_words))
-        total: int = sum(packed)  # type: ignore[arg-type]
+        try:  # the common case, every token known: no list, no test per token
+            total: int = sum(map(memory.__getitem__, tokens))
+        except KeyError:
+            total = self._learn(memory, tokens, abjad, candidates)
         if not total & _LANE_MASK:
             return None
+        if _LITTLE_ENDIAN:  # _unpacked_lanes written out
+            data = total.to_bytes(_LANE_BYTES * (len(candidates) + 1), "little")
+            return memoryview(data).cast("I")[1:].tolist()
         return _unpacked_lanes(total, len(candidates))
+
+    def _learn(
+        self, memory: dict[str, int], tokens: list[str], abjad: bool, candidates: tuple[str, ...]
+    ) -> int:
+        """The tokens' packed sum, the unknown ones' ints computed and remembered."""
+        packed = list(map(memory.get, tokens))
+        unknown = [i for i, value in enumerate(packed) if value is None]
+        words = _words_of_tokens([tokens[i] for i in unknown], abjad)
+        if len(memory) + len(unknown) > TOKEN_CACHE_SIZE:
+            memory.clear()
+        packer = self._packer(candidates)
+        for i, its_words in zip(unknown, words, strict=True):
+            packed[i] = memory[tokens[i]] = packer.packed(self.rows_of(its_words))
+        return sum(packed)  # type: ignore[arg-type]
 
     def _packer(self, candidates: tuple[str, ...]) -> _RowPacker:
         packer = self._packers.get(candidates)
