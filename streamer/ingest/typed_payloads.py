@@ -50,17 +50,19 @@ __all__ = [
 # uint64); the rare id above it goes the general way.
 Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 Position = list[float]  # GeoJSON [lon, lat] or the deprecated "geo" [lat, lon]; ints become floats
+# gc=False: a decoded line holds strings, numbers and other such structs, never a cycle, so
+# the collector need not track (and later walk) the few structs every line makes.
 
 
-class Hashtag(Struct):
+class Hashtag(Struct, gc=False):
     text: str | None = None
 
 
-class Entities(Struct):
+class Entities(Struct, gc=False):
     hashtags: list[Hashtag] | None = None
 
 
-class User(Struct):
+class User(Struct, gc=False):
     id_str: str | None = None
     id: Int64 | str | None = None
     screen_name: str | None = None
@@ -68,24 +70,24 @@ class User(Struct):
     location: str | None = None
 
 
-class PointGeometry(Struct):
+class PointGeometry(Struct, gc=False):
     coordinates: Position | None = None
 
 
-class BoundingBox(Struct):
+class BoundingBox(Struct, gc=False):
     coordinates: list[list[Position]] | None = None
 
 
-class Place(Struct):
+class Place(Struct, gc=False):
     bounding_box: BoundingBox | None = None
 
 
-class ExtendedTweet(Struct):
+class ExtendedTweet(Struct, gc=False):
     full_text: str | None = None
     entities: Entities | None = None
 
 
-class Tweet(Struct):
+class Tweet(Struct, gc=False):
     """What the parser reads of a retweeted status: its text and the entities into it."""
 
     text: str | None = None
@@ -94,7 +96,7 @@ class Tweet(Struct):
     entities: Entities | None = None
 
 
-class Line(Struct):
+class Line(Struct, gc=False):
     """One stream line: a v1.1 status, a bare post, or any other shape, told apart by which
     keys are present (UNSET: absent; None: present and null). The dispatch keys of other
     formats are Raw: only their presence is read here, and such lines go the general way."""

@@ -26,7 +26,7 @@ import numpy as np
 
 from streamer.core.records import UNDETERMINED
 from streamer.ingest.langid.char_model import CharModel
-from streamer.ingest.langid.evidence import combine, leader, normalized, softmax
+from streamer.ingest.langid.evidence import combine, normalized, softmax
 from streamer.ingest.langid.script_routing import ScriptRouter, text_scripts
 from streamer.ingest.langid.scripts import SCRIPT_LANGUAGE, script_of_words
 from streamer.ingest.langid.stopwords import DEFAULT_LANGUAGES
@@ -109,9 +109,11 @@ class DefaultDetector:
         tokens = pieces if single else cleaned.split()
         word_costs = self._models.words.candidate_cost_list(tokens, abjad, route)
         if word_costs is not None:
-            best, lead = leader(word_costs)
-            if lead >= CLEAR_LEAD:
-                return self._decided[route[best], "words"]
+            # evidence.leader written out (most posts end here): the lowest cost, the first of
+            # equals, and its lead over the next lowest; a lone candidate always leads.
+            ranked = sorted(word_costs)
+            if len(ranked) == 1 or ranked[1] - ranked[0] >= CLEAR_LEAD:
+                return self._decided[route[word_costs.index(ranked[0])], "words"]
         # Everything above is a function of the cleaned text: so is the combined answer.
         decision = self._combined_answers.get(cleaned)
         if decision is None:
