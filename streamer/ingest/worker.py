@@ -46,6 +46,7 @@ from streamer.ingest.geolocate import (
 )
 from streamer.ingest.langid import bio_language
 from streamer.ingest.langid.chooser import LanguageChooser
+from streamer.ingest.langid.platform import DETECTOR
 from streamer.ingest.parser import MAX_LINE_BYTES, parse_payload
 
 __all__ = [
@@ -171,6 +172,7 @@ def init_geolocation(geo: GeoSettings | None, cache_dir: str | None) -> None:
     geo = geo or GeoSettings(enabled=False)
     _geo_sources = frozenset(geo.sources)
     _by_profile.clear()  # answers of the previous gazetteer
+    _by_bio.clear()
     wants_gazetteer = geo.enabled and bool(_geo_sources & {"profile", "bio"})
     if wants_gazetteer:
         path = Path(cache_dir) if cache_dir else geo.cache_path("data")
@@ -207,6 +209,15 @@ def locate(post: Post, lang: str) -> Where | None:
             if where is not None:
                 return where
             location = None  # it names no place: the ladder goes on to the bio
+        if point is None and bbox is None and not location:
+            # Only the bio is left to ask, and authors' bios repeat as their locations do.
+            bio = post.bio if "bio" in allowed else None
+            if not bio:
+                return None
+            where = _by_bio.get((bio, lang), _UNKNOWN)
+            if where is _UNKNOWN:
+                where = _bio_where(bio, lang)
+            return where
         found = geolocate(
             _geolocator,
             point,
@@ -251,6 +262,22 @@ def _profile_where(location: str, lang: str) -> Where | None:
     return where
 
 
+# (bio, post language) -> the bio step's answer, None when it names no place.
+_by_bio: dict[tuple[str, str], Where | None] = {}
+_BY_BIO_MAX = 1 << 14  # entries; emptied when full: ~3 MB of real bios, 16 MB of capped ones
+
+
+def _bio_where(bio: str, lang: str) -> Where | None:
+    """`geolocate`'s answer for a post with nothing but a bio to go on, remembered."""
+    assert _geolocator is not None
+    hit = _geolocator.locate_bio(bio, None if lang == UNDETERMINED else lang)
+    where = None if hit is None else _where(Evidence(hit.lat, hit.lon, "bio", hit.precision_km))
+    if len(_by_bio) >= _BY_BIO_MAX:
+        _by_bio.clear()
+    _by_bio[bio, lang] = where
+    return where
+
+
 # Bio languages for the clustering: the pipeline asks between batches.
 def label_bios(bios: Sequence[str], fallback: Sequence[str | None]) -> list[str | None] | None:
     """The bios' own languages (langid.bio_language) by this process's detector, so that the
@@ -290,14 +317,22 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
     # exact type (one pointer comparison), and Counter.update (a Python-level call) runs only
     # when a cap cut something.
     max_line = _max_line
+    # Without a trusted platform label the detector decides every post: called directly, and
+    # its posts counted once at the end.
+    detect = language_of.detect if language_of.detector_decides else None
+    detected = 0
     for line in lines:
         item = parse_payload(line, max_line)
         if type(item) is Post or isinstance(item, Post):
             post = cast(Post, item)
             if post.trimmed:
                 trimmed.update(post.trimmed)
-            lang, decided_by = language_of(post.text, post.platform_lang)
-            lang_sources[decided_by] += 1
+            if detect is not None:
+                lang = detect(post.text)
+                detected += 1
+            else:
+                lang, decided_by = language_of(post.text, post.platform_lang)
+                lang_sources[decided_by] += 1
             where = locate(post, lang)
             if where is None:
                 records.append(_new_detected((lang, post.hashtags, None, post.id, "exact", 0.0)))
@@ -327,6 +362,8 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
             users.pop(item.user_id, None)
             authors.pop(item.user_id, None)
             gone.append(item.user_id)
+    if detected:
+        lang_sources[DETECTOR] += detected
     return BatchResult(
         records,
         dict(skipped),

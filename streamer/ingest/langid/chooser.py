@@ -15,6 +15,12 @@ class LanguageChooser:
         self._languages = frozenset(languages or DEFAULT_LANGUAGES)
         self._trust_platform = trust_platform
 
+    @property
+    def detector_decides(self) -> bool:
+        """Whether every answer is the detector's (lang_source "detector"): then a caller
+        may call `detect` itself, one call less per post."""
+        return not self._trust_platform
+
     def __call__(self, text: str, platform_lang: str | None) -> tuple[str, str]:
         """(lang, lang_source), lang_source being "platform" or "detector"."""
         detected = self.detect(text)
