@@ -401,8 +401,22 @@ def _typed_place_bbox(status: Line) -> BBox | None:
     """`_v1_place_bbox`."""
     place = status.place
     if place is not None and place.bounding_box is not None:
-        return _ring_bbox(place.bounding_box.coordinates)
+        return _typed_ring_bbox(place.bounding_box.coordinates)
     return None
+
+
+def _typed_ring_bbox(polygon: list[list[list[float]]] | None) -> BBox | None:
+    """`_ring_bbox` of a typed polygon, whose corners can only be lists of floats: a corner is
+    a number pair exactly when it holds two or three of them."""
+    if not polygon or not polygon[0]:
+        return None
+    ring = polygon[0]
+    for corner in ring:
+        if len(corner) != 2 and len(corner) != 3:
+            return None
+    lons = [corner[0] for corner in ring]
+    lats = [corner[1] for corner in ring]
+    return _checked_bbox(min(lons), min(lats), max(lons), max(lats))
 
 
 # --- Twitter v1.1 -------------------------------------------------------------------------
@@ -650,9 +664,9 @@ def _lon_lat_point(coordinates: object) -> LatLon | None:
 
 def _checked_bbox(west: float, south: float, east: float, north: float) -> BBox | None:
     """A place box on the globe, south below north (west > east crosses the antimeridian)."""
-    if not all(_in_range(lat, 90) for lat in (south, north)) or south > north:
+    if not (_in_range(south, 90) and _in_range(north, 90)) or south > north:
         return None
-    if not all(_in_range(lon, 180) for lon in (west, east)):
+    if not (_in_range(west, 180) and _in_range(east, 180)):
         return None
     return float(west), float(south), float(east), float(north)
 
