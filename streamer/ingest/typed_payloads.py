@@ -63,11 +63,11 @@ class Entities(Struct, gc=False):
 
 
 class User(Struct, gc=False):
+    id: Int64 | str | None = None  # in the order user objects send their keys (see Line)
     id_str: str | None = None
-    id: Int64 | str | None = None
     screen_name: str | None = None
-    description: str | None = None
     location: str | None = None
+    description: str | None = None
 
 
 class PointGeometry(Struct, gc=False):
@@ -101,6 +101,23 @@ class Line(Struct, gc=False):
     keys are present (UNSET: absent; None: present and null). The dispatch keys of other
     formats are Raw: only their presence is read here, and such lines go the general way."""
 
+    # Fields in the order v1.1 statuses send their keys: msgspec looks a key up from where the
+    # previous one was found, so the common order costs the fewest comparisons.
+    # A v1.1 status (and a bare post: text and id only).
+    created_at: str | UnsetType | None = UNSET
+    id: Int64 | str | None = None
+    id_str: str | UnsetType | None = UNSET
+    text: str | UnsetType | None = UNSET
+    full_text: str | UnsetType | None = UNSET
+    truncated: Raw | UnsetType = UNSET
+    user: User | UnsetType | None = UNSET
+    geo: PointGeometry | None = None
+    coordinates: PointGeometry | None = None
+    place: Place | None = None
+    retweeted_status: Tweet | UnsetType | None = UNSET
+    extended_tweet: ExtendedTweet | UnsetType | None = UNSET
+    entities: Entities | UnsetType | None = UNSET
+    lang: str | None = None
     # v2, v2 errors, Jetstream: recognised, read by the general reader.
     data: Raw | UnsetType = UNSET
     errors: Raw | UnsetType = UNSET
@@ -117,21 +134,6 @@ class Line(Struct, gc=False):
     event: Raw | UnsetType = UNSET
     friends: Raw | UnsetType = UNSET
     friends_str: Raw | UnsetType = UNSET
-    # A v1.1 status (and a bare post: text and id only).
-    text: str | UnsetType | None = UNSET
-    full_text: str | UnsetType | None = UNSET
-    id_str: str | UnsetType | None = UNSET
-    id: Int64 | str | None = None
-    created_at: str | UnsetType | None = UNSET
-    user: User | UnsetType | None = UNSET
-    entities: Entities | UnsetType | None = UNSET
-    extended_tweet: ExtendedTweet | UnsetType | None = UNSET
-    retweeted_status: Tweet | UnsetType | None = UNSET
-    truncated: Raw | UnsetType = UNSET
-    lang: str | None = None
-    coordinates: PointGeometry | None = None
-    geo: PointGeometry | None = None
-    place: Place | None = None
 
 
 _decoder = msgspec.json.Decoder(Line)
