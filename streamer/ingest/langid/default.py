@@ -87,11 +87,10 @@ class DefaultDetector:
                 model_scripts[code] = script_of_words(models.words.top_words(code)) or ""
         self._router = ScriptRouter(self.languages, model_scripts)
         # The certain answers, built once: most posts get one of them.
-        self._decided = {
-            (code, stage): Decision(code, 1.0, stage)
-            for code in self.languages
-            for stage in ("script", "words")
-        }
+        self._by_script = {code: Decision(code, 1.0, "script") for code in self.languages}
+        self._by_words = {code: Decision(code, 1.0, "words") for code in self.languages}
+        # route_script's answers, by script (a few dozen at most): a dict hit per post.
+        self._routes: dict[str | None, str | tuple[str, ...]] = {}
         self._combined_answers: dict[str, Decision] = {}
 
     def detect(self, text: str) -> str:
@@ -101,9 +100,11 @@ class DefaultDetector:
         pieces, single = kept_pieces(text)
         cleaned = " ".join(pieces)
         script, abjad = text_scripts(cleaned)
-        route = self._router.route_script(script)
+        route = self._routes.get(script)
+        if route is None:
+            route = self._routes[script] = self._router.route_script(script)
         if isinstance(route, str):
-            return self._decided[route, "script"]
+            return self._by_script[route]
         if not route or self._models is None:
             return _NOTHING_TO_GO_ON
         tokens = pieces if single else cleaned.split()
@@ -113,7 +114,7 @@ class DefaultDetector:
             # equals, and its lead over the next lowest; a lone candidate always leads.
             ranked = sorted(word_costs)
             if len(ranked) == 1 or ranked[1] - ranked[0] >= CLEAR_LEAD:
-                return self._decided[route[word_costs.index(ranked[0])], "words"]
+                return self._by_words[route[word_costs.index(ranked[0])]]
         # Everything above is a function of the cleaned text: so is the combined answer.
         decision = self._combined_answers.get(cleaned)
         if decision is None:

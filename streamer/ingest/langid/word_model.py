@@ -180,6 +180,8 @@ class WordModel:
         # each candidate tuple's restricted table.
         self._token_costs: dict[tuple[tuple[str, ...], bool], dict[str, int]] = {}
         self._packers: dict[tuple[str, ...], _RowPacker] = {}
+        # The memory of the previous call's (candidates, abjad), found again by identity.
+        self._last_memory: tuple[tuple[str, ...] | None, bool, dict[str, int]] = (None, False, {})
         # The cost table, row after row, its columns grouped by script (see _build): each
         # script's candidates are then adjacent columns, which their packer reads in place.
         self._column: dict[str, int] = {}
@@ -244,6 +246,7 @@ class WordModel:
     def forget_tokens(self) -> None:
         """Empty the memories of tokens (for measuring a cold start)."""
         self._token_costs.clear()
+        self._last_memory = (None, False, {})
 
     def candidate_costs(
         self, text: str, abjad: bool, candidates: tuple[str, ...]
@@ -269,9 +272,12 @@ class WordModel:
         lane by lane without carries (a lane holds over 18 million words' worth), so a text's
         sums are one C-level sum() over its tokens' ints, exactly the numpy sums, without a
         list of rows or a table lookup per text."""
-        memory = self._token_costs.get((candidates, abjad))
-        if memory is None:
-            memory = self._token_costs[candidates, abjad] = {}
+        last_candidates, last_abjad, memory = self._last_memory
+        if candidates is not last_candidates or abjad is not last_abjad:
+            # Another candidate set than the previous text's (hashing a tuple of a dozen
+            # codes costs more than the identity tests that most texts pass).
+            memory = self._token_costs.setdefault((candidates, abjad), {})
+            self._last_memory = (candidates, abjad, memory)
         try:  # the common case, every token known: no list, no test per token
             total: int = sum(map(memory.__getitem__, tokens))
         except KeyError:
