@@ -172,7 +172,6 @@ def init_geolocation(geo: GeoSettings | None, cache_dir: str | None) -> None:
     geo = geo or GeoSettings(enabled=False)
     _geo_sources = frozenset(geo.sources)
     _by_profile.clear()  # answers of the previous gazetteer
-    _by_bio.clear()
     wants_gazetteer = geo.enabled and bool(_geo_sources & {"profile", "bio"})
     if wants_gazetteer:
         path = Path(cache_dir) if cache_dir else geo.cache_path("data")
@@ -209,15 +208,6 @@ def locate(post: Post, lang: str) -> Where | None:
             if where is not None:
                 return where
             location = None  # it names no place: the ladder goes on to the bio
-        if point is None and bbox is None and not location:
-            # Only the bio is left to ask, and authors' bios repeat as their locations do.
-            bio = post.bio if "bio" in allowed else None
-            if not bio:
-                return None
-            where = _by_bio.get((bio, lang), _UNKNOWN)
-            if where is _UNKNOWN:
-                where = _bio_where(bio, lang)
-            return where
         found = geolocate(
             _geolocator,
             point,
@@ -259,22 +249,6 @@ def _profile_where(location: str, lang: str) -> Where | None:
     if len(_by_profile) >= _by_profile_max:
         _by_profile.clear()
     _by_profile[key] = where
-    return where
-
-
-# (bio, post language) -> the bio step's answer, None when it names no place.
-_by_bio: dict[tuple[str, str], Where | None] = {}
-_BY_BIO_MAX = 1 << 14  # entries; emptied when full: ~3 MB of real bios, 16 MB of capped ones
-
-
-def _bio_where(bio: str, lang: str) -> Where | None:
-    """`geolocate`'s answer for a post with nothing but a bio to go on, remembered."""
-    assert _geolocator is not None
-    hit = _geolocator.locate_bio(bio, None if lang == UNDETERMINED else lang)
-    where = None if hit is None else _where(Evidence(hit.lat, hit.lon, "bio", hit.precision_km))
-    if len(_by_bio) >= _BY_BIO_MAX:
-        _by_bio.clear()
-    _by_bio[bio, lang] = where
     return where
 
 

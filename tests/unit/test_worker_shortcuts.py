@@ -1,22 +1,17 @@
 """The worker's shortcuts give the answers of the ways they shortcut.
 
 Each one skips work on the common case (a text without noise, a post within every cap, a
-bio seen before, a typed place box): here each is checked against the long way on the cases
-where the two could part.
+typed place box): here each is checked against the long way on the cases where the two could
+part.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import msgspec
 import pytest
 
-from streamer.config import GeoSettings
 from streamer.core.records import Post
-from streamer.ingest import limits, worker
-from streamer.ingest.geolocate import geolocate
+from streamer.ingest import limits
 from streamer.ingest.langid import tweet_text
 from streamer.ingest.limits import (
     BIO_MAX_CHARS,
@@ -29,8 +24,6 @@ from streamer.ingest.limits import (
     limit_post,
 )
 from streamer.ingest.parser import _ring_bbox, _typed_ring_bbox
-
-CACHE = os.environ["TWEETHEAT_GEO_CACHE_DIR"]  # tests/conftest.py: the gazetteer make setup built
 
 # Tokens that are noise or hashtags, and tokens that look like them but are words.
 NOISE = [
@@ -131,27 +124,3 @@ def test_a_post_within_caps_is_returned_as_is_and_only_then(post: Post) -> None:
 def test_the_typed_place_box_is_the_general_one(polygon: list[list[list[float]]] | None) -> None:
     typed = msgspec.convert(polygon, list[list[list[float]]] | None)
     assert _typed_ring_bbox(typed) == _ring_bbox(polygon)
-
-
-@pytest.fixture
-def geo() -> Iterator[None]:
-    worker.init_geolocation(GeoSettings(), CACHE)
-    yield
-    worker.init_geolocation(None, None)
-
-
-BIOS = ["Coffee lover 📍 Lisbon", "based in Austin, TX", "from nowhere in particular", "x", ""]
-
-
-@pytest.mark.parametrize("bio", BIOS)
-def test_a_remembered_bio_answer_is_the_ladders(geo: None, bio: str) -> None:
-    assert worker._geolocator is not None
-    post = Post("1", None, "text", (), None, "42", "name", bio, None)
-    for lang in ("en", "und"):
-        ladder = worker._where(
-            geolocate(worker._geolocator, None, None, None, bio, None if lang == "und" else lang)
-        )
-        first = worker.locate(post, lang)
-        again = worker.locate(post, lang)  # from the memory, when the bio is not empty
-        assert first == again == ladder
-    assert bool(worker._by_bio) == bool(bio)
