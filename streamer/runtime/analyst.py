@@ -29,7 +29,7 @@ from streamer.core.memory import trim
 from streamer.ingest.worker import prepare_analysis_process
 from streamer.runtime.lanes import ProcessLanes
 from streamer.runtime.metrics import Metrics
-from streamer.runtime.periodic import run_every
+from streamer.runtime.periodic import cancel_all, run_every
 from streamer.storage.store import Store
 
 log = get_logger("streamer.analyst")
@@ -50,7 +50,7 @@ class AnalysisJobs:
     # trends: (summaries) -> (summaries with their "Trending now" panel, {"seconds", "tags"}),
     # run in the maps lane
     score_trends: Callable[[Any], tuple[Any, dict[str, float]]] | None = None
-    # run in the clusters lane once data arrives, ahead of the first refit (imports, word tables)
+    # run in the clusters lane as the first refit's first step (imports, word tables)
     prepare_clusters: Callable[[], None] | None = None
 
 
@@ -142,11 +142,16 @@ class Analyst:
 
     _prepared_in: ProcessLanes | None = None
 
-    def end_refit(self) -> None:
-        """At a stop, before the last maps: a refit still fitting (its task already cancelled)
-        is ended now, in a fresh process, rather than after the last export. Sharing the
-        process with it, that export waited for the GIL behind the fit, and a stop during a
-        refit took over a minute."""
+    async def wind_down(self) -> None:
+        """At a stop, before the last maps: the user window's upkeep is cancelled (the last
+        export does it again, awaited: an assignment already in the clusters lane finishes
+        first), and a refit still running there (its task already cancelled) is ended now, in
+        a fresh process, rather than after the last export. Sharing the process with it, that
+        export waited for the GIL behind the fit, and a stop during a refit took over a
+        minute."""
+        if self._upkeep is not None:
+            await cancel_all([self._upkeep])
+            self._upkeep = None
         if self._process is None or not (self._refitting or self._fit_abandoned):
             return
         log.info("refit_abandoned", reason="stopping")
@@ -188,7 +193,10 @@ class Analyst:
 
     # --- jobs -----------------------------------------------------------------------------
 
-    async def export_maps(self) -> None:
+    async def export_maps(self, final: bool = False) -> None:
+        """Maps of what the store holds now, then the user window's upkeep: beside the map
+        schedule, or awaited when `final` (the last maps at a stop), so that every user in the
+        window has a cluster once the daemon has stopped."""
         started = time.monotonic()
         summaries = await self.jobs.collect_summaries(
             self.store, self.settings.maps, self.settings.trends
@@ -215,13 +223,10 @@ class Analyst:
         self.last_export = time.monotonic()
         self.metrics.maps_seconds = self.last_export - started
         if self.settings.clusters.enabled:
-            # Clustering upkeep must never cost the maps (or the final export at shutdown).
-            c = self.settings.clusters
-            try:
-                await self.store.trim_users(c.max_users, c.max_age_hours * 3600, time.time())
-                await self.assign_new_users()
-            except (RedisError, OSError, BrokenProcessPool, ValueError) as exc:
-                log.error("user_window_upkeep_failed", error=str(exc))
+            if final:
+                await self._keep_user_window()
+            else:
+                self._start_upkeep()
         trim()  # the summaries and users just shipped: their pages go back (core.memory)
         log.info(
             "maps_written",
@@ -230,6 +235,24 @@ class Analyst:
             out=str(self.settings.out_path / "maps"),
             seconds=round(time.monotonic() - started, 2),
         )
+
+    def _start_upkeep(self) -> None:
+        """The user window's upkeep (its bounds, the newcomers' clusters) runs beside the map
+        schedule, never in it: at 6,000 posts/s an interval's newcomers took some 20 s to
+        label and assign, and maps came every 50 s instead of 30. One run at a time: while
+        one is still going, the next interval's newcomers wait for the one after."""
+        if self._upkeep is None or self._upkeep.done():
+            self._upkeep = asyncio.create_task(self._keep_user_window())
+
+    _upkeep: asyncio.Task[None] | None = None
+
+    async def _keep_user_window(self) -> None:
+        c = self.settings.clusters
+        try:
+            await self.store.trim_users(c.max_users, c.max_age_hours * 3600, time.time())
+            await self.assign_new_users()
+        except (RedisError, OSError, BrokenProcessPool, ValueError) as exc:
+            log.error("user_window_upkeep_failed", error=str(exc))
 
     # --- trends -----------------------------------------------------------------------------
 

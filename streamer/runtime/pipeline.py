@@ -233,8 +233,8 @@ class Pipeline:
                 # not a daemonic child, and the interpreter's exit would wait for it forever.
                 self._shutdown_pools()
         if self.analyst is not None:
-            self.analyst.end_refit()
-        await self.export_maps()
+            await self.analyst.wind_down()
+            await self.analyst.export_maps(final=True)
         await self.report(final=True)
         self._shutdown_pools()
         return self.metrics
@@ -522,14 +522,6 @@ class Pipeline:
             self._bad_input_log.warning(reason, "bad_input", reason=reason, detail=detail)
 
     # --- periodic jobs ------------------------------------------------------------------
-
-    async def export_maps(self) -> None:
-        if self.analyst is not None:
-            await self.analyst.export_maps()
-
-    async def refit_clusters(self) -> None:
-        if self.analyst is not None:
-            await self.analyst.refit_clusters()
 
     _last_report: tuple[float, int, int] | None = None
 

@@ -8,6 +8,7 @@ import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -162,8 +163,8 @@ def test_the_last_maps_at_a_stop_during_a_refit_come_from_a_fresh_process(tmp_pa
         assert fitting_in is not None
         refit.cancel()  # as the daemon's shutdown cancels its periodic tasks
         await asyncio.gather(refit, return_exceptions=True)
-        analyst.end_refit()
-        await asyncio.wait_for(analyst.export_maps(), 30)  # the last maps
+        await analyst.wind_down()
+        await asyncio.wait_for(analyst.export_maps(final=True), 30)  # the last maps
         return fitting_in, analyst.metrics.maps_written
 
     try:
@@ -179,3 +180,42 @@ def test_the_last_maps_at_a_stop_during_a_refit_come_from_a_fresh_process(tmp_pa
     with contextlib.suppress(ProcessLookupError):
         os.kill(fitting_in, 0)
         raise AssertionError("the fitting process outlived the stop")
+
+
+def test_the_user_window_upkeep_runs_beside_the_maps_and_not_in_the_last_ones(
+    tmp_path: Path,
+) -> None:
+    """Assigning an interval's newcomers can take most of the interval: the maps must keep
+    their schedule, one upkeep runs at a time, and the last maps at a stop wait for theirs."""
+    started: list[float] = []
+    release = asyncio.Event()
+
+    async def assign_newcomers(*_args: Any, **_kwargs: Any) -> None:
+        started.append(time.monotonic())
+        await release.wait()
+
+    analyst = analyst_for(tmp_path, refit_job(str(tmp_path / "r"), []), tmp_path / "p")
+    analyst.jobs = replace(analyst.jobs, assign_newcomers=assign_newcomers)
+
+    async def scenario() -> tuple[int, int, bool]:
+        analyst.start()
+        analyst._assigned_until = 0.0  # as after a refit
+        await asyncio.wait_for(analyst.export_maps(), 30)  # returns with the upkeep running
+        await asyncio.sleep(0.1)
+        await asyncio.wait_for(analyst.export_maps(), 30)  # the upkeep still runs: no second
+        upkeep = analyst._upkeep
+        assert upkeep is not None and not upkeep.done()
+        await analyst.wind_down()
+        cancelled = upkeep.cancelled()
+        release.set()
+        await asyncio.wait_for(analyst.export_maps(final=True), 30)
+        return analyst.metrics.maps_written, len(started), cancelled
+
+    try:
+        written, upkeeps, cancelled = asyncio.run(scenario())
+    finally:
+        analyst.close()
+    assert written == 3
+    assert upkeeps == 2  # the two periodic exports' one, then the last maps' own
+    assert cancelled
+    assert analyst._upkeep is None  # the last maps' upkeep was awaited, not left running
