@@ -253,6 +253,8 @@ class Analyst:
             await self.assign_new_users()
         except (RedisError, OSError, BrokenProcessPool, ValueError) as exc:
             log.error("user_window_upkeep_failed", error=str(exc))
+        except Exception:  # a task of its own: nobody else would see it
+            log.exception("user_window_upkeep_failed")
 
     # --- trends -----------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from structlog.testing import capture_logs
+
 from streamer.config import ClustersSettings, MapsSettings, Settings
 from streamer.runtime.analyst import AnalysisJobs, Analyst
 from streamer.runtime.metrics import Metrics
@@ -219,3 +221,29 @@ def test_the_user_window_upkeep_runs_beside_the_maps_and_not_in_the_last_ones(
     assert upkeeps == 2  # the two periodic exports' one, then the last maps' own
     assert cancelled
     assert analyst._upkeep is None  # the last maps' upkeep was awaited, not left running
+
+
+def test_an_upkeep_that_fails_is_logged_not_lost(tmp_path: Path) -> None:
+    async def assign_newcomers(*_args: Any, **_kwargs: Any) -> None:
+        raise ZeroDivisionError("bug")
+
+    analyst = analyst_for(tmp_path, refit_job(str(tmp_path / "r"), []), tmp_path / "p")
+    analyst.jobs = replace(analyst.jobs, assign_newcomers=assign_newcomers)
+
+    async def scenario() -> asyncio.Task[None] | None:
+        analyst.start()
+        analyst._assigned_until = 0.0  # as after a refit
+        await asyncio.wait_for(analyst.export_maps(), 30)
+        upkeep = analyst._upkeep
+        assert upkeep is not None
+        await asyncio.wait_for(asyncio.shield(upkeep), 30)
+        return upkeep
+
+    try:
+        with capture_logs() as logs:
+            upkeep = asyncio.run(scenario())
+    finally:
+        analyst.close()
+    assert upkeep is not None and upkeep.exception() is None
+    failed = [e for e in logs if e["event"] == "user_window_upkeep_failed"]
+    assert len(failed) == 1 and failed[0].get("exc_info")
