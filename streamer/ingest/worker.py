@@ -176,8 +176,8 @@ def init_geolocation(geo: GeoSettings | None, cache_dir: str | None) -> None:
     if wants_gazetteer:
         path = Path(cache_dir) if cache_dir else geo.cache_path("data")
         # The worker remembers profile answers itself (`_by_profile`, `[geo] cache_size` of
-        # them): the geolocator's own memory only serves what misses there, and bios'
-        # place-like words, and kept as many it held every string twice.
+        # them): the geolocator's own memory only serves what misses there and the bios'
+        # place-like words. As large as the worker's, it held every profile string twice.
         _geolocator = load_geolocator(path, min(geo.cache_size, GEOLOCATOR_CACHE_SIZE))
     else:
         _geolocator = None
