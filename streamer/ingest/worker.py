@@ -238,11 +238,9 @@ _UNKNOWN: Where = ((0.0, 0.0), "", 0.0)  # a profile not yet asked (compared by 
 
 
 def _profile_where(location: str, lang: str) -> Where | None:
+    """The profile step's answer for a (location, language) that `_by_profile` lacks (`locate`
+    looked), remembered there."""
     key = (location, lang)
-    try:
-        return _by_profile[key]
-    except KeyError:
-        pass
     assert _geolocator is not None
     hit = _geolocator.locate_profile(location, None if lang == UNDETERMINED else lang)
     where = None if hit is None else _where(Evidence(hit.lat, hit.lon, "profile", hit.precision_km))

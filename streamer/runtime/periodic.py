@@ -27,11 +27,11 @@ async def run_every(interval: float, job: Callable[[], Any], first: float | None
             log.error("periodic_job_failed", job=_name(job), error=f"{type(exc).__name__}: {exc}")
         except Exception:
             log.exception("periodic_job_failed", job=_name(job))
-        _raise_if_cancelling()
+        raise_if_cancelling()
         await asyncio.sleep(interval)
 
 
-def _raise_if_cancelling() -> None:
+def raise_if_cancelling() -> None:
     """redis-py can swallow a cancellation that lands mid-command: a job then returns as if
     nothing happened, and the loop would go on (an analyze daemon kept exporting maps after
     its SIGTERM). A cancellation requested is honoured here."""
@@ -42,7 +42,7 @@ def _raise_if_cancelling() -> None:
 
 async def cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
     """Cancel the tasks and wait until they have all ended. A task that swallowed its
-    cancellation (see `_raise_if_cancelling`) and is still running after a second is cancelled
+    cancellation (see `raise_if_cancelling`) and is still running after a second is cancelled
     again, so a stop never waits forever."""
     pending = set(tasks)
     while pending:

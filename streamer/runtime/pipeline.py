@@ -38,7 +38,7 @@ from streamer.ingest.worker import (
 from streamer.runtime.analyst import AnalysisJobs, Analyst
 from streamer.runtime.enrichment import Enricher
 from streamer.runtime.metrics import Metrics
-from streamer.runtime.periodic import cancel_all, run_every
+from streamer.runtime.periodic import cancel_all, raise_if_cancelling, run_every
 from streamer.runtime.pools import process_pool
 from streamer.runtime.recording import Recorder
 from streamer.sources.base import LineBlock, Source
@@ -501,11 +501,7 @@ class Pipeline:
                 self._bad_input_log.warning("users", "user_update_failed", error=str(exc))
             finally:
                 self._users.task_done()
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # redis-py can swallow a cancellation that lands mid-command: honour it here,
-                # or the stop would wait on this task forever.
-                raise asyncio.CancelledError
+            raise_if_cancelling()  # or the stop would wait on this task forever
 
     def _account(self, item: _InFlight, result: PackedBatch) -> None:
         m = self.metrics

@@ -9,7 +9,7 @@ import contextlib
 from redis.exceptions import ConnectionError as RedisConnectionError
 from structlog.testing import capture_logs
 
-from streamer.runtime.periodic import cancel_all, run_every
+from streamer.runtime.periodic import run_every
 
 
 def _runs(failure: Exception, times: int) -> list[dict[str, object]]:
@@ -70,24 +70,3 @@ def test_a_job_that_swallows_its_cancellation_still_ends_the_schedule() -> None:
 
     assert asyncio.run(go())
     assert calls == 1
-
-
-def test_cancel_all_cancels_again_a_task_that_swallowed_the_first_cancellation() -> None:
-    cancellations = 0
-
-    async def stubborn() -> None:
-        nonlocal cancellations
-        while cancellations < 2:
-            try:
-                await asyncio.sleep(10)
-            except asyncio.CancelledError:
-                cancellations += 1  # swallowed, as a command mid-flight can
-
-    async def go() -> bool:
-        task = asyncio.create_task(stubborn())
-        await asyncio.sleep(0)
-        await asyncio.wait_for(cancel_all([task]), timeout=10)
-        return task.done()
-
-    assert asyncio.run(go())
-    assert cancellations == 2
