@@ -530,6 +530,17 @@ def test_jetstream_reconnects_after_a_stall() -> None:
     run(go())
 
 
+async def frames_piled_up(server: Any, quiet: float = 0.05, most: float = 2.0) -> None:
+    """Wait until the server has stopped sending for `quiet` seconds (it sent everything, or
+    the connection's buffers are full): a fixed pause was not always enough on a busy machine,
+    where the server's thread then trickled a few frames per chunk."""
+    deadline = time.monotonic() + most
+    sent = -1
+    while server.bytes_sent != sent and time.monotonic() < deadline:
+        sent = server.bytes_sent
+        await asyncio.sleep(quiet)
+
+
 def test_jetstream_chunks_batch_frames_up_to_1000() -> None:
     events = [jetstream_post(n) for n in range(2500)]
 
@@ -543,8 +554,7 @@ def test_jetstream_chunks_batch_frames_up_to_1000() -> None:
                 await asyncio.sleep(0)
                 while len(got) < len(events):
                     chunk = await anext(chunks)
-                    if not sizes:
-                        await asyncio.sleep(0.2)  # let frames pile up behind the first
+                    await frames_piled_up(server)  # behind this chunk
                     sizes.append(len(chunk))
                     got.extend(chunk)
                     assert source.position() == orjson.loads(chunk[-1])["time_us"]
