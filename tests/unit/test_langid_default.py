@@ -15,6 +15,7 @@ import regex
 
 from streamer.core.records import UNDETERMINED, Post
 from streamer.ingest.langid import DETECTORS, make_detector
+from streamer.ingest.langid.chooser import LanguageChooser
 from streamer.ingest.langid.default import (
     CONFIDENCE_FLOOR,
     DefaultDetector,
@@ -414,6 +415,36 @@ def test_choose_language_accepts_any_collection_of_languages() -> None:
     assert choose_language("und", "ja", ["en", "ja"], True) == ("ja", PLATFORM)
     assert choose_language("und", "ja", ("en",), True) == ("und", DETECTOR)
     assert choose_language("und", "ja", {}, True) == ("und", DETECTOR)
+
+
+@pytest.mark.parametrize("trust", [True, False])
+def test_the_chooser_detects_only_texts_whose_label_does_not_win(
+    trust: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trusted label that names a configured language decides without the detector (whose
+    answer would be thrown away); every answer is choose_language's."""
+    chooser = LanguageChooser("default", CONFIGURED, trust)
+    asked: list[str] = []
+    detect = chooser.detect
+
+    def counted(text: str) -> str:
+        asked.append(text)
+        return detect(text)
+
+    monkeypatch.setattr(chooser, "detect", counted)
+    posts = [
+        ("Bonjour à tous, il fait beau", "en"),
+        ("Bonjour à tous, il fait beau", "en-GB"),
+        ("Hola a todos", None),
+        ("Hola a todos", "und"),
+        ("Hello everyone", "sw"),
+        ("Hello everyone", "xx-YY"),
+    ]
+    for text, label in posts:
+        expected = choose_language(detect(text), label, CONFIGURED, trust)
+        assert chooser(text, label) == expected
+    winners = 2 if trust else 0  # the two "en" labels
+    assert len(asked) == len(posts) - winners
 
 
 def test_each_script_s_candidates_read_the_word_table_in_place(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from streamer.ingest.langid import DEFAULT_LANGUAGES, make_detector
-from streamer.ingest.langid.platform import DETECTOR, choose_language
+from streamer.ingest.langid.platform import DETECTOR, PLATFORM, trusted_label
 
 
 class LanguageChooser:
@@ -23,7 +23,9 @@ class LanguageChooser:
 
     def __call__(self, text: str, platform_lang: str | None) -> tuple[str, str]:
         """(lang, lang_source), lang_source being "platform" or "detector"."""
-        detected = self.detect(text)
-        if not self._trust_platform:  # choose_language's answer then, without its call
-            return detected, DETECTOR
-        return choose_language(detected, platform_lang, self._languages, self._trust_platform)
+        if self._trust_platform:
+            # choose_language's answer, without detecting a text whose label wins anyway
+            label = trusted_label(platform_lang, self._languages)
+            if label is not None:
+                return label, PLATFORM
+        return self.detect(text), DETECTOR

@@ -45,8 +45,11 @@ def choose_language(
     """(lang, lang_source): the platform's label when trusted, present, a language, and one of
     the configured languages (lang_source "platform"); otherwise the detector's answer
     (lang_source "detector")."""
-    if trust_platform:
-        label = normalize_label(platform_lang)
-        if label is not None and label in languages:
-            return label, PLATFORM
-    return detected, DETECTOR
+    label = trusted_label(platform_lang, languages) if trust_platform else None
+    return (label, PLATFORM) if label is not None else (detected, DETECTOR)
+
+
+def trusted_label(platform_lang: str | None, languages: Collection[str]) -> str | None:
+    """The configured language a platform label names, or None (then the detector decides)."""
+    label = normalize_label(platform_lang)
+    return label if label in languages else None
