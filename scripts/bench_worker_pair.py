@@ -199,6 +199,8 @@ def main() -> int:
         answers_child(str(args.other), args.geo_cache, rest[0])
         return 0
     other = args.other.resolve()
+    if not args.answers and args.count <= WARM:
+        parser.error(f"--count must exceed the {WARM:,} warm-up lines")
     if args.answers:
         return pair_answers(other, args.geo_cache)
     return pair_timing(other, args.geo_cache, args.count, args.window)
