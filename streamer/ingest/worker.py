@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -273,7 +273,12 @@ def chooser() -> LanguageChooser:
     return _chooser
 
 
-def process_batch(lines: Sequence[bytes]) -> BatchResult:
+def process_batch(
+    lines: Sequence[bytes], author_bios: Mapping[str, str] | None = None
+) -> BatchResult:
+    """author_bios: bios the daemon learnt elsewhere (Bluesky's AppView) for authors whose
+    posts carry none, by user id: read by the geolocator's bio step only (the user window
+    gets them from the enrichment, not from here)."""
     language_of = chooser()
     records: list[Detected] = []
     skipped: Counter[str] = Counter()
@@ -306,7 +311,11 @@ def process_batch(lines: Sequence[bytes]) -> BatchResult:
             else:
                 lang, decided_by = language_of(post.text, post.platform_lang)
                 lang_sources[decided_by] += 1
-            where = locate(post, lang)
+            if author_bios and post.bio is None:
+                bio = author_bios.get(post.user_id or "")
+                where = locate(post if bio is None else post._replace(bio=bio), lang)
+            else:
+                where = locate(post, lang)
             if where is None:
                 records.append(_new_detected((lang, post.hashtags, None, post.id, "exact", 0.0)))
                 located[lang, "none"] += 1
@@ -370,11 +379,14 @@ def count_trends(dated: Sequence[tuple[str, str | None, tuple[str, ...]]]) -> Ba
     )
 
 
-def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
+def process_parts(
+    parts: Sequence[bytes | Sequence[bytes]], author_bios: Mapping[str, str] | None = None
+) -> PackedBatch:
     """The daemon's entry point: a batch as the pipeline sends it, packed for Redis.
 
     A part is either a list of lines or a buffer of lines each ended by b"\\n" (a replay's
     LineBlock): one bytes object per thousand lines is far cheaper to send than one per line.
+    author_bios: as `process_batch` reads them.
     """
     lines: list[bytes] = []
     for part in parts:
@@ -384,7 +396,7 @@ def process_parts(parts: Sequence[bytes | Sequence[bytes]]) -> PackedBatch:
             lines += split
         else:
             lines += part
-    result = process_batch(lines)
+    result = process_batch(lines, author_bios)
     return PackedBatch(
         pack_records(result.records),
         result.skipped,

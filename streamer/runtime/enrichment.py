@@ -7,7 +7,10 @@ task in the daemon's event loop takes up to 25 at a time, skips those looked up 
 (`streamer.storage.profile_cache`, in Redis, so a restart does not ask again), asks the AppView
 for the rest (`streamer.sources.appview`) within a request budget, and writes the bios to the
 recent-user window the clustering reads (`Store.update_users`), as v1.1 and v2 posts bring
-theirs.
+theirs. Bios that may name a place ("📍 Lisbon", "based in Osaka") are also kept here, a bounded
+few thousand, and the pipeline sends each batch the ones of its authors (`placed_bios`): the
+workers' geolocation places those authors' later posts by them, as it places a v1.1 post by its
+author's bio. An author's posts before the lookup answered stay unplaced.
 
 The AppView's rate limit is honoured: a 429 or a `RateLimit-Remaining: 0` pauses lookups until
 `RateLimit-Reset`; 5xx answers and network errors back off on the schedule the live sources
@@ -31,7 +34,9 @@ from redis.exceptions import RedisError
 from streamer.config import Settings
 from streamer.core.logs import RateLimitedLog, get_logger
 from streamer.core.records import UserSeen
+from streamer.ingest.geolocate import bio_may_name_place
 from streamer.sources.appview import MAX_ACTORS, AppViewClient, AppViewError, ProfilesAnswer
+from streamer.sources.jetstream import event_authors
 from streamer.sources.reconnect import Backoff, Reason, ReconnectPolicy
 from streamer.storage.profile_cache import ProfileCache
 from streamer.storage.store import Store
@@ -41,6 +46,7 @@ __all__ = ["Enricher", "Enrichment", "EnrichmentStats", "enrichment_wanted", "st
 log = get_logger("streamer.enrichment")
 
 MEMO_SIZE = 100_000  # DIDs this process queued lately: re-offers of them cost no Redis call
+PLACED_BIOS_SIZE = 20_000  # bios that may name a place, for the workers (a few MB at most)
 MAX_PAUSE_S = 3600.0  # a RateLimit-Reset further away than this is not believed
 GAUGE_INTERVAL_S = 10.0
 
@@ -62,6 +68,7 @@ class EnrichmentStats:
     removed: int = 0  # accounts that stopped being active, taken out of the window
     queue_depth: int = 0
     users_with_bio: int = 0  # users in the recent-user window (each has a bio)
+    placed_bios: int = 0  # bios kept for the workers' geolocation (they may name a place)
     paused_s: float = 0.0  # how long lookups still wait for the rate limit or a back-off
 
     def status_fields(self) -> dict[str, Any]:
@@ -95,6 +102,7 @@ class Enricher:
         self._queue: OrderedDict[str, None] = OrderedDict()  # a bounded, ordered set
         self._memo: OrderedDict[str, float] = OrderedDict()  # did -> monotonic expiry
         self._gone: list[str] = []
+        self._placed: OrderedDict[str, str] = OrderedDict()  # did -> bio, oldest first
         self._wake = asyncio.Event()
         self._busy = False  # a lookup or a removal is under way
         self._pause_until = 0.0  # wall-clock seconds, like RateLimit-Reset
@@ -134,6 +142,32 @@ class Enricher:
         stats.queue_depth = len(self._queue)
         if self._queue or self._gone:
             self._wake.set()
+
+    def placed_bios(self, parts: Sequence[bytes | Sequence[bytes]]) -> dict[str, str] | None:
+        """The kept bios (those that may name a place) of the authors of a batch's events,
+        for the workers' geolocation; None when there are none (then nothing is scanned)."""
+        placed = self._placed
+        if not placed:
+            return None
+        found: dict[str, str] = {}
+        for part in parts:
+            for did in event_authors(part):
+                bio = placed.get(did)
+                if bio is not None:
+                    found[did] = bio
+        return found or None
+
+    def _remember_bio(self, did: str, bio: str | None) -> None:
+        """Keep an author's bio if it may name a place, else forget any older one of theirs."""
+        placed = self._placed
+        if bio and bio_may_name_place(bio):
+            placed[did] = bio
+            placed.move_to_end(did)
+            if len(placed) > PLACED_BIOS_SIZE:
+                placed.popitem(last=False)
+        else:
+            placed.pop(did, None)
+        self.stats.placed_bios = len(placed)
 
     # --- the lookup task ----------------------------------------------------------------
 
@@ -185,6 +219,8 @@ class Enricher:
 
     async def _forget_gone(self) -> None:
         gone, self._gone = self._gone, []
+        for did in gone:
+            self._remember_bio(did, None)
         await self.cache.forget(gone)
         self.stats.removed += len(gone)
 
@@ -204,6 +240,13 @@ class Enricher:
             claimed = await self.cache.claim(chunk)
             self.stats.cached += len(chunk) - len(claimed)
             wanted += claimed
+            if len(claimed) < len(chunk):
+                # Looked up within the TTL (by an earlier run, or another daemon): the cached
+                # bios are this process's to keep for the workers too.
+                held = set(claimed)
+                cached = await self.cache.cached_bios([d for d in chunk if d not in held])
+                for did, bio in cached.items():
+                    self._remember_bio(did, bio)
         self.stats.queue_depth = len(self._queue)
         return wanted
 
@@ -231,6 +274,10 @@ class Enricher:
     async def _keep(self, answer: ProfilesAnswer) -> None:
         found = [(p.did, p.handle, p.display_name, p.description) for p in answer.profiles]
         await self.cache.store(found, answer.missing)
+        for p in answer.profiles:
+            self._remember_bio(p.did, p.description)
+        for did in answer.missing:
+            self._remember_bio(did, None)
         users = [
             UserSeen(p.did, p.handle or p.display_name, p.description, None)
             for p in answer.profiles

@@ -103,6 +103,7 @@ class _InFlight:
     read_at: float
     pool: ProcessPoolExecutor
     position: Any = None  # a resumable source's position after this batch's last line
+    author_bios: dict[str, str] | None = None  # Bluesky: bios kept for the bio step
 
 
 class _Chunk(NamedTuple):
@@ -374,8 +375,9 @@ class Pipeline:
                 batch, lines = [], 0
 
     async def _submit(self, parts: Parts, lines: int, read_at: float, position: Any) -> None:
-        pool, future = self._run_in_pool(parts)
-        await self._inflight.put(_InFlight(parts, lines, future, read_at, pool, position))
+        bios = None if self.enricher is None else self.enricher.placed_bios(parts)
+        pool, future = self._run_in_pool(parts, bios)
+        await self._inflight.put(_InFlight(parts, lines, future, read_at, pool, position, bios))
 
     async def label_bios(
         self, bios: list[str], fallback: list[str | None]
@@ -399,10 +401,13 @@ class Pipeline:
             out += labels
         return out
 
-    def _run_in_pool(self, parts: Parts) -> tuple[ProcessPoolExecutor, asyncio.Future[PackedBatch]]:
+    def _run_in_pool(
+        self, parts: Parts, author_bios: dict[str, str] | None
+    ) -> tuple[ProcessPoolExecutor, asyncio.Future[PackedBatch]]:
         pool = self._pool
         assert pool is not None
-        return pool, asyncio.get_running_loop().run_in_executor(pool, process_parts, parts)
+        loop = asyncio.get_running_loop()
+        return pool, loop.run_in_executor(pool, process_parts, parts, author_bios)
 
     async def _writer(self) -> None:
         """Results in read order, into the journal; the committer takes them to Redis."""
@@ -446,7 +451,7 @@ class Pipeline:
                     self.metrics.pool_restarts += 1
                     log.error("pool_broken", lines=item.lines, action="restarting pool")
                     self._restart_pool()
-                item.pool, item.future = self._run_in_pool(item.parts)
+                item.pool, item.future = self._run_in_pool(item.parts, item.author_bios)
         # The batch itself keeps killing workers: count it as bad input, don't loop forever.
         log.error("batch_dropped_after_worker_crashes", lines=item.lines)
         crashed = {"worker_crash": item.lines}

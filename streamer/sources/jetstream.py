@@ -63,6 +63,20 @@ def event_time_us(line: bytes) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+# An event's author opens it too: `{"did":"did:plc:...",`. A line is matched at its start
+# only, so no DID quoted inside a record (a reply's parent, a mention) is taken for it.
+_AUTHOR = re.compile(rb'^\{\s*"did"\s*:\s*"(did:[a-z0-9]+:[A-Za-z0-9._:%-]{1,2000})"', re.M)
+
+
+def event_authors(part: bytes | Sequence[bytes]) -> set[str]:
+    """The DIDs that open a chunk's events: a buffer of newline-ended lines (a replay's
+    LineBlock) or a list of lines. Lines of any other shape (v1.1, a notice) give none."""
+    if isinstance(part, bytes):
+        return {m.group(1).decode() for m in _AUTHOR.finditer(part)}
+    match = _AUTHOR.match
+    return {m.group(1).decode() for line in part if (m := match(line)) is not None}
+
+
 def chunk_cursor(chunk: Sequence[bytes]) -> int | None:
     """The `time_us` of the last event in the chunk that has one."""
     for line in reversed(chunk):

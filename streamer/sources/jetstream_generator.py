@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from streamer.sources.demo_corpus import BIO_TOPICS, CORPUS
+from streamer.sources.demo_locations import CITY_FORMS
 
 __all__ = ["JetstreamTruth", "demo_profile", "generate_jetstream", "make_did", "make_tid"]
 
@@ -30,6 +31,11 @@ STREAM_RATE = 50.0  # events per second, for time_us spacing
 DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 UNKNOWN_SHARE = 0.04  # authors the AppView no longer knows
 NO_BIO_SHARE = 0.1  # authors who wrote no bio
+# Of bios: a last line that says where the author is ("📍 Madrid", "based in Osaka"). Bluesky
+# has no location field; this is the share of v1.1 authors who name a place (~40%) times the
+# share of those who would put it in a bio (~30%), an assumption, not a measurement.
+PLACED_BIO_SHARE = 0.12
+_PLACE_MARKERS = ("📍 ", "📍", "based in ")
 
 # Event kinds and their shares (the rest are posts).
 _SHARES = (
@@ -101,6 +107,10 @@ def demo_profile(did: str) -> dict[str, Any] | None:
         lang = rng.choices(_LANGS, _LANG_WEIGHTS)[0]
         line = rng.choice(CORPUS[lang].bio_lines)
         profile["description"] = f"{phrases[0].capitalize()} · {phrases[1]} · {line}"
+        if rng.random() < PLACED_BIO_SHARE:
+            city = rng.choice(CORPUS[lang].cities).name
+            form = rng.choice(CITY_FORMS.get(city, (city,))).removeprefix("📍").strip()
+            profile["description"] += f"\n{rng.choice(_PLACE_MARKERS)}{form}"
     return profile
 
 

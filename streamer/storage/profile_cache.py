@@ -100,6 +100,27 @@ class ProfileCache:
         handle, name, bio = orjson.loads(data)
         return did, handle, name, bio
 
+    async def cached_bios(self, dids: Sequence[str]) -> dict[str, str]:
+        """The bios cached for these DIDs (one pipelined round trip): those with a profile
+        that has a bio; claims, negative entries and unknown DIDs give none."""
+        if not dids:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for did in dids:
+                pipe.get(self.keys.profile(did))
+            raws = await pipe.execute()
+        bios: dict[str, str] = {}
+        for did, raw in zip(dids, raws, strict=True):
+            if raw is None or raw in (MISSING, PENDING):
+                continue
+            try:
+                _handle, _name, bio = orjson.loads(raw)
+            except (orjson.JSONDecodeError, ValueError, TypeError):
+                continue  # not ours to judge here: `get` reads it as it is
+            if isinstance(bio, str) and bio:
+                bios[did] = bio
+        return bios
+
     async def users_with_bio(self) -> int:
         """Users in the recent-user window (each has a bio)."""
         return int(await self.redis.zcard(self.keys.users_seen))

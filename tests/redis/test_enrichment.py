@@ -9,6 +9,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+
+from streamer.ingest.geolocate import bio_may_name_place
+from streamer.runtime import enrichment
 from streamer.runtime.enrichment import Enricher
 from streamer.sources.appview import AppViewClient
 from streamer.sources.jetstream_generator import demo_profile, make_did
@@ -221,3 +225,63 @@ def test_an_account_gone_loses_its_user_entry_and_cached_profile(redis_url: str)
 
     with FakeAppView() as appview:
         run_enricher(redis_url, appview, body)
+
+
+def event_lines(authors: list[str]) -> list[bytes]:
+    return [b'{"did":"%s","time_us":1,"kind":"commit"}' % did.encode() for did in authors]
+
+
+def placed_bio(did: str) -> str | None:
+    profile = demo_profile(did)
+    bio = profile.get("description") if profile else None
+    return bio if bio and bio_may_name_place(bio) else None
+
+
+def test_bios_that_may_name_a_place_are_kept_for_the_workers(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The enricher keeps the bios with a place marker (and only those), hands a batch the
+    ones of its authors, keeps them across a restart (from the profile cache), forgets an
+    account that is gone, and keeps at most PLACED_BIOS_SIZE."""
+    authors = dids(300)
+    expected = {d: bio for d in authors if (bio := placed_bio(d)) is not None}
+    assert 10 < len(expected) < len(authors) / 2  # the demo's share: about 12% of bios
+    lines = event_lines(authors)
+
+    async def fetch(enricher: Enricher, store: Store) -> None:
+        assert enricher.placed_bios([lines]) is None  # nothing known yet
+        enricher.offer(authors)
+        await until(lambda: enricher.stats.fetched == len(authors))
+        assert enricher.placed_bios([lines]) == expected
+        assert enricher.placed_bios([lines[:50], b"".join(x + b"\n" for x in lines[50:])]) == (
+            expected
+        )  # a list of lines and a LineBlock's buffer alike
+        assert enricher.stats.placed_bios == len(expected)
+        gone = next(iter(expected))
+        enricher.offer([], gone=[gone])
+        await until(lambda: enricher.stats.removed == 1)
+        assert gone not in (enricher.placed_bios([lines]) or {})
+
+    async def restart(enricher: Enricher, store: Store) -> None:
+        enricher.offer(authors)
+        await until(lambda: enricher.stats.cached + enricher.stats.fetched == len(authors))
+        await until(lambda: enricher.stats.placed_bios == min(len(expected), cap))
+
+    cap = enrichment.PLACED_BIOS_SIZE
+
+    with FakeAppView() as appview:
+        run_enricher(redis_url, appview, fetch)
+        asked = len(appview.dids_asked())
+        # A new daemon, the same Redis: the bios come from the profile cache, but for the
+        # account gone (its cached profile went with it), which this fake AppView still knows.
+        again = run_enricher(redis_url, appview, restart)
+        assert len(appview.dids_asked()) == asked + 1
+        assert again.stats.cached == len(authors) - 1
+        assert again.placed_bios([lines]) == expected
+    cap = 5
+    monkeypatch.setattr(enrichment, "PLACED_BIOS_SIZE", cap)
+    with FakeAppView() as appview:
+        small = run_enricher(redis_url, appview, restart)
+    assert small.stats.placed_bios == 5
+    kept = small.placed_bios([lines]) or {}
+    assert len(kept) == 5 and all(expected[d] == bio for d, bio in kept.items())

@@ -143,3 +143,41 @@ def test_the_workers_memories_of_places_stay_within_their_bounds(geo_worker: Non
     assert geo is not None
     assert geo.locate_profile.cache_info().maxsize == worker.GEOLOCATOR_CACHE_SIZE
     assert geo._cached_bio.cache_info().maxsize <= 4096  # bios are long and rarely repeat
+
+
+def jetstream_post(did: str, rkey: str, text: str) -> bytes:
+    record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": "2026-12-05T10:00:00Z"}
+    commit = {"operation": "create", "collection": "app.bsky.feed.post", "rkey": rkey,
+              "record": record, "cid": "bafy"}  # fmt: skip
+    return orjson.dumps({"did": did, "time_us": 1, "kind": "commit", "commit": commit})
+
+
+def test_bluesky_posts_are_placed_by_the_bios_the_daemon_sends(geo_worker: None) -> None:
+    """Jetstream posts carry no bio: the pipeline sends the ones the enrichment kept, by
+    author, and only the bio step reads them (the user window gets bios elsewhere)."""
+    worker.init_geolocation(GeoSettings(), CACHE)
+    lisbon, nowhere, unknown = "did:plc:lisbon", "did:plc:nowhere", "did:plc:unknown"
+    lines = [
+        jetstream_post(lisbon, "a", "Good morning everyone, how are you today"),
+        jetstream_post(nowhere, "b", "Good morning everyone, how are you today"),
+        jetstream_post(unknown, "c", "Good morning everyone, how are you today"),
+        tweet(5, "Good morning everyone, how are you today", bio="Tea lover 📍 Tokyo"),
+    ]
+    bios = {lisbon: "Coffee lover 📍 Lisbon", nowhere: "Coffee lover 📍 in your heart",
+            "5": "based in Lisbon"}  # fmt: skip
+    sent = worker.process_batch(lines, bios)
+    assert [r.geo_source if r.geo else "none" for r in sent.records] == [
+        "bio", "none", "none", "bio"
+    ]  # fmt: skip
+    placed, own = sent.records[0].geo, sent.records[3].geo
+    assert placed is not None and abs(placed[0] - 38.72) < 0.5 and abs(placed[1] + 9.14) < 0.5
+    assert own is not None and abs(own[0] - 35.69) < 0.5  # a post's own bio comes first
+    # Only the tweet brings a user; the Bluesky authors are still asked about.
+    assert [u.user_id for u in sent.users] == ["5"]
+    assert sorted(sent.authors) == sorted([lisbon, nowhere, unknown])
+    alone = worker.process_batch(lines)
+    assert [r.geo_source if r.geo else "none" for r in alone.records] == [
+        "none", "none", "none", "bio"
+    ]  # fmt: skip
+    packed = worker.process_parts([lines], bios)
+    assert packed.located == sent.located

@@ -18,7 +18,12 @@ from structlog.testing import capture_logs
 
 from streamer.core.records import Post
 from streamer.ingest.parser import MAX_LINE_BYTES, parse_payload
-from streamer.sources.jetstream import JetstreamSource, chunk_cursor, event_time_us
+from streamer.sources.jetstream import (
+    JetstreamSource,
+    chunk_cursor,
+    event_authors,
+    event_time_us,
+)
 from streamer.sources.live_stats import StreamStats
 from streamer.sources.oauth1 import OAuth1Credentials, parse_authorization
 from streamer.sources.reconnect import Backoff
@@ -616,6 +621,26 @@ def test_cursor_extraction() -> None:
     assert event_time_us(b'{"time_us": true}') is None
     assert chunk_cursor([event, b"{broken"]) == JETSTREAM_EPOCH_US + 7000
     assert chunk_cursor([b"{broken"]) is None
+
+
+def test_event_authors_are_read_from_the_start_of_each_event() -> None:
+    post = orjson.dumps(
+        {
+            "did": "did:plc:author",
+            "time_us": 1,
+            "kind": "commit",
+            "commit": {
+                "record": {"reply": {"parent": {"uri": "at://did:plc:parent/app.bsky.feed.post/x"}}}
+            },
+        }
+    )
+    other = b'{ "did" : "did:web:example.com", "time_us": 2}'
+    tweet = orjson.dumps({"id_str": "1", "text": "did:plc:nobody", "user": {"id_str": "2"}})
+    lines = [post, other, tweet, b"{broken", b""]
+    expected = {"did:plc:author", "did:web:example.com"}  # never a DID quoted inside a record
+    assert event_authors(lines) == expected
+    assert event_authors(b"".join(line + b"\n" for line in lines)) == expected  # a LineBlock
+    assert event_authors([tweet]) == set() == event_authors(b"")
 
 
 # --- redaction ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from streamer.ingest.geolocate.gazetteer import (
     load_gazetteer,
 )
 from streamer.ingest.geolocate.ladder import Evidence, geolocate, place_centre
-from streamer.ingest.geolocate.resolver import Geolocator, Located
+from streamer.ingest.geolocate.resolver import Geolocator, Located, bio_may_name_place
 
 __all__ = [
     "DEFAULT_MIN_POPULATION",
@@ -31,6 +31,7 @@ __all__ = [
     "Gazetteer",
     "Geolocator",
     "Located",
+    "bio_may_name_place",
     "cache_file",
     "default_cache_dir",
     "geolocate",

@@ -115,6 +115,14 @@ _BIO_HINTS = (
 _BIO_STOP = regex.compile(r"[|•\n\.!?;()\[\]]| and | but | & | who | where ")
 
 
+def bio_may_name_place(bio: str) -> bool:
+    """Whether the bio step could place a bio at all: it has a marker ("📍", "based in", ...)
+    for `Geolocator.locate_bio` to read after. Cheap, and needs no gazetteer: a process that
+    keeps bios for the workers keeps only these."""
+    folded = bio.casefold()
+    return any(hint in folded for hint in _BIO_HINTS) and _BIO_MARKER.search(bio) is not None
+
+
 def _flag_countries(text: str) -> list[str]:
     return [
         chr(ord(f[0]) - 0x1F1E6 + 65) + chr(ord(f[1]) - 0x1F1E6 + 65) for f in _FLAG.findall(text)
