@@ -91,14 +91,7 @@ class ProfileCache:
 
     async def get(self, did: str) -> ProfileEntry | bytes | None:
         """The cached entry: a profile, MISSING, PENDING, or None when nothing is cached."""
-        raw = await self.redis.get(self.keys.profile(did))
-        if raw is None:
-            return None
-        data = raw if isinstance(raw, bytes) else str(raw).encode()
-        if data in (MISSING, PENDING):
-            return data
-        handle, name, bio = orjson.loads(data)
-        return did, handle, name, bio
+        return _entry(did, await self.redis.get(self.keys.profile(did)))
 
     async def cached_bios(self, dids: Sequence[str]) -> dict[str, str]:
         """The bios cached for these DIDs (one pipelined round trip): those with a profile
@@ -111,16 +104,28 @@ class ProfileCache:
             raws = await pipe.execute()
         bios: dict[str, str] = {}
         for did, raw in zip(dids, raws, strict=True):
-            if raw is None or raw in (MISSING, PENDING):
-                continue
-            try:
-                _handle, _name, bio = orjson.loads(raw)
-            except (orjson.JSONDecodeError, ValueError, TypeError):
-                continue  # not ours to judge here: `get` reads it as it is
-            if isinstance(bio, str) and bio:
-                bios[did] = bio
+            entry = _entry(did, raw)
+            if isinstance(entry, tuple) and entry[3]:
+                bios[did] = entry[3]
         return bios
 
     async def users_with_bio(self) -> int:
         """Users in the recent-user window (each has a bio)."""
         return int(await self.redis.zcard(self.keys.users_seen))
+
+
+def _entry(did: str, raw: Any) -> ProfileEntry | bytes | None:
+    """A cached value read back: a profile, MISSING, PENDING, or None when nothing usable is
+    cached (no key, or a value this cache never writes)."""
+    if raw is None:
+        return None
+    data = raw if isinstance(raw, bytes) else str(raw).encode()
+    if data in (MISSING, PENDING):
+        return data
+    try:
+        handle, name, bio = orjson.loads(data)
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return None
+    if not all(v is None or isinstance(v, str) for v in (handle, name, bio)):
+        return None
+    return did, handle, name, bio

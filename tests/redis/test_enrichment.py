@@ -285,3 +285,24 @@ def test_bios_that_may_name_a_place_are_kept_for_the_workers(
     assert small.stats.placed_bios == 5
     kept = small.placed_bios([lines]) or {}
     assert len(kept) == 5 and all(expected[d] == bio for d, bio in kept.items())
+
+
+def test_cached_values_the_cache_never_writes_are_read_as_nothing(redis_url: str) -> None:
+    async def go() -> None:
+        client = redis_client(redis_url)
+        cache = ProfileCache(client, KEYS, 60)
+        good, garbage, wrong_shape, wrong_types = dids(4, seed=9)
+        await cache.store([(good, "h.bsky.social", "H", "📍 Lisbon")], [])
+        await client.set(KEYS.profile(garbage), b"{not json")
+        await client.set(KEYS.profile(wrong_shape), b'["only one"]')
+        await client.set(KEYS.profile(wrong_types), b'["h", 1, {"x": 2}]')
+        try:
+            assert await cache.cached_bios([good, garbage, wrong_shape, wrong_types]) == {
+                good: "📍 Lisbon"
+            }
+            for did in (garbage, wrong_shape, wrong_types):
+                assert await cache.get(did) is None
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
