@@ -8,9 +8,10 @@ task in the daemon's event loop takes up to 25 at a time, skips those looked up 
 for the rest (`streamer.sources.appview`) within a request budget, and writes the bios to the
 recent-user window the clustering reads (`Store.update_users`), as v1.1 and v2 posts bring
 theirs. Bios that may name a place ("📍 Lisbon", "based in Osaka") are also kept here (at most
-PLACED_BIOS_SIZE, the newest), and the pipeline sends each batch the ones of its authors (`placed_bios`): the
-workers' geolocation places those authors' later posts by them, as it places a v1.1 post by its
-author's bio. An author's posts before the lookup answered stay unplaced.
+PLACED_BIOS_SIZE, the newest), and the pipeline sends each batch the ones of its authors
+(`placed_bios`): the workers' geolocation places those authors' later posts by them, as it
+places a v1.1 post by its author's bio. An author's posts before the lookup answered stay
+unplaced.
 
 The AppView's rate limit is honoured: a 429 or a `RateLimit-Remaining: 0` pauses lookups until
 `RateLimit-Reset`; 5xx answers and network errors back off on the schedule the live sources
