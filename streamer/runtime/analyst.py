@@ -142,6 +142,12 @@ class Analyst:
 
     _prepared_in: ProcessLanes | None = None
 
+    async def last_maps(self) -> None:
+        """At a stop, once the schedule's tasks are cancelled: the last maps, of everything
+        stored, after winding down what still runs in the analysis process."""
+        await self.wind_down()
+        await self.export_maps(final=True)
+
     async def wind_down(self) -> None:
         """At a stop, before the last maps: the user window's upkeep is cancelled (the last
         export does it again, awaited: an assignment already in the clusters lane finishes

@@ -194,8 +194,7 @@ async def run_analyze(settings: Settings, notifier: Any) -> int:
             await cancel_all(tasks)
             if http is not None:
                 await http.close()
-        await analyst.wind_down()
-        await analyst.export_maps(final=True)  # the last word: maps of everything stored so far
+        await analyst.last_maps()  # the last word: maps of everything stored so far
         analyst.close()
         notifier.close()
     log.info("stopped", role="analyze", maps_written=metrics.maps_written)

@@ -36,6 +36,7 @@ from streamer.config import Settings
 from streamer.core.logs import RateLimitedLog, get_logger
 from streamer.core.records import UserSeen
 from streamer.ingest.geolocate import bio_may_name_place
+from streamer.runtime.periodic import cancel_all
 from streamer.sources.appview import MAX_ACTORS, AppViewClient, AppViewError, ProfilesAnswer
 from streamer.sources.jetstream import event_authors
 from streamer.sources.reconnect import Backoff, Reason, ReconnectPolicy
@@ -353,12 +354,7 @@ class Enrichment:
             log.info("enrichment_draining", queued=left, max_seconds=drain_s)
             if not await self.enricher.drain(drain_s):
                 log.warning("enrichment_not_drained", queued=self.enricher.stats.queue_depth)
-        # redis-py can swallow a cancellation that lands mid-command: cancel until it ends.
-        while not self.task.done():
-            self.task.cancel()
-            await asyncio.wait({self.task}, timeout=1.0)
-        if not self.task.cancelled():
-            self.task.exception()  # retrieved: a failure as it stops is not news
+        await cancel_all([self.task])  # redis-py can swallow a cancellation: until it ends
         await self.enricher.client.close()
         log.info("enrichment_stopped", **self.enricher.stats.status_fields())
         if self.stand_in is not None:

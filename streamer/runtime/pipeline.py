@@ -234,8 +234,7 @@ class Pipeline:
                 # not a daemonic child, and the interpreter's exit would wait for it forever.
                 self._shutdown_pools()
         if self.analyst is not None:
-            await self.analyst.wind_down()
-            await self.analyst.export_maps(final=True)
+            await self.analyst.last_maps()
         await self.report(final=True)
         self._shutdown_pools()
         return self.metrics

@@ -165,8 +165,7 @@ def test_the_last_maps_at_a_stop_during_a_refit_come_from_a_fresh_process(tmp_pa
         assert fitting_in is not None
         refit.cancel()  # as the daemon's shutdown cancels its periodic tasks
         await asyncio.gather(refit, return_exceptions=True)
-        await analyst.wind_down()
-        await asyncio.wait_for(analyst.export_maps(final=True), 30)  # the last maps
+        await asyncio.wait_for(analyst.last_maps(), 30)
         return fitting_in, analyst.metrics.maps_written
 
     try:
